@@ -1,0 +1,213 @@
+"""The strategy API: tqsdk's names and meanings, async where it waits.
+
+A tqsdk strategy ports by changing its imports and adding ``await`` to ``wait_update()``::
+
+    async def strategy(api):
+        klines = api.get_kline_serial("CFFEX.IF2003", 60, data_length=30)
+        quote = api.get_quote("IF2003.IF")
+        while True:
+            await api.wait_update()             # raises BacktestFinished at the end of data
+            if api.is_changing(klines.iloc[-1], "datetime"):
+                ...
+                api.insert_order("IF2003.IF", "BUY", "OPEN", 1, limit_price=quote.ask_price1)
+
+Symbols are accepted in xtquant (``IF2003.IF``) or tqsdk (``CFFEX.IF2003``) form. Objects
+returned (quotes, serials, orders, positions, the account) update in place as time advances.
+This class only translates arguments and delegates; the semantics live in
+:mod:`backtest.engine`, :mod:`backtest.broker` and :mod:`backtest.futures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from .account import Account, Position
+from .engine import Simulator
+from .errors import ApiUsageError
+from .frame import Row, SerialFrame
+from .model import Direction, Offset, normalize_symbol
+from .order import Order, Tracked, Trade
+from .quotes import Quote
+
+_ADVANCED = (None, "FAK", "FOK")
+
+
+class Api:
+    """What a strategy calls. One per backtest; create it through :class:`backtest.Backtest`."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self._sim = simulator
+        self._symbols: dict[str, str] = {}
+
+    def _symbol(self, text: str) -> str:
+        found = self._symbols.get(text)
+        if found is None:
+            found = self._symbols[text] = normalize_symbol(text)
+        return found
+
+    # --- time ----------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        """Current simulated time, timezone-aware in Asia/Shanghai."""
+        return self._sim.clock.now
+
+    @property
+    def now_ns(self) -> int:
+        """Current simulated time as int ns since the epoch."""
+        return self._sim.clock.now_ns
+
+    # --- market data ---------------------------------------------------------------------
+
+    def get_quote(self, symbol: str) -> Quote:
+        """The live quote of ``symbol`` (subscribes 1-minute klines if nothing finer is)."""
+        return self._sim.quote(self._symbol(symbol))
+
+    def get_kline_serial(self, symbol: str, duration_seconds: int, data_length: int = 200) -> Any:
+        """The last ``data_length`` bars of ``duration_seconds`` (60 = 1 minute, 86400 = 1 day).
+
+        Returns a :class:`~backtest.frame.KlineFrame` whose history (bars before now) is
+        loaded at once, without advancing time; the last row is the bar in progress.
+        """
+        if not isinstance(symbol, str):
+            raise ApiUsageError(
+                "get_kline_serial takes one symbol; aligned multi-symbol klines are not supported"
+            )
+        if (
+            isinstance(duration_seconds, bool)
+            or not isinstance(duration_seconds, int)
+            or not 0 < duration_seconds <= 86_400
+        ):
+            raise ApiUsageError(
+                f"duration_seconds must be whole seconds from 1 to 86400, was {duration_seconds!r}"
+            )
+        return self._sim.kline_frame(self._symbol(symbol), duration_seconds, _length(data_length))
+
+    def get_tick_serial(self, symbol: str, data_length: int = 200) -> Any:
+        """The last ``data_length`` ticks of ``symbol``; its quote then comes from the ticks."""
+        return self._sim.tick_frame(self._symbol(symbol), _length(data_length))
+
+    # --- trading -------------------------------------------------------------------------
+
+    def insert_order(
+        self,
+        symbol: str,
+        direction: str,
+        offset: str = "",
+        volume: int = 0,
+        limit_price: float | None = None,
+        advanced: str | None = None,
+        order_id: str | None = None,
+    ) -> Order:
+        """Send an order; it reaches the broker at the next ``wait_update()``.
+
+        Args:
+            symbol: e.g. ``"IF2003.IF"`` or ``"CFFEX.IF2003"``.
+            direction: ``"BUY"`` or ``"SELL"``.
+            offset: ``"OPEN"``, ``"CLOSE"`` or ``"CLOSETODAY"``.
+            volume: lots, a whole number above 0.
+            limit_price: the limit price; None sends a market order.
+            advanced: None, ``"FAK"`` (fill what can fill at once, cancel the rest) or
+                ``"FOK"`` (all at once or nothing).
+            order_id: your own unique id; one is generated otherwise.
+
+        Returns:
+            The order, status ``"ALIVE"``; it changes in place as the broker handles it.
+            Rejections are finished orders with a reason in ``last_msg``, not exceptions.
+
+        Raises:
+            ApiUsageError: ``direction``, ``offset`` or ``advanced`` is not one of the values
+                above, or ``order_id`` is already used.
+        """
+        try:
+            side = Direction(str(direction).upper())
+        except ValueError:
+            raise ApiUsageError(f"direction must be 'BUY' or 'SELL', was {direction!r}") from None
+        try:
+            kind = Offset(str(offset).upper())
+        except ValueError:
+            raise ApiUsageError(
+                f"offset must be 'OPEN', 'CLOSE' or 'CLOSETODAY', was {offset!r}"
+            ) from None
+        if advanced not in _ADVANCED:
+            raise ApiUsageError(f"advanced must be None, 'FAK' or 'FOK', was {advanced!r}")
+        return self._sim.insert_order(
+            self._symbol(symbol), side, kind, volume, limit_price, advanced, order_id
+        )
+
+    def cancel_order(self, order_or_order_id: Order | str) -> None:
+        """Ask to cancel an order; it happens at the next ``wait_update()`` if still alive."""
+        order_id = (
+            order_or_order_id.order_id if isinstance(order_or_order_id, Order)
+            else order_or_order_id
+        )  # fmt: skip
+        self._sim.broker.request_cancel(order_id)
+
+    def get_order(self, order_id: str | None = None) -> Order | dict[str, Order]:
+        """One order by id, or every order (a dict by id) when no id is given."""
+        orders = self._sim.broker.orders
+        if order_id is None:
+            return dict(orders)
+        try:
+            return orders[order_id]
+        except KeyError:
+            raise ApiUsageError(f"no order {order_id!r} in this backtest") from None
+
+    def get_trade(self, trade_id: str | None = None) -> Trade | dict[str, Trade]:
+        """One trade by id, or every trade (a dict by id) when no id is given."""
+        trades = self._sim.broker.trades_by_id
+        if trade_id is None:
+            return dict(trades)
+        try:
+            return trades[trade_id]
+        except KeyError:
+            raise ApiUsageError(f"no trade {trade_id!r} in this backtest") from None
+
+    def get_position(self, symbol: str | None = None) -> Position | dict[str, Position]:
+        """The position of ``symbol`` (empty until traded), or every position as a dict."""
+        if symbol is None:
+            return dict(self._sim.account.positions)
+        return self._sim.position(self._symbol(symbol))
+
+    def get_account(self) -> Account:
+        """The futures account."""
+        return self._sim.account
+
+    # --- stepping ------------------------------------------------------------------------
+
+    async def wait_update(self, deadline: float | None = None) -> bool:
+        """Advance one step; returns True. Raises BacktestFinished at the end of the data.
+
+        A step delivers the strategy's own requests (orders, cancels, new subscriptions)
+        without moving time if there are any, else every market event at the next market
+        time. ``deadline`` exists for tqsdk compatibility and has no effect: simulated time
+        never waits.
+        """
+        del deadline
+        await self._sim.wait_update()
+        return True
+
+    def is_changing(self, obj: Any, key: str | Iterable[str] | None = None) -> bool:
+        """True if ``obj`` (or its field ``key``, or any of several keys) changed in the last
+        step.
+
+        ``obj`` may be a quote, a kline or tick serial, one of its rows (``klines.iloc[-1]``),
+        an order, a trade, a position or the account. Newly subscribed or created objects count
+        as changed in the step that delivers them.
+        """
+        if key is not None and not isinstance(key, str):
+            return any(self.is_changing(obj, k) for k in key)
+        if isinstance(obj, Row | SerialFrame | Quote | Tracked):
+            return obj.changed(self._sim.clock.step, key)
+        raise ApiUsageError(
+            f"is_changing cannot track a {type(obj).__name__}; pass a quote, a serial, a row "
+            f"(serial.iloc[-1]), an order, a trade, a position or the account"
+        )
+
+
+def _length(data_length: int) -> int:
+    if isinstance(data_length, bool) or not isinstance(data_length, int) or data_length < 1:
+        raise ApiUsageError(f"data_length must be a whole number above 0, was {data_length!r}")
+    return data_length

@@ -1,0 +1,330 @@
+"""The simulated broker: order lifecycle and the default matching (DESIGN.md §7, tq).
+
+Synchronous and clock-injected; the engine calls it. The rules:
+
+- ``insert_order`` and ``cancel_order`` reach the broker at the next ``wait_update()``, in the
+  order they were called, without advancing time (as with tqsdk).
+- An arriving order is **rejected** — finished with ``is_error`` and a readable ``last_msg`` —
+  when its instrument cannot be traded (an index), its volume is not a whole number of lots
+  above 0, its limit price is not positive or not on the price tick, the market is outside the
+  instrument's trading sessions, or the ledger refuses it (insufficient funds; closing more
+  than the closable position, SHFE/INE telling today's lots from yesterday's).
+- Otherwise it is **matched against the current quote** at once, and again after every later
+  quote update of its symbol inside a trading session, until it fills or is cancelled.
+  Quote updates outside the sessions (such as the post-close ticks that carry the settlement
+  price) match nothing.
+- A buy fills when its price ≥ ``ask_price1``; a sell when its price ≤ ``bid_price1``. A
+  limit order fills **at its own limit price**, a market order at the opposing best price. The
+  whole remaining volume fills at once.
+- FAK and FOK orders that cannot fill at once are cancelled; so is a market order, and a market
+  order with no opposing price at all. Day orders (GFD) still alive at the end of a trading
+  day expire at its settlement.
+
+Other fill models (partial fills, slippage, next-bar open…) are to be options beside this one,
+never silent changes to it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from .calendar import TradingCalendar
+from .clock import SimClock
+from .errors import ApiUsageError
+from .instrument import Instrument
+from .model import Direction, Offset, OrderStatus, PriceType, TimeCondition, VolumeCondition
+from .order import Order, Trade
+from .quotes import Quote
+from .times import format_ns
+
+
+class Ledger(Protocol):
+    """What a market's rules do with orders and fills (futures now; stocks beside it)."""
+
+    def accept(
+        self, order: Order, instrument: Instrument, quote: Quote, price: float, step: int
+    ) -> str | None:
+        """Check an arriving order and freeze what it needs; a rejection message or None."""
+        ...
+
+    def release(self, order: Order, instrument: Instrument, quote: Quote, step: int) -> None:
+        """Unfreeze what a finished order still holds."""
+        ...
+
+    def fill(
+        self,
+        order: Order,
+        instrument: Instrument,
+        quote: Quote,
+        price: float,
+        volume: int,
+        step: int,
+    ) -> tuple[float, float]:
+        """Apply a fill; return (commission, close profit)."""
+        ...
+
+
+@dataclass(slots=True)
+class _Book:
+    """What the broker knows of one symbol."""
+
+    instrument: Instrument
+    quote: Quote
+    ledger: Ledger
+    resting: list[Order]
+
+
+def fill_price(order: Order, quote: Quote) -> float | None:
+    """The price ``order`` fills at against ``quote`` now, or None if it does not fill.
+
+    A buy needs a price ≥ ask_price1, a sell ≤ bid_price1 (NaN never fills). A limit order
+    fills at its limit price, a market order at the opposing price.
+    """
+    if order.direction is Direction.BUY:
+        opposite = quote.ask_price1
+        if not opposite > 0:
+            return None
+        if order.price_type is PriceType.ANY:
+            return float(opposite)
+        return order.limit_price if order.limit_price >= opposite else None
+    opposite = quote.bid_price1
+    if not opposite > 0:
+        return None
+    if order.price_type is PriceType.ANY:
+        return float(opposite)
+    return order.limit_price if order.limit_price <= opposite else None
+
+
+class SimBroker:
+    """Orders, trades and matching for one backtest.
+
+    Args:
+        clock: the simulated clock (time and step).
+        calendar: for the trading sessions check.
+        trading_day: callable giving the current trading day as ``"YYYYMMDD"``.
+    """
+
+    def __init__(
+        self, clock: SimClock, calendar: TradingCalendar, trading_day: Callable[[], str]
+    ) -> None:
+        self.clock = clock
+        self.calendar = calendar
+        self.trading_day = trading_day
+        self.orders: dict[str, Order] = {}
+        self.trades: list[Trade] = []
+        self.trades_by_id: dict[str, Trade] = {}
+        self._books: dict[str, _Book] = {}
+        self._pending: list[Order | str] = []
+        self._order_seq = 0
+        self._trade_seq = 0
+
+    # --- books ---------------------------------------------------------------------------
+
+    def open_book(self, instrument: Instrument, quote: Quote, ledger: Ledger) -> list[Order]:
+        """Register a symbol; returns its list of resting orders (shared, read-only)."""
+        book = self._books.get(instrument.symbol)
+        if book is None:
+            book = self._books[instrument.symbol] = _Book(instrument, quote, ledger, [])
+        return book.resting
+
+    # --- requests from the strategy ------------------------------------------------------
+
+    def new_order(
+        self,
+        symbol: str,
+        direction: Direction,
+        offset: Offset,
+        volume: int,
+        limit_price: float | None,
+        advanced: str | None,
+        order_id: str | None,
+    ) -> Order:
+        """Create an order (``advanced``: None, ``"FAK"`` or ``"FOK"``); it reaches the broker
+        at the next step. ``limit_price`` None makes a market order."""
+        if order_id is None:
+            self._order_seq += 1
+            order_id = f"O{self._order_seq:06d}"
+        elif order_id in self.orders:
+            raise ApiUsageError(f"order_id {order_id!r} is already used in this backtest")
+        market = limit_price is None
+        order = Order(
+            order_id=order_id,
+            symbol=symbol,
+            exchange_id=self._books[symbol].instrument.exchange.value,
+            instrument_id=symbol.partition(".")[0],
+            direction=direction,
+            offset=offset,
+            volume_orign=volume,
+            limit_price=math.nan if limit_price is None else limit_price,
+            price_type=PriceType.ANY if market else PriceType.LIMIT,
+            volume_condition=VolumeCondition.ALL if advanced == "FOK" else VolumeCondition.ANY,
+            time_condition=(
+                TimeCondition.IOC if market or advanced is not None else TimeCondition.GFD
+            ),
+            insert_date_time=self.clock.now_ns,
+        )
+        order.created(self.clock.step + 1)
+        self.orders[order_id] = order
+        self._pending.append(order)
+        return order
+
+    def request_cancel(self, order_id: str) -> None:
+        """Ask to cancel an order; handled at the next step."""
+        if order_id not in self.orders:
+            raise ApiUsageError(f"cannot cancel order {order_id!r}: no such order in this backtest")
+        self._pending.append(order_id)
+
+    @property
+    def has_pending(self) -> bool:
+        """True if inserts or cancels wait for the next step."""
+        return bool(self._pending)
+
+    def process_pending(self) -> None:
+        """Deliver queued inserts and cancels, in the order they were made."""
+        pending, self._pending = self._pending, []
+        for item in pending:
+            if isinstance(item, Order):
+                self._arrive(item)
+            else:
+                order = self.orders[item]
+                if order.status is OrderStatus.ALIVE:
+                    self._cancel(order, "cancelled")
+
+    # --- matching ------------------------------------------------------------------------
+
+    def _arrive(self, order: Order) -> None:
+        book = self._books[order.symbol]
+        step = self.clock.step
+        order.touch(step)
+        reason = self._check(order, book.instrument)
+        if reason is not None:
+            self._finish(order, reason, error=True)
+            return
+        quote = book.quote
+        if order.price_type is PriceType.ANY:
+            opposite = quote.ask_price1 if order.direction is Direction.BUY else quote.bid_price1
+            if not opposite > 0:
+                self._finish(order, "cancelled: no opposing price for a market order")
+                return
+            funds_price = float(opposite)
+        else:
+            funds_price = order.limit_price
+        reason = book.ledger.accept(order, book.instrument, quote, funds_price, step)
+        if reason is not None:
+            self._finish(order, reason, error=True)
+            return
+        order.exchange_order_id = order.order_id
+        price = fill_price(order, quote)
+        if price is not None:
+            self._fill(order, book, price)
+        elif order.time_condition is TimeCondition.IOC:
+            if order.price_type is PriceType.ANY:
+                kind = "market"
+            else:
+                kind = "FOK" if order.volume_condition is VolumeCondition.ALL else "FAK"
+            self._release_and_finish(order, book, f"cancelled: {kind} order could not fill at once")
+        else:
+            order.last_msg = "accepted"
+            book.resting.append(order)
+
+    def _check(self, order: Order, instrument: Instrument) -> str | None:
+        """Reasons an order is rejected before the ledger looks at it."""
+        if not instrument.tradeable:
+            return f"rejected: {order.symbol} is an index, which cannot be traded"
+        volume = order.volume_orign
+        if isinstance(volume, bool) or not isinstance(volume, int) or volume <= 0:
+            return f"rejected: volume must be a whole number of lots above 0, was {volume!r}"
+        if order.price_type is PriceType.LIMIT:
+            price = order.limit_price
+            if not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
+                return f"rejected: limit price must be a positive number, was {price!r}"
+            ticks = price / instrument.price_tick
+            if abs(ticks - round(ticks)) > 1e-6 * max(1.0, abs(ticks)):
+                return (
+                    f"rejected: limit price {price:g} is not a multiple of the price tick "
+                    f"{instrument.price_tick:g} of {order.symbol}"
+                )
+        now = self.clock.now_ns
+        if not instrument.sessions.contains(now, self.calendar):
+            return (
+                f"rejected: {order.symbol} does not trade at {format_ns(now)[:19]} "
+                f"(sessions {instrument.sessions})"
+            )
+        return None
+
+    def match(self, symbol: str) -> None:
+        """Match the resting orders of ``symbol`` against its quote (after a quote update)."""
+        book = self._books[symbol]
+        if not book.resting:
+            return
+        if not book.instrument.sessions.contains(book.quote.datetime_ns, self.calendar):
+            return
+        quote = book.quote
+        filled = []
+        for order in book.resting:
+            price = fill_price(order, quote)
+            if price is not None:
+                order.touch(self.clock.step)
+                self._fill(order, book, price)
+                filled.append(order)
+        for order in filled:
+            book.resting.remove(order)
+
+    def _fill(self, order: Order, book: _Book, price: float) -> None:
+        step = self.clock.step
+        volume = order.volume_left
+        fee, profit = book.ledger.fill(order, book.instrument, book.quote, price, volume, step)
+        self._trade_seq += 1
+        trade = Trade(
+            trade_id=f"T{self._trade_seq:06d}",
+            order_id=order.order_id,
+            symbol=order.symbol,
+            exchange_id=order.exchange_id,
+            instrument_id=order.instrument_id,
+            direction=order.direction,
+            offset=order.offset,
+            price=price,
+            volume=volume,
+            trade_date_time=self.clock.now_ns,
+            trading_day=self.trading_day(),
+            commission=fee,
+            close_profit=profit,
+            exchange_trade_id=f"T{self._trade_seq:06d}",
+        )
+        trade.created(step)
+        self.trades.append(trade)
+        self.trades_by_id[trade.trade_id] = trade
+        filled_before = order.volume_filled
+        average = order.trade_price if filled_before else 0.0
+        order.trade_price = (average * filled_before + price * volume) / (filled_before + volume)
+        order.volume_left -= volume
+        if order.volume_left == 0:
+            self._release_and_finish(order, book, "filled")
+
+    # --- cancelling and expiry -----------------------------------------------------------
+
+    def _cancel(self, order: Order, message: str) -> None:
+        book = self._books[order.symbol]
+        order.touch(self.clock.step)
+        if order in book.resting:
+            book.resting.remove(order)
+        self._release_and_finish(order, book, message)
+
+    def expire_day(self) -> None:
+        """Cancel every alive day order at the settlement of the current trading day."""
+        message = f"expired: day order (GFD) ended at the settlement of {self.trading_day()}"
+        for book in self._books.values():
+            for order in list(book.resting):
+                self._cancel(order, message)
+
+    def _release_and_finish(self, order: Order, book: _Book, message: str) -> None:
+        book.ledger.release(order, book.instrument, book.quote, self.clock.step)
+        self._finish(order, message)
+
+    def _finish(self, order: Order, message: str, error: bool = False) -> None:
+        order.status = OrderStatus.FINISHED
+        order.last_msg = message
+        order.is_error = error

@@ -1,0 +1,72 @@
+"""Errors raised by backtest, and the end-of-data signal.
+
+Every error the package raises on purpose derives from :class:`BacktestError`::
+
+    BacktestError
+    ├── ConfigError      an argument or configuration value is invalid or unknown (your input)
+    ├── DataError        the data store lacks what was asked, or holds something malformed
+    ├── StrategyError    the user's strategy code raised (the original exception is __cause__)
+    └── ApiUsageError    the strategy API was called in a way it cannot honour
+
+:class:`BacktestFinished` is not an error: ``wait_update()`` raises it when the data ends, as
+tqsdk does, so ported strategies keep their ``try/except BacktestFinished``. The runner catches
+it and returns the result; it never touches ``sys.excepthook`` or calls ``sys.exit``.
+
+Expected trading outcomes are values, not exceptions: a rejected order is a finished order whose
+``last_msg`` says why.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .result import BacktestResult
+
+
+class BacktestError(Exception):
+    """Root of every error backtest raises on purpose; catch it to handle them all."""
+
+
+class ConfigError(BacktestError, ValueError):
+    """An argument or configuration value is invalid or unknown.
+
+    The message names the argument, the value that was given and what is accepted. Fix the call
+    or the configuration file.
+    """
+
+
+class DataError(BacktestError):
+    """The data store lacks what was asked for, or holds something malformed.
+
+    The message names the store, the symbol and period or file, and how to supply what is missing
+    (for example ``backtest data import`` or an ``instruments=`` override).
+    """
+
+
+class ApiUsageError(BacktestError, RuntimeError):
+    """The strategy API was called in a way it cannot honour.
+
+    For example ``Backtest.run()`` inside a running event loop (use ``await Backtest.arun()``),
+    or ``insert_order`` after the backtest finished. The message says what to do instead.
+    """
+
+
+class StrategyError(BacktestError):
+    """The user's strategy raised an exception; the original is chained as ``__cause__``.
+
+    ``result`` holds what the backtest had computed up to the failure (orders, trades, daily
+    snapshots, with the last trading day settled), so nothing already simulated is lost.
+    """
+
+    def __init__(self, message: str, result: BacktestResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class BacktestFinished(Exception):  # noqa: N818 - tqsdk's name, kept so ported code still works
+    """Raised by ``wait_update()`` when every subscribed series has reached its end.
+
+    Not a :class:`BacktestError`: it is the normal end of a backtest. The runner catches it,
+    settles the last trading day and returns the result.
+    """

@@ -1,0 +1,407 @@
+"""Kline and tick serials as the strategy sees them: tqsdk-shaped, fast to update.
+
+``api.get_kline_serial(...)`` returns a :class:`KlineFrame`, ``api.get_tick_serial(...)`` a
+:class:`TickFrame`. Each has exactly ``data_length`` rows, oldest first; the last row is the bar
+in progress (or the latest tick). Rows before the first stored bar are padding: ``id`` −1,
+``datetime`` 0, every other field NaN. The frame updates in place as time advances.
+
+tqsdk idioms work: ``klines.iloc[-1]``, ``klines.iloc[-1].close``, ``klines.close.iloc[-2]``,
+``klines["close"]``, ``klines.iloc[-11:-1]``, ``len(klines)``, and
+``api.is_changing(klines.iloc[-1], "datetime")``. Those build pandas objects lazily (cached
+until the next change), which costs tens of microseconds. For speed use the numpy fast path,
+:meth:`SerialFrame.to_numpy` (``klines.to_numpy("close")``), which returns a read-only view
+updated incrementally in O(1) per new bar.
+
+Internally one :class:`SerialBuffer` per (symbol, duration) holds rows as tuples and remembers
+what changed in the last step; every frame subscribed on it is a view of its last rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .model import TICK, period_label
+from .store import KLINE_COLUMNS, TICK_COLUMNS
+
+RowTuple = tuple[Any, ...]
+"""One bar or tick, values in the buffer's column order (``datetime`` first)."""
+
+_NAN: Final = math.nan
+
+
+class SerialBuffer:
+    """Rows of one (symbol, duration) serial with the changes of the latest step.
+
+    Row ids are absolute and increase by one per bar (tick). ``keep`` rows at least are kept;
+    older ones are dropped in chunks so memory stays flat as history grows.
+    """
+
+    __slots__ = (
+        "columns",
+        "duration_s",
+        "first_id",
+        "index",
+        "keep",
+        "layout",
+        "new_from",
+        "padding",
+        "rows",
+        "stamp",
+        "symbol",
+        "updated_id",
+        "updated_prev",
+        "version",
+    )
+
+    def __init__(self, symbol: str, duration_s: int, keep: int) -> None:
+        self.symbol = symbol
+        self.duration_s = duration_s
+        self.columns: tuple[str, ...] = TICK_COLUMNS if duration_s == TICK else KLINE_COLUMNS
+        self.index: dict[str, int] = {name: i for i, name in enumerate(self.columns)}
+        self.padding: RowTuple = (0, *([_NAN] * (len(self.columns) - 1)))
+        self.rows: list[RowTuple] = []
+        self.first_id = 0
+        self.keep = keep
+        self.version = 0
+        self.layout = 0  # bumped when rows are prepended: caches must rebuild
+        self.stamp = -1
+        self.new_from = 0
+        self.updated_id = -1
+        self.updated_prev: RowTuple | None = None
+
+    @property
+    def last_id(self) -> int:
+        """Id of the newest row (first_id − 1 when empty)."""
+        return self.first_id + len(self.rows) - 1
+
+    def row(self, row_id: int) -> RowTuple:
+        """The row with this id, or padding if there is none."""
+        offset = row_id - self.first_id
+        if 0 <= offset < len(self.rows):
+            return self.rows[offset]
+        return self.padding
+
+    def append(self, row: RowTuple, step: int) -> None:
+        """Add a new newest row during ``step``."""
+        rows = self.rows
+        if self.stamp != step:
+            self.stamp = step
+            self.new_from = self.first_id + len(rows)
+            self.updated_id = -1
+        rows.append(row)
+        self.version += 1
+        if len(rows) >= 2 * self.keep + 64:
+            drop = len(rows) - self.keep
+            del rows[:drop]
+            self.first_id += drop
+
+    def replace_last(self, row: RowTuple, step: int) -> None:
+        """Replace the newest row (a bar's close event) during ``step``."""
+        rows = self.rows
+        last = self.first_id + len(rows) - 1
+        if self.stamp != step:
+            self.stamp = step
+            self.new_from = last + 1
+            self.updated_id = -1
+        if last < self.new_from and self.updated_id != last:
+            self.updated_id = last
+            self.updated_prev = rows[-1]
+        rows[-1] = row
+        self.version += 1
+
+    def load_history(self, rows: Sequence[RowTuple], step: int) -> None:
+        """Put history rows before the current ones; all rows count as new in ``step``.
+
+        Ids stay non-negative (−1 marks padding): if needed every id shifts up.
+        """
+        self.rows[:0] = rows
+        self.first_id -= len(rows)
+        if self.first_id < 0:
+            shift = -self.first_id
+            self.first_id = 0
+            self.new_from += shift
+            if self.updated_id >= 0:
+                self.updated_id += shift
+        self.layout += 1
+        self.version += 1
+        self.keep = max(self.keep, len(self.rows))
+        self.mark_new(step)
+
+    def mark_new(self, step: int) -> None:
+        """Report every row as changed in ``step`` (a subscription delivered to the strategy)."""
+        self.stamp = step
+        self.new_from = self.first_id
+        self.updated_id = -1
+
+    def changed(self, step: int, row_id: int | None = None, field: str | None = None) -> bool:
+        """True if the serial (a row, a row's field) changed during ``step``."""
+        if self.stamp != step:
+            return False
+        if row_id is None:
+            return True
+        if row_id >= self.new_from:
+            return row_id <= self.last_id
+        if row_id != self.updated_id or self.updated_prev is None:
+            return False
+        before, after = self.updated_prev, self.row(row_id)
+        if field is None:
+            return any(_differs(a, b) for a, b in zip(before, after, strict=True))
+        index = self.index.get(field)
+        return index is not None and _differs(before[index], after[index])
+
+
+def _differs(a: Any, b: Any) -> bool:
+    return bool(a != b) and not (a != a and b != b)
+
+
+class _Column:
+    """An incrementally maintained numpy copy of one column's last ``length`` values."""
+
+    __slots__ = ("array", "end", "last_id", "layout", "version", "view")
+
+    def __init__(self, array: npt.NDArray[Any]) -> None:
+        self.array = array
+        self.end = 0
+        self.last_id = 0
+        self.layout = -1
+        self.version = -1
+        self.view: npt.NDArray[Any] = array[:0]
+
+
+class Row:
+    """One bar or tick of a serial, as ``frame.iloc[i]`` returns it (a snapshot of its values).
+
+    Fields read as attributes or items (``row.close``, ``row["close"]``); ``row.id`` is the bar
+    id (−1 for padding). ``api.is_changing(row, "datetime")`` asks whether this bar changed.
+    """
+
+    __slots__ = ("_buffer", "_values", "id")
+
+    def __init__(self, buffer: SerialBuffer, row_id: int) -> None:
+        self._buffer = buffer
+        self._values = buffer.row(row_id)
+        self.id = row_id if self._values is not buffer.padding else -1
+
+    def __getattr__(self, name: str) -> Any:
+        index = self._buffer.index.get(name)
+        if index is None:
+            raise AttributeError(f"a {self._kind} row has no field {name!r}")
+        return self._values[index]
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "id":
+            return self.id
+        index = self._buffer.index.get(name)
+        if index is None:
+            raise KeyError(name)
+        return self._values[index]
+
+    @property
+    def _kind(self) -> str:
+        return "tick" if self._buffer.duration_s == TICK else "kline"
+
+    def changed(self, step: int, field: str | None = None) -> bool:
+        """True if this bar (its ``field``) changed during ``step``; padding never changes."""
+        return self.id >= 0 and self._buffer.changed(step, self.id, field)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Field values by name, ``id`` first."""
+        return {"id": self.id, **dict(zip(self._buffer.columns, self._values, strict=True))}
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
+        return f"Row({fields})"
+
+
+class _ILoc:
+    """``frame.iloc``: an int gives a :class:`Row`; anything else indexes the DataFrame."""
+
+    __slots__ = ("_frame",)
+
+    def __init__(self, frame: SerialFrame) -> None:
+        self._frame = frame
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, int | np.integer):
+            return self._frame.row(int(key))
+        return self._frame.to_frame().iloc[key]
+
+
+class SerialFrame:
+    """The last ``data_length`` rows of a serial (base of :class:`KlineFrame`, :class:`TickFrame`).
+
+    Columns are attributes and items returning pandas Series (``frame.close``,
+    ``frame["close"]``); ``frame.to_numpy("close")`` is the fast path.
+    """
+
+    __slots__ = ("_buffer", "_columns", "_length", "_pandas", "_pandas_version")
+
+    def __init__(self, buffer: SerialBuffer, data_length: int) -> None:
+        self._buffer = buffer
+        self._length = data_length
+        self._columns: dict[str, _Column] = {}
+        self._pandas: dict[str, Any] = {}
+        self._pandas_version = -1
+
+    @property
+    def symbol(self) -> str:
+        """Canonical symbol of the serial."""
+        return self._buffer.symbol
+
+    @property
+    def duration(self) -> int:
+        """Duration in seconds (0 for ticks)."""
+        return self._buffer.duration_s
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names: ``id`` and the stored fields."""
+        return ("id", *self._buffer.columns)
+
+    @property
+    def iloc(self) -> _ILoc:
+        """tqsdk/pandas-style positional access; ``iloc[-1]`` is the newest row."""
+        return _ILoc(self)
+
+    @property
+    def last_id(self) -> int:
+        """Id of the newest row (−1 if the serial is empty)."""
+        buffer = self._buffer
+        return buffer.last_id if buffer.rows else -1
+
+    def __len__(self) -> int:
+        return self._length
+
+    def changed(self, step: int, field: str | None = None) -> bool:
+        """True if any row (any row's ``field``) changed during ``step``."""
+        buffer = self._buffer
+        if field is None or not buffer.changed(step):
+            return buffer.changed(step)
+        if buffer.new_from <= buffer.last_id:  # new rows: every field is new
+            return True
+        return buffer.changed(step, buffer.updated_id, field)
+
+    def row(self, position: int) -> Row:
+        """The row at ``position`` (negative counts from the newest)."""
+        length = self._length
+        if not -length <= position < length:
+            raise IndexError(f"row {position} is outside a serial of {length} rows")
+        newest = self._buffer.last_id
+        return Row(self._buffer, newest - length + 1 + position % length)
+
+    def to_numpy(self, column: str) -> npt.NDArray[Any]:
+        """The column's last ``data_length`` values as a read-only numpy array, oldest first.
+
+        ``datetime`` is int64 ns (0 in padding); other columns are float64 (NaN in padding).
+        The array is a view that later updates overwrite: copy it to keep it.
+        """
+        buffer = self._buffer
+        cached = self._columns.get(column)
+        if cached is not None and cached.version == buffer.version:
+            return cached.view
+        index = buffer.index.get(column)
+        if index is None:
+            if column == "id":
+                ids = np.arange(buffer.last_id - self._length + 1, buffer.last_id + 1)
+                ids[ids < buffer.first_id] = -1
+                return ids
+            raise KeyError(f"{self._kind()} serial of {buffer.symbol} has no column {column!r}")
+        if cached is None:
+            dtype = np.int64 if column == "datetime" else np.float64
+            cached = _Column(np.empty(self._length + max(self._length, 64), dtype))
+            self._columns[column] = cached
+        self._refresh(cached, index)
+        return cached.view
+
+    def _refresh(self, column: _Column, index: int) -> None:
+        buffer = self._buffer
+        length = self._length
+        array = column.array
+        newest = buffer.last_id
+        fresh = newest - column.last_id
+        if column.layout != buffer.layout or not 0 <= fresh < length:
+            write_from, end = newest - length + 1, length  # rebuild the whole window
+        else:
+            write_from, end = column.last_id, column.end + fresh
+            if end > len(array):  # no room: move the window to the front
+                array[: length - fresh] = array[column.end - length + fresh : column.end]
+                end = length
+        rows, first = buffer.rows, buffer.first_id
+        position = end - (newest - write_from) - 1
+        pad = buffer.padding[index]
+        for row_id in range(write_from, newest + 1):
+            offset = row_id - first
+            array[position] = rows[offset][index] if offset >= 0 else pad
+            position += 1
+        column.end = end
+        column.last_id = newest
+        column.layout = buffer.layout
+        column.version = buffer.version
+        view = array[end - length : end]
+        view.flags.writeable = False
+        column.view = view
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rows as a new pandas DataFrame (index 0 … data_length−1, ``id`` first)."""
+        data = {name: self.to_numpy(name).copy() for name in self.columns}
+        return pd.DataFrame(data)
+
+    def _cached_pandas(self, key: str) -> Any:
+        if self._pandas_version != self._buffer.version:
+            self._pandas.clear()
+            self._pandas_version = self._buffer.version
+        value = self._pandas.get(key)
+        if value is None:
+            frame = self.to_frame()
+            value = frame if key == "" else frame[key]
+            self._pandas[key] = value
+        return value
+
+    def __getattr__(self, name: str) -> pd.Series:
+        if name.startswith("_") or (name != "id" and name not in self._buffer.index):
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        return self._cached_pandas(name)  # type: ignore[no-any-return]
+
+    def __getitem__(self, key: str | list[str]) -> Any:
+        if isinstance(key, str):
+            if key != "id" and key not in self._buffer.index:
+                raise KeyError(key)
+            return self._cached_pandas(key)
+        return self._cached_pandas("")[key]
+
+    def _kind(self) -> str:
+        return "tick" if self._buffer.duration_s == TICK else "kline"
+
+    def __repr__(self) -> str:
+        what = "ticks" if self.duration == TICK else f"{period_label(self.duration)} klines"
+        return (
+            f"<{type(self).__name__} {self.symbol} {what}, {self._length} rows>\n{self.to_frame()}"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html()
+
+
+class KlineFrame(SerialFrame):
+    """Bars of one symbol and duration; columns ``id, datetime`` (bar start, int ns), ``open,
+    high, low, close, volume, amount, open_oi, close_oi``.
+
+    At a bar's open event a new last row appears with open = high = low = close = the bar's open
+    and volume 0; at its close event (start + duration − 1 µs) that row shows the full bar.
+    """
+
+    __slots__ = ()
+
+
+class TickFrame(SerialFrame):
+    """Ticks of one symbol; columns ``id, datetime`` (int ns), ``last_price``, cumulative
+    ``volume`` and ``amount``, ``open_interest``, bid/ask levels 1–5 and the rest of
+    :data:`backtest.store.TICK_COLUMNS` (NaN where the data has none)."""
+
+    __slots__ = ()

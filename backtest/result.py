@@ -1,0 +1,95 @@
+"""The result of a backtest: orders, trades, daily account snapshots and statistics.
+
+Everything is plain data (pandas DataFrames and a dict of numbers) built once when the run ends,
+so results can be compared, written and read back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from .order import ORDER_COLUMNS, TRADE_COLUMNS, Order, Trade
+
+DAILY_COLUMNS = (
+    "trading_day", "pre_balance", "static_balance", "balance", "available", "float_profit",
+    "position_profit", "close_profit", "commission", "margin", "frozen_margin", "risk_ratio",
+    "deposit", "withdraw",
+)  # fmt: skip
+"""Columns of ``result.daily``: the account at each trading day's settlement."""
+
+
+def orders_frame(orders: Sequence[Order]) -> pd.DataFrame:
+    """Orders as a DataFrame with :data:`~backtest.order.ORDER_COLUMNS`, in insertion order."""
+    rows = [[_plain(getattr(o, name)) for name in ORDER_COLUMNS] for o in orders]
+    frame = pd.DataFrame(rows, columns=list(ORDER_COLUMNS))
+    return frame.astype(
+        {"volume_orign": "int64", "volume_left": "int64", "insert_date_time": "int64",
+         "limit_price": "float64", "trade_price": "float64", "frozen_margin": "float64",
+         "is_error": "bool"}
+    )  # fmt: skip
+
+
+def trades_frame(trades: Sequence[Trade]) -> pd.DataFrame:
+    """Trades as a DataFrame with :data:`~backtest.order.TRADE_COLUMNS`, in fill order."""
+    rows = [[_plain(getattr(t, name)) for name in TRADE_COLUMNS] for t in trades]
+    frame = pd.DataFrame(rows, columns=list(TRADE_COLUMNS))
+    return frame.astype(
+        {"price": "float64", "volume": "int64", "trade_date_time": "int64",
+         "commission": "float64", "close_profit": "float64"}
+    )  # fmt: skip
+
+
+def daily_frame(days: Sequence[tuple[date, Mapping[str, float]]]) -> pd.DataFrame:
+    """Daily account rows as a DataFrame with :data:`DAILY_COLUMNS`."""
+    rows = [[day, *(values[name] for name in DAILY_COLUMNS[1:])] for day, values in days]
+    frame = pd.DataFrame(rows, columns=list(DAILY_COLUMNS))
+    return frame.astype(dict.fromkeys(DAILY_COLUMNS[1:], "float64"))
+
+
+def _plain(value: Any) -> Any:
+    # Enums become their string values so frames compare and serialize simply.
+    return value.value if hasattr(value, "value") else value
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """What a backtest produced.
+
+    Attributes:
+        stats: statistics by name (see :func:`backtest.stats.compute_stats` for each formula):
+            ``ror``, ``annual_yield``, ``max_drawdown``, ``sharpe_ratio``, ``sortino_ratio``,
+            ``calmar_ratio``, ``winning_rate``, ``profit_loss_ratio``, ``commission``,
+            ``trading_days``, …
+        trades: one row per fill; ``trade_date_time`` is int ns.
+        orders: one row per order, with ``status``, ``last_msg``, ``volume_orign``,
+            ``volume_left``, ``limit_price``…
+        daily: one row per trading day: the account at settlement.
+        config: the settings of the run (start, end, balance, data store…).
+    """
+
+    stats: dict[str, float | int]
+    trades: pd.DataFrame
+    orders: pd.DataFrame
+    daily: pd.DataFrame
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def stats_json(self) -> str:
+        """The statistics as deterministic JSON (sorted keys, NaN as null)."""
+        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                 for k, v in self.stats.items()}  # fmt: skip
+        return json.dumps(clean, sort_keys=True, indent=2)
+
+    def __repr__(self) -> str:
+        stats = self.stats
+        return (
+            f"<BacktestResult {stats.get('trading_days', 0)} trading days, "
+            f"{len(self.trades)} trades, ror {stats.get('ror', math.nan):.4%}, "
+            f"max drawdown {stats.get('max_drawdown', math.nan):.4%}>"
+        )

@@ -1,0 +1,160 @@
+"""Backtest: wires the data store, simulator and strategy; ``run()`` and ``arun()``."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .api import Api
+from .calendar import TradingCalendar
+from .config import BacktestConfig
+from .engine import Simulator
+from .errors import ApiUsageError, BacktestError, BacktestFinished, ConfigError, StrategyError
+from .instrument import InstrumentTable
+from .result import BacktestResult, daily_frame, orders_frame, trades_frame
+from .stats import compute_stats
+from .store import Store, default_store_path
+from .times import to_ns
+
+StrategyFunction = Callable[[Api], Awaitable[Any]]
+"""An ``async def strategy(api)``."""
+
+
+class Backtest:
+    """A backtest of one strategy over a time range of stored data.
+
+    Args:
+        strategy: ``async def strategy(api)``; it typically loops on ``await
+            api.wait_update()`` until that raises :class:`BacktestFinished`.
+        start, end: the range; see :class:`BacktestConfig` (dates are trading days).
+        init_balance: starting futures account balance, CNY.
+        data: Parquet store directory; None uses the sample store shipped with backtest.
+        instruments: overrides of instrument terms (fees, margins…), by symbol or product.
+        annual_days: trading days per year for annualized statistics.
+        risk_free_rate: annual risk-free rate for Sharpe and Sortino.
+
+    Example::
+
+        result = Backtest(strategy, start=date(2020, 1, 2), end=date(2020, 2, 28),
+                          init_balance=1_000_000).run()
+        result.stats["ror"], result.trades, result.daily
+
+    Each ``run()`` is independent: nothing is shared between backtests in one process.
+    """
+
+    def __init__(
+        self,
+        strategy: StrategyFunction,
+        start: date | datetime,
+        end: date | datetime,
+        init_balance: float = 10_000_000.0,
+        data: str | Path | None = None,
+        instruments: Mapping[str, Mapping[str, Any]] | None = None,
+        annual_days: int = 250,
+        risk_free_rate: float = 0.0,
+    ) -> None:
+        if not callable(strategy):
+            raise ConfigError(f"strategy must be an async function taking api, was {strategy!r}")
+        self.strategy = strategy
+        self.config = BacktestConfig(
+            start=start,
+            end=end,
+            init_balance=init_balance,
+            data=None if data is None else str(data),
+            instruments=dict(instruments or {}),
+            annual_days=annual_days,
+            risk_free_rate=risk_free_rate,
+        )
+
+    def run(self) -> BacktestResult:
+        """Run to the end and return the result (in a script; in Jupyter use ``arun``).
+
+        Raises:
+            ApiUsageError: called while an event loop is running (use ``await arun()``).
+            StrategyError: the strategy raised; ``error.result`` has the partial result.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.arun())
+        raise ApiUsageError(
+            "Backtest.run() was called inside a running event loop (a Jupyter cell, or async "
+            "code); use `result = await Backtest(...).arun()` there instead"
+        )
+
+    async def arun(self) -> BacktestResult:
+        """Run inside the current event loop (e.g. ``await`` it in a Jupyter cell)."""
+        simulator = self._simulator()
+        api = Api(simulator)
+        coroutine = self.strategy(api)
+        if not inspect.isawaitable(coroutine):
+            raise ConfigError(
+                f"strategy {getattr(self.strategy, '__name__', self.strategy)!r} must be an "
+                f"async function (async def strategy(api): ...), it returned {coroutine!r}"
+            )
+        try:
+            await coroutine
+        except BacktestFinished:
+            pass
+        except BacktestError:
+            await simulator.aclose()
+            raise
+        except Exception as exc:
+            await simulator.finish()
+            result = self._result(simulator)
+            raise StrategyError(
+                f"the strategy raised {type(exc).__name__}: {exc} (the partial result is in "
+                f"this error's .result)",
+                result,
+            ) from exc
+        await simulator.finish()
+        return self._result(simulator)
+
+    def _simulator(self) -> Simulator:
+        config = self.config
+        store = Store(config.data if config.data is not None else default_store_path())
+        calendar = store.calendar() or TradingCalendar.from_exchange_calendars(
+            _as_date(config.start) - timedelta(days=40), _as_date(config.end) + timedelta(days=40)
+        )
+        start_ns = (
+            to_ns(config.start) if isinstance(config.start, datetime)
+            else calendar.day_start_ns(calendar.first_trading_day_on_or_after(config.start))
+        )  # fmt: skip
+        end_ns = (
+            to_ns(config.end) if isinstance(config.end, datetime)
+            else calendar.day_end_ns(calendar.last_trading_day_on_or_before(config.end))
+        )  # fmt: skip
+        if start_ns > end_ns:
+            raise ConfigError(f"no trading day between start {config.start} and end {config.end}")
+        instruments = InstrumentTable(store.instruments(), config.instruments, str(store.root))
+        return Simulator(store, calendar, instruments, start_ns, end_ns, config.init_balance)
+
+    def _result(self, simulator: Simulator) -> BacktestResult:
+        config = self.config
+        trades = trades_frame(simulator.broker.trades)
+        multiples = {
+            symbol: simulator.instruments.get(symbol).volume_multiple
+            for symbol in sorted(set(trades["symbol"]))
+        }
+        daily = daily_frame([(row.trading_day, row.values) for row in simulator.daily])
+        stats = compute_stats(
+            daily["balance"].tolist(), config.init_balance, trades, multiples,
+            config.annual_days, config.risk_free_rate,
+        )  # fmt: skip
+        settings = config.to_dict()
+        settings["data"] = str(simulator.store.root)
+        return BacktestResult(
+            stats=stats,
+            trades=trades,
+            orders=orders_frame(list(simulator.broker.orders.values())),
+            daily=daily,
+            config=settings,
+        )
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value

@@ -1,0 +1,426 @@
+"""The local Parquet store of market data, instrument metadata and the trading calendar.
+
+Layout of a store directory (``data/store`` in the repository is one)::
+
+    store.json                              {"schema_version": 1}
+    instruments.parquet                     one row per symbol; columns are Instrument fields
+    calendar.parquet                        column trading_day (date32), every trading day
+    klines/<period>/<symbol>/<YYYY>.parquet  bars of one period, one file per Beijing year
+    ticks/<symbol>/<YYYY>/<YYYYMMDD>.parquet ticks, one file per Beijing calendar date
+
+``<period>`` is a label such as ``1m``, ``5m``, ``1h``, ``1d``; ``<symbol>`` is canonical
+(``IF2003.IF``). Every market data file is sorted by ``datetime`` with no duplicates, so a
+backtest opens only the files its time range touches and an incremental write rewrites only the
+newest file.
+
+Columns (missing optional columns read as NaN):
+
+- klines: ``datetime`` (timestamp[ns, +08:00], the bar's **start**; daily bars: 00:00 of
+  their trading day), ``open, high, low, close, volume, amount, open_oi, close_oi`` (float64).
+  Stock volumes are in shares.
+- ticks: ``datetime``, ``last_price, volume`` (cumulative) required; optional ``average,
+  highest, lowest, open, amount`` (cumulative), ``open_interest``, ``bid_price1..5,
+  bid_volume1..5, ask_price1..5, ask_volume1..5``, ``upper_limit, lower_limit, pre_close,
+  pre_settlement, pre_open_interest, settlement`` (float64).
+
+Writes go to a temporary file in the same directory and are renamed over the target, so an
+interrupted write leaves each file either as it was or complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .calendar import TradingCalendar
+from .errors import DataError
+from .model import TICK, parse_period, period_label
+from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
+
+SCHEMA_VERSION: Final = 1
+"""Version of the layout above; a store written with a newer version is refused."""
+
+KLINE_COLUMNS: Final = (
+    "datetime", "open", "high", "low", "close", "volume", "amount", "open_oi", "close_oi",
+)  # fmt: skip
+TICK_LEVEL_COLUMNS: Final = tuple(
+    f"{side}_{what}{level}"
+    for level in range(1, 6)
+    for side in ("bid", "ask")
+    for what in ("price", "volume")
+)
+TICK_COLUMNS: Final = (
+    "datetime", "last_price", "average", "highest", "lowest", "open", "volume", "amount",
+    "open_interest", *TICK_LEVEL_COLUMNS, "upper_limit", "lower_limit", "pre_close",
+    "pre_settlement", "pre_open_interest", "settlement",
+)  # fmt: skip
+TIMESTAMP_TYPE: Final = pa.timestamp("ns", tz="+08:00")
+"""Stored ``datetime`` type: Beijing time, a fixed UTC+8 (the engine's arithmetic; the
+``Asia/Shanghai`` zone database would show 1986–1991 summer time)."""
+_REQUIRED: Final = {TICK: ("datetime", "last_price", "volume")}
+_REQUIRED_KLINE: Final = ("datetime", "open", "high", "low", "close", "volume")
+
+
+def default_store_path() -> Path:
+    """The sample store shipped with the package (``data/store`` in the repository)."""
+    packaged = Path(__file__).with_name("_sample_store")
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "data" / "store"
+
+
+def columns_for(duration_s: int) -> tuple[str, ...]:
+    """The full column list of ticks (duration 0) or klines."""
+    return TICK_COLUMNS if duration_s == TICK else KLINE_COLUMNS
+
+
+class Store:
+    """A Parquet store directory (see the module docstring for its layout).
+
+    Args:
+        root: the store directory.
+
+    Raises:
+        DataError: the directory does not exist, is not a store, or was written by a newer
+            schema version.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        manifest = self.root / "store.json"
+        if not manifest.is_file():
+            hint = (
+                "create one with `backtest data import` or pass data= the directory that "
+                "holds store.json"
+            )
+            if not self.root.is_dir():
+                raise DataError(f"data store {self.root} does not exist; {hint}")
+            raise DataError(f"{self.root} is not a data store (no store.json); {hint}")
+        try:
+            meta = json.loads(manifest.read_text(encoding="utf-8"))
+            version = int(meta["schema_version"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"{manifest} is not a valid store manifest: {exc}") from None
+        if version > SCHEMA_VERSION:
+            raise DataError(
+                f"data store {self.root} has schema version {version}, newer than the "
+                f"{SCHEMA_VERSION} this version of backtest reads; upgrade backtest"
+            )
+
+    @classmethod
+    def create(cls, root: str | os.PathLike[str]) -> Store:
+        """Open the store at ``root``, creating an empty one if there is none."""
+        path = Path(root)
+        manifest = path / "store.json"
+        if not manifest.exists():
+            path.mkdir(parents=True, exist_ok=True)
+            text = json.dumps({"schema_version": SCHEMA_VERSION}) + "\n"
+            _atomic_write(manifest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        return cls(path)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    # --- metadata ------------------------------------------------------------------------
+
+    def instruments(self) -> dict[str, dict[str, Any]]:
+        """Instrument rows by symbol (empty if the store has no ``instruments.parquet``)."""
+        path = self.root / "instruments.parquet"
+        if not path.exists():
+            return {}
+        rows = pq.read_table(path).to_pylist()
+        return {str(row.pop("symbol")): row for row in rows}
+
+    def calendar(self) -> TradingCalendar | None:
+        """The stored trading calendar, or None if the store has none."""
+        path = self.root / "calendar.parquet"
+        if not path.exists():
+            return None
+        values = pq.read_table(path, columns=["trading_day"]).column(0).to_pylist()
+        days = [day for day in values if isinstance(day, date)]
+        if len(days) != len(values):
+            raise DataError(f"{path}: trading_day must hold dates, without empty cells")
+        return TradingCalendar(days, source=str(path))
+
+    def write_instruments(self, rows: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace ``instruments.parquet`` with these rows (symbol → fields), sorted by symbol."""
+        names = sorted({name for row in rows.values() for name in row})
+        records = [{"symbol": symbol, **dict(rows[symbol])} for symbol in sorted(rows)]
+        table = pa.Table.from_pylist(records, schema=_instrument_schema(names, records))
+        self._write_table(self.root / "instruments.parquet", table)
+
+    def write_calendar(self, days: Iterable[date]) -> None:
+        """Replace ``calendar.parquet`` with these trading days."""
+        table = pa.table({"trading_day": pa.array(sorted(set(days)), pa.date32())})
+        self._write_table(self.root / "calendar.parquet", table)
+
+    # --- what is stored ------------------------------------------------------------------
+
+    def symbols(self) -> list[str]:
+        """Every symbol with stored klines or ticks."""
+        found = {p.name for p in (self.root / "ticks").glob("*") if p.is_dir()}
+        found |= {p.name for p in (self.root / "klines").glob("*/*") if p.is_dir()}
+        return sorted(found)
+
+    def durations(self, symbol: str) -> list[int]:
+        """Stored durations of a symbol in seconds (0 = ticks), ascending."""
+        found = [TICK] if any(self._tick_dir(symbol).glob("*/*.parquet")) else []
+        for directory in (self.root / "klines").glob(f"*/{symbol}"):
+            if any(directory.glob("*.parquet")):
+                found.append(parse_period(directory.parent.name))
+        return sorted(found)
+
+    def has(self, symbol: str, duration_s: int) -> bool:
+        """True if the store holds data of this symbol and duration."""
+        return bool(self._files(symbol, duration_s))
+
+    # --- reading -------------------------------------------------------------------------
+
+    def available_columns(self, symbol: str, duration_s: int) -> tuple[str, ...]:
+        """Columns present in the stored files of a serial, in the canonical order."""
+        files = self._files(symbol, duration_s)
+        if not files:
+            self._missing(symbol, duration_s)
+        present = set(pq.read_schema(files[-1]).names)
+        return tuple(c for c in columns_for(duration_s) if c in present)
+
+    def scan(
+        self,
+        symbol: str,
+        duration_s: int,
+        start_ns: int,
+        end_ns: int,
+        columns: Sequence[str],
+        batch_rows: int = 65_536,
+    ) -> Iterator[pa.RecordBatch]:
+        """Record batches of rows with ``start_ns <= datetime <= end_ns``, ascending.
+
+        ``datetime`` comes back first, as int64 ns, followed by ``columns`` (which must all be
+        stored, see :meth:`available_columns`).
+        """
+        columns = _with_datetime_first(columns)
+        for path in self._files_between(symbol, duration_s, start_ns, end_ns):
+            parquet = pq.ParquetFile(path)
+            for batch in parquet.iter_batches(batch_size=batch_rows, columns=list(columns)):
+                times = _int_times(batch.column(0))
+                lo = int(np.searchsorted(times, start_ns, "left"))
+                hi = int(np.searchsorted(times, end_ns, "right"))
+                if hi > lo:
+                    piece = batch.slice(lo, hi - lo)
+                    yield piece.set_column(0, "datetime", pa.array(times[lo:hi]))
+                if hi < len(times):
+                    return
+
+    def tail(
+        self, symbol: str, duration_s: int, upto_ns: int, count: int, columns: Sequence[str]
+    ) -> pa.Table:
+        """The last ``count`` rows with ``datetime <= upto_ns``, ascending.
+
+        ``datetime`` comes first, as int64 ns, followed by ``columns``.
+        """
+        columns = _with_datetime_first(columns)
+        pieces: list[pa.Table] = []
+        needed = count
+        for path in reversed(self._files_between(symbol, duration_s, None, upto_ns)):
+            if needed <= 0:
+                break
+            table = pq.read_table(path, columns=list(columns))
+            times = _int_times(table.column(0))
+            hi = int(np.searchsorted(times, upto_ns, "right"))
+            lo = max(0, hi - needed)
+            if hi > lo:
+                piece = table.slice(lo, hi - lo)
+                pieces.append(piece.set_column(0, "datetime", pa.array(times[lo:hi])))
+                needed -= hi - lo
+        if not pieces:
+            return _empty(columns)
+        return pa.concat_tables(reversed(pieces))
+
+    # --- writing -------------------------------------------------------------------------
+
+    def write(self, symbol: str, duration_s: int, table: pa.Table) -> None:
+        """Merge rows into the store: new rows replace stored rows with the same datetime.
+
+        ``table`` needs a ``datetime`` column (timestamp or int64 ns) and the required price
+        columns; it is split into the layout's files, each merged and rewritten atomically.
+        """
+        table = _normalize_for_write(table, duration_s, symbol)
+        times = _int_times(table.column("datetime"))
+        keys = _partition_keys(times, duration_s)
+        boundaries = np.flatnonzero(np.diff(keys)) + 1
+        starts = [0, *boundaries.tolist()]
+        ends = [*boundaries.tolist(), len(keys)]
+        for lo, hi in zip(starts, ends, strict=True):
+            path = self._path_for(symbol, duration_s, int(keys[lo]))
+            incoming = table.slice(lo, hi - lo)
+            if path.exists():
+                incoming = _merge(pq.read_table(path), incoming)
+            self._write_table(path, incoming)
+
+    def _write_table(self, path: Path, table: pa.Table) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+    # --- layout --------------------------------------------------------------------------
+
+    def _tick_dir(self, symbol: str) -> Path:
+        return self.root / "ticks" / symbol
+
+    def _kline_dir(self, symbol: str, duration_s: int) -> Path:
+        return self.root / "klines" / period_label(duration_s) / symbol
+
+    def _files(self, symbol: str, duration_s: int) -> list[Path]:
+        if duration_s == TICK:
+            return sorted(self._tick_dir(symbol).glob("*/*.parquet"))
+        return sorted(self._kline_dir(symbol, duration_s).glob("*.parquet"))
+
+    def _path_for(self, symbol: str, duration_s: int, key: int) -> Path:
+        if duration_s == TICK:
+            day = date_of_day_number(key)
+            return self._tick_dir(symbol) / f"{day.year:04d}" / f"{day:%Y%m%d}.parquet"
+        return self._kline_dir(symbol, duration_s) / f"{key:04d}.parquet"
+
+    def _files_between(
+        self, symbol: str, duration_s: int, start_ns: int | None, end_ns: int
+    ) -> list[Path]:
+        """Stored files that may hold rows in [start_ns, end_ns]."""
+        files = self._files(symbol, duration_s)
+        if not files:
+            self._missing(symbol, duration_s)
+        lo_key = None if start_ns is None else _partition_keys(np.array([start_ns]), duration_s)[0]
+        hi_key = _partition_keys(np.array([end_ns]), duration_s)[0]
+        chosen = []
+        for path in files:
+            key = _key_of(path, duration_s)
+            if (lo_key is None or key >= lo_key) and key <= hi_key:
+                chosen.append(path)
+        return chosen
+
+    def _missing(self, symbol: str, duration_s: int) -> None:
+        stored = self.durations(symbol)
+        what = "ticks" if duration_s == TICK else f"{period_label(duration_s)} klines"
+        if stored:
+            have = ", ".join(period_label(d) for d in stored)
+            raise DataError(f"data store {self.root} has no {what} for {symbol} (it has: {have})")
+        raise DataError(
+            f"data store {self.root} has no data for {symbol}; import it with "
+            f"`backtest data import` or point data= at a store that has it"
+        )
+
+
+def _with_datetime_first(columns: Sequence[str]) -> list[str]:
+    return ["datetime", *(c for c in columns if c != "datetime")]
+
+
+def _key_of(path: Path, duration_s: int) -> int:
+    if duration_s == TICK:
+        stem = path.stem
+        return (date(int(stem[:4]), int(stem[4:6]), int(stem[6:8])) - date(1970, 1, 1)).days
+    return int(path.stem)
+
+
+def _partition_keys(times: np.ndarray[Any, Any], duration_s: int) -> np.ndarray[Any, Any]:
+    """Beijing day numbers (ticks) or years (klines) of int64 ns timestamps."""
+    days = (times.astype(np.int64) + UTC_OFFSET_NS) // NS_PER_DAY
+    if duration_s == TICK:
+        return days
+    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+def _int_times(column: pa.Array[Any] | pa.ChunkedArray[Any]) -> np.ndarray[Any, Any]:
+    """int64 ns since the epoch of a timestamp or int64 column.
+
+    A timestamp without a time zone is Beijing time (as everywhere in backtest).
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    naive = pa.types.is_timestamp(column.type) and column.type.tz is None
+    if pa.types.is_timestamp(column.type):
+        column = column.cast(pa.timestamp("ns")).view(pa.int64())
+    times = column.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return times - UTC_OFFSET_NS if naive else times
+
+
+def _empty(columns: Sequence[str]) -> pa.Table:
+    fields = [pa.field(c, pa.int64() if c == "datetime" else pa.float64()) for c in columns]
+    return pa.schema(fields).empty_table()
+
+
+def _normalize_for_write(table: pa.Table, duration_s: int, symbol: str) -> pa.Table:
+    """Cast to the stored schema, in canonical column order; check order and uniqueness."""
+    required = _REQUIRED.get(duration_s, _REQUIRED_KLINE)
+    missing = [c for c in required if c not in table.column_names]
+    if missing:
+        raise DataError(f"cannot store {symbol}: missing column(s) {', '.join(missing)}")
+    unknown = [c for c in table.column_names if c not in columns_for(duration_s)]
+    if unknown:
+        raise DataError(
+            f"cannot store {symbol}: unknown column(s) {', '.join(unknown)}; stored columns "
+            f"are {', '.join(columns_for(duration_s))}"
+        )
+    times = _int_times(table.column("datetime"))
+    if len(times) > 1 and not bool(np.all(np.diff(times) > 0)):
+        raise DataError(f"cannot store {symbol}: datetime must increase strictly row by row")
+    arrays: list[pa.Array[Any]] = [
+        pa.array(times, pa.int64()).view(pa.timestamp("ns")).cast(TIMESTAMP_TYPE)
+    ]
+    names = ["datetime"]
+    for name in columns_for(duration_s)[1:]:
+        if name in table.column_names:
+            arrays.append(pc.cast(table.column(name), pa.float64()).combine_chunks())
+            names.append(name)
+    return pa.table(arrays, names=names)
+
+
+def _merge(stored: pa.Table, incoming: pa.Table) -> pa.Table:
+    """Stored rows plus incoming rows, incoming winning on equal datetime, sorted."""
+    names = list(dict.fromkeys([*stored.column_names, *incoming.column_names]))
+    stored = _with_columns(stored, names)
+    incoming = _with_columns(incoming, names)
+    keep = pc.invert(pc.is_in(stored.column("datetime"), value_set=incoming.column("datetime")))
+    merged = pa.concat_tables([stored.filter(keep), incoming])
+    return merged.sort_by("datetime")
+
+
+def _with_columns(table: pa.Table, names: list[str]) -> pa.Table:
+    arrays = [
+        table.column(n) if n in table.column_names else pa.nulls(len(table), pa.float64())
+        for n in names
+    ]
+    return pa.table(arrays, names=names)
+
+
+def _instrument_schema(names: list[str], records: list[dict[str, Any]]) -> pa.Schema:
+    fields: list[pa.Field[Any]] = [pa.field("symbol", pa.string())]
+    for name in names:
+        values = [r[name] for r in records if r.get(name) is not None]
+        kind: pa.DataType = pa.string()
+        if values and all(isinstance(v, bool) for v in values):
+            kind = pa.bool_()
+        elif values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            kind = pa.float64()
+        fields.append(pa.field(name, kind))
+    return pa.schema(fields)
+
+
+def _atomic_write(path: Path, write: Callable[[str], object]) -> None:
+    """Write through ``write(temporary_path)``, then rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; store files are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
