@@ -19,7 +19,7 @@ This class only translates arguments and delegates; the semantics live in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from .order import Order, Tracked, Trade
 from .quotes import Quote
 
 _ADVANCED = (None, "FAK", "FOK")
+_TRACKABLE = (Row, Quote, SerialFrame, Tracked)
 
 
 class Api:
@@ -177,8 +178,8 @@ class Api:
 
     # --- stepping ------------------------------------------------------------------------
 
-    async def wait_update(self, deadline: float | None = None) -> bool:
-        """Advance one step; returns True. Raises BacktestFinished at the end of the data.
+    def wait_update(self, deadline: float | None = None) -> Coroutine[Any, Any, bool]:
+        """``await api.wait_update()``: advance one step; True. BacktestFinished at the end.
 
         A step delivers the strategy's own requests (orders, cancels, new subscriptions)
         without moving time if there are any, else every market event at the next market
@@ -186,8 +187,7 @@ class Api:
         never waits.
         """
         del deadline
-        await self._sim.wait_update()
-        return True
+        return self._sim.wait_update()  # the coroutine itself: one frame less per step
 
     def is_changing(self, obj: Any, key: str | Iterable[str] | None = None) -> bool:
         """True if ``obj`` (or its field ``key``, or any of several keys) changed in the last
@@ -197,9 +197,9 @@ class Api:
         an order, a trade, a position or the account. Newly subscribed or created objects count
         as changed in the step that delivers them.
         """
-        if key is not None and not isinstance(key, str):
+        if key is not None and type(key) is not str:
             return any(self.is_changing(obj, k) for k in key)
-        if isinstance(obj, Row | SerialFrame | Quote | Tracked):
+        if isinstance(obj, _TRACKABLE):
             return obj.changed(self._sim.clock.step, key)
         raise ApiUsageError(
             f"is_changing cannot track a {type(obj).__name__}; pass a quote, a serial, a row "

@@ -117,7 +117,8 @@ class SimBroker:
         self.trades: list[Trade] = []
         self.trades_by_id: dict[str, Trade] = {}
         self._books: dict[str, _Book] = {}
-        self._pending: list[Order | str] = []
+        self.pending: list[Order | str] = []
+        """Inserts and cancel requests (order ids) waiting for the next step."""
         self._order_seq = 0
         self._trade_seq = 0
 
@@ -168,23 +169,19 @@ class SimBroker:
         )
         order.created(self.clock.step + 1)
         self.orders[order_id] = order
-        self._pending.append(order)
+        self.pending.append(order)
         return order
 
     def request_cancel(self, order_id: str) -> None:
         """Ask to cancel an order; handled at the next step."""
         if order_id not in self.orders:
             raise ApiUsageError(f"cannot cancel order {order_id!r}: no such order in this backtest")
-        self._pending.append(order_id)
-
-    @property
-    def has_pending(self) -> bool:
-        """True if inserts or cancels wait for the next step."""
-        return bool(self._pending)
+        self.pending.append(order_id)
 
     def process_pending(self) -> None:
         """Deliver queued inserts and cancels, in the order they were made."""
-        pending, self._pending = self._pending, []
+        pending = self.pending[:]
+        self.pending.clear()  # in place: the engine holds this list
         for item in pending:
             if isinstance(item, Order):
                 self._arrive(item)

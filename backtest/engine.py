@@ -20,8 +20,6 @@ subscribes 1-minute klines; a store without them falls back to the smallest dura
 
 from __future__ import annotations
 
-import asyncio
-import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,8 +51,6 @@ from .store import Store
 
 _QUOTE_MAX_DURATION: Final = 60
 """A quote needs ticks or klines of at most this many seconds, else 1m is subscribed."""
-_YIELD_EVERY_S: Final = 0.05
-"""Hand control to the event loop this often (wall time) so notebooks stay responsive."""
 
 # Roles of a kline feed in its symbol's quote.
 _NO_QUOTES, _QUOTE_SOURCE, _CLOSE_QUOTES = 0, 1, 2
@@ -77,10 +73,12 @@ class _Market:
 class _KlineFeed:
     """Applies a kline serial's events to its buffer and, by role, to the quote."""
 
-    __slots__ = ("broker", "buffer", "clock", "market", "role", "tick")
+    __slots__ = ("broker", "buffer", "clock", "quote", "resting", "role", "symbol", "tick")
 
     def __init__(self, market: _Market, buffer: SerialBuffer, clock: SimClock, broker: SimBroker):
-        self.market = market
+        self.symbol = market.symbol
+        self.quote = market.quote
+        self.resting = market.resting
         self.buffer = buffer
         self.clock = clock
         self.broker = broker
@@ -89,39 +87,41 @@ class _KlineFeed:
 
     def handle(self, ts: int, kind: int, row: RowTuple) -> None:
         step = self.clock.step
-        market = self.market
         if kind == OPEN:
             self.buffer.append(row, step)
             if self.role == _QUOTE_SOURCE:
-                market.quote.update(open_state(ts, row[1], row[7], self.tick), step)
-                if market.resting:
-                    self.broker.match(market.symbol)
+                self.quote.update(open_state(ts, row[1], row[7], self.tick), step)
+                if self.resting:
+                    self.broker.match(self.symbol)
             return
         self.buffer.replace_last(row, step)
         role = self.role
         if role == _NO_QUOTES:
             return
-        quote = market.quote
-        if market.resting and role == _QUOTE_SOURCE:
+        quote = self.quote
+        if self.resting and role == _QUOTE_SOURCE:
+            # Three packets (high, low, close); each may fill resting orders.
             for state in close_packets(ts, row[2], row[3], row[4], row[8], self.tick):
                 quote.update(state, step)
-                self.broker.match(market.symbol)
-                if not market.resting:
+                self.broker.match(self.symbol)
+                if not self.resting:  # nothing left to fill: jump to the final packet
                     quote.update(close_state(ts, row[4], row[8], self.tick), step)
                     break
             return
         quote.update(close_state(ts, row[4], row[8], self.tick), step)
-        if market.resting:
-            self.broker.match(market.symbol)
+        if self.resting:
+            self.broker.match(self.symbol)
 
 
 class _TickFeed:
     """Applies tick events to the tick buffer and the quote (ticks are the quote)."""
 
-    __slots__ = ("broker", "buffer", "clock", "market")
+    __slots__ = ("broker", "buffer", "clock", "quote", "resting", "symbol")
 
     def __init__(self, market: _Market, buffer: SerialBuffer, clock: SimClock, broker: SimBroker):
-        self.market = market
+        self.symbol = market.symbol
+        self.quote = market.quote
+        self.resting = market.resting
         self.buffer = buffer
         self.clock = clock
         self.broker = broker
@@ -129,10 +129,9 @@ class _TickFeed:
     def handle(self, ts: int, kind: int, row: RowTuple) -> None:
         step = self.clock.step
         self.buffer.append(row, step)
-        market = self.market
-        market.quote.update(row, step)
-        if market.resting:
-            self.broker.match(market.symbol)
+        self.quote.update(row, step)
+        if self.resting:
+            self.broker.match(self.symbol)
 
 
 @dataclass(slots=True)
@@ -188,12 +187,10 @@ class Simulator:
         self.broker = SimBroker(self.clock, calendar, lambda: self._day_label)
         self.daily: list[DailyRow] = []
         self.finished = False
-        self._started = False
         self._markets: dict[str, _Market] = {}
-        self._starts: list[_Start] = []
-        self._delivered = False  # subscriptions made since the last step
-        self._next_yield = 0
-        self._wall_yield = 0.0
+        # Requests since the last step: serials to start (None: history only), and orders.
+        self._starts: list[_Start | None] = []
+        self._orders = self.broker.pending
 
     # --- markets and subscriptions ---------------------------------------------------------
 
@@ -242,7 +239,6 @@ class Simulator:
             buffer.load_history(history, self.clock.step + 1)
             feed = market.ticks = _TickFeed(market, buffer, self.clock, self.broker)
             self._starts.append(_Start(symbol, TICK, self.clock.now_ns, feed.handle))
-            self._delivered = True
             self._assign_quote_roles(market)
             if history:
                 market.quote.update(history[-1], self.clock.step + 1)
@@ -267,7 +263,6 @@ class Simulator:
         buffer.load_history(history, self.clock.step + 1)
         feed = market.klines[duration_s] = _KlineFeed(market, buffer, self.clock, self.broker)
         self._starts.append(_Start(symbol, duration_s, now, feed.handle))
-        self._delivered = True
         self._assign_quote_roles(market)
         if feed.role == _QUOTE_SOURCE and history:
             market.quote.update(
@@ -305,7 +300,7 @@ class Simulator:
                     self.calendar,
                 )  # fmt: skip
             buffer.load_history(older, self.clock.step + 1)
-            self._delivered = True
+            self._starts.append(None)
         buffer.keep = max(buffer.keep, data_length)
 
     def _ensure_quote_source(self, market: _Market) -> None:
@@ -366,51 +361,40 @@ class Simulator:
 
     # --- stepping ------------------------------------------------------------------------
 
-    async def wait_update(self) -> None:
+    async def wait_update(self) -> bool:
         """One step: deliver pending requests, or advance to the next market time."""
-        if self.finished:
-            raise BacktestFinished
         clock = self.clock
         clock.step += 1
-        if self._starts:
-            await self._start_serials()
-        if self._delivered or self.broker.has_pending:
-            self._delivered = False
-            self.broker.process_pending()
-            return
-        merger = self.merger
-        ts = merger.next_ts
+        if self._starts or self._orders:
+            await self._deliver_requests()
+            return True
+        ts = self.merger.next_ts
         if ts is None:
             await self.finish()
             raise BacktestFinished
         if ts > self._day_end_ns:
             self._roll_days(ts)
         clock.now_ns = ts
-        self._started = True
-        await merger.step()
-        if ts >= self._next_yield:
-            await self._yield_to_loop(ts)
+        if not self.merger.step_nowait():
+            await self.merger.step()
+        return True
 
-    async def _yield_to_loop(self, ts: int) -> None:
-        # The wall clock is read once per simulated minute; the event loop gets control (for
-        # progress bars and interrupts in notebooks) when enough wall time has passed.
-        self._next_yield = ts + 60_000_000_000
-        now = time.monotonic()
-        if now >= self._wall_yield:
-            self._wall_yield = now + _YIELD_EVERY_S
-            await asyncio.sleep(0)
-
-    async def _start_serials(self) -> None:
+    async def _deliver_requests(self) -> None:
         starts, self._starts = self._starts, []
         for start in starts:
-            if start.duration_s == TICK:
-                events = tick_events(self.store, start.symbol, start.after_ns, self.end_ns)
-            else:
-                events = kline_events(
-                    self.store, start.symbol, start.duration_s, start.after_ns, self.end_ns,
-                    self.calendar,
-                )  # fmt: skip
-            await self.merger.add(start.symbol, start.duration_s, events, start.handler)
+            if start is not None:
+                await self._start_serial(start)
+        self.broker.process_pending()
+
+    async def _start_serial(self, start: _Start) -> None:
+        if start.duration_s == TICK:
+            events = tick_events(self.store, start.symbol, start.after_ns, self.end_ns)
+        else:
+            events = kline_events(
+                self.store, start.symbol, start.duration_s, start.after_ns, self.end_ns,
+                self.calendar,
+            )  # fmt: skip
+        await self.merger.add(start.symbol, start.duration_s, events, start.handler)
 
     def _roll_days(self, ts: int) -> None:
         """Settle every trading day that ends before ``ts``."""
@@ -437,9 +421,9 @@ class Simulator:
             return
         self.finished = True
         try:
-            if self.broker.has_pending:
+            if self.broker.pending:
                 self.broker.process_pending()
-            if self._started:
+            if self.clock.now_ns > self.start_ns:  # the market moved at least once
                 self._settle_day()
         finally:
             await self.merger.aclose()

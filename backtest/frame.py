@@ -45,6 +45,7 @@ class SerialBuffer:
     __slots__ = (
         "columns",
         "duration_s",
+        "end_id",
         "first_id",
         "index",
         "keep",
@@ -54,9 +55,9 @@ class SerialBuffer:
         "rows",
         "stamp",
         "symbol",
+        "trim_at",
         "updated_id",
         "updated_prev",
-        "version",
     )
 
     def __init__(self, symbol: str, duration_s: int, keep: int) -> None:
@@ -66,19 +67,21 @@ class SerialBuffer:
         self.index: dict[str, int] = {name: i for i, name in enumerate(self.columns)}
         self.padding: RowTuple = (0, *([_NAN] * (len(self.columns) - 1)))
         self.rows: list[RowTuple] = []
-        self.first_id = 0
+        self.first_id = 0  # id of rows[0]
+        self.end_id = 0  # id the next row will get
         self.keep = keep
-        self.version = 0
+        self.trim_at = 2 * keep + 64
         self.layout = 0  # bumped when rows are prepended: caches must rebuild
+        # What changed in step `stamp` (also the cache key of views: rows only change in steps).
         self.stamp = -1
-        self.new_from = 0
-        self.updated_id = -1
-        self.updated_prev: RowTuple | None = None
+        self.new_from = 0  # rows with ids >= new_from appeared in step `stamp`
+        self.updated_id = -1  # the row replaced in step `stamp`, if any
+        self.updated_prev: RowTuple | None = None  # ...and its value before
 
     @property
     def last_id(self) -> int:
         """Id of the newest row (first_id − 1 when empty)."""
-        return self.first_id + len(self.rows) - 1
+        return self.end_id - 1
 
     def row(self, row_id: int) -> RowTuple:
         """The row with this id, or padding if there is none."""
@@ -89,31 +92,35 @@ class SerialBuffer:
 
     def append(self, row: RowTuple, step: int) -> None:
         """Add a new newest row during ``step``."""
-        rows = self.rows
         if self.stamp != step:
             self.stamp = step
-            self.new_from = self.first_id + len(rows)
+            self.new_from = self.end_id
             self.updated_id = -1
-        rows.append(row)
-        self.version += 1
-        if len(rows) >= 2 * self.keep + 64:
-            drop = len(rows) - self.keep
-            del rows[:drop]
+        self.rows.append(row)
+        self.end_id += 1
+        if self.end_id >= self.trim_at:
+            self._trim()
+
+    def _trim(self) -> None:
+        drop = len(self.rows) - self.keep
+        if drop > 0:
+            del self.rows[:drop]
             self.first_id += drop
+        self.trim_at = self.end_id + self.keep + 64
 
     def replace_last(self, row: RowTuple, step: int) -> None:
         """Replace the newest row (a bar's close event) during ``step``."""
         rows = self.rows
-        last = self.first_id + len(rows) - 1
+        last = self.end_id - 1
         if self.stamp != step:
             self.stamp = step
-            self.new_from = last + 1
-            self.updated_id = -1
-        if last < self.new_from and self.updated_id != last:
+            self.new_from = self.end_id
+            self.updated_id = last
+            self.updated_prev = rows[-1]
+        elif last < self.new_from and self.updated_id != last:
             self.updated_id = last
             self.updated_prev = rows[-1]
         rows[-1] = row
-        self.version += 1
 
     def load_history(self, rows: Sequence[RowTuple], step: int) -> None:
         """Put history rows before the current ones; all rows count as new in ``step``.
@@ -125,12 +132,10 @@ class SerialBuffer:
         if self.first_id < 0:
             shift = -self.first_id
             self.first_id = 0
-            self.new_from += shift
-            if self.updated_id >= 0:
-                self.updated_id += shift
+            self.end_id += shift
         self.layout += 1
-        self.version += 1
         self.keep = max(self.keep, len(self.rows))
+        self.trim_at = self.end_id + self.keep + 64
         self.mark_new(step)
 
     def mark_new(self, step: int) -> None:
@@ -146,7 +151,7 @@ class SerialBuffer:
         if row_id is None:
             return True
         if row_id >= self.new_from:
-            return row_id <= self.last_id
+            return row_id < self.end_id
         if row_id != self.updated_id or self.updated_prev is None:
             return False
         before, after = self.updated_prev, self.row(row_id)
@@ -161,17 +166,24 @@ def _differs(a: Any, b: Any) -> bool:
 
 
 class _Column:
-    """An incrementally maintained numpy copy of one column's last ``length`` values."""
+    """An incrementally maintained numpy copy of one column's last ``length`` values.
 
-    __slots__ = ("array", "end", "last_id", "layout", "version", "view")
+    ``array[end - length : end]`` holds the values of ids ``last_id - length + 1 … last_id``;
+    views are cut from ``readonly``, a read-only alias of ``array``.
+    """
 
-    def __init__(self, array: npt.NDArray[Any]) -> None:
+    __slots__ = ("array", "end", "index", "last_id", "layout", "readonly", "version", "view")
+
+    def __init__(self, array: npt.NDArray[Any], index: int) -> None:
         self.array = array
+        self.readonly = array.view()
+        self.readonly.flags.writeable = False
+        self.index = index
         self.end = 0
         self.last_id = 0
         self.layout = -1
         self.version = -1
-        self.view: npt.NDArray[Any] = array[:0]
+        self.view: npt.NDArray[Any] = self.readonly[:0]
 
 
 class Row:
@@ -185,8 +197,13 @@ class Row:
 
     def __init__(self, buffer: SerialBuffer, row_id: int) -> None:
         self._buffer = buffer
-        self._values = buffer.row(row_id)
-        self.id = row_id if self._values is not buffer.padding else -1
+        offset = row_id - buffer.first_id
+        if offset >= 0:
+            self._values = buffer.rows[offset]
+            self.id = row_id
+        else:
+            self._values = buffer.padding
+            self.id = -1
 
     def __getattr__(self, name: str) -> Any:
         index = self._buffer.index.get(name)
@@ -228,7 +245,7 @@ class _ILoc:
         self._frame = frame
 
     def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, int | np.integer):
+        if type(key) is int or isinstance(key, np.integer):
             return self._frame.row(int(key))
         return self._frame.to_frame().iloc[key]
 
@@ -240,11 +257,12 @@ class SerialFrame:
     ``frame["close"]``); ``frame.to_numpy("close")`` is the fast path.
     """
 
-    __slots__ = ("_buffer", "_columns", "_length", "_pandas", "_pandas_version")
+    __slots__ = ("_buffer", "_columns", "_iloc", "_length", "_pandas", "_pandas_version")
 
     def __init__(self, buffer: SerialBuffer, data_length: int) -> None:
         self._buffer = buffer
         self._length = data_length
+        self._iloc = _ILoc(self)
         self._columns: dict[str, _Column] = {}
         self._pandas: dict[str, Any] = {}
         self._pandas_version = -1
@@ -267,7 +285,7 @@ class SerialFrame:
     @property
     def iloc(self) -> _ILoc:
         """tqsdk/pandas-style positional access; ``iloc[-1]`` is the newest row."""
-        return _ILoc(self)
+        return self._iloc
 
     @property
     def last_id(self) -> int:
@@ -283,17 +301,17 @@ class SerialFrame:
         buffer = self._buffer
         if field is None or not buffer.changed(step):
             return buffer.changed(step)
-        if buffer.new_from <= buffer.last_id:  # new rows: every field is new
+        if buffer.new_from < buffer.end_id:  # new rows: every field is new
             return True
         return buffer.changed(step, buffer.updated_id, field)
 
     def row(self, position: int) -> Row:
         """The row at ``position`` (negative counts from the newest)."""
         length = self._length
-        if not -length <= position < length:
-            raise IndexError(f"row {position} is outside a serial of {length} rows")
-        newest = self._buffer.last_id
-        return Row(self._buffer, newest - length + 1 + position % length)
+        if -length <= position < length:
+            buffer = self._buffer
+            return Row(buffer, buffer.end_id - length + position % length)
+        raise IndexError(f"row {position} is outside a serial of {length} rows")
 
     def to_numpy(self, column: str) -> npt.NDArray[Any]:
         """The column's last ``data_length`` values as a read-only numpy array, oldest first.
@@ -303,8 +321,25 @@ class SerialFrame:
         """
         buffer = self._buffer
         cached = self._columns.get(column)
-        if cached is not None and cached.version == buffer.version:
-            return cached.view
+        if cached is not None:
+            if cached.version == buffer.stamp:
+                return cached.view
+            if cached.layout == buffer.layout:
+                fresh = buffer.end_id - 1 - cached.last_id
+                end = cached.end
+                if fresh == 1 and end < len(cached.array):  # one new row: the common case
+                    rows, field, array = buffer.rows, cached.index, cached.array
+                    array[end - 1] = rows[-2][field]  # the previous newest may have changed
+                    array[end] = rows[-1][field]
+                    cached.end = end + 1
+                    cached.last_id += 1
+                    cached.version = buffer.stamp
+                    cached.view = view = cached.readonly[end + 1 - self._length : end + 1]
+                    return view
+                if fresh == 0:  # the newest row was replaced
+                    cached.array[end - 1] = buffer.rows[-1][cached.index]
+                    cached.version = buffer.stamp
+                    return cached.view
         index = buffer.index.get(column)
         if index is None:
             if column == "id":
@@ -314,7 +349,7 @@ class SerialFrame:
             raise KeyError(f"{self._kind()} serial of {buffer.symbol} has no column {column!r}")
         if cached is None:
             dtype = np.int64 if column == "datetime" else np.float64
-            cached = _Column(np.empty(self._length + max(self._length, 64), dtype))
+            cached = _Column(np.empty(self._length + max(self._length, 64), dtype), index)
             self._columns[column] = cached
         self._refresh(cached, index)
         return cached.view
@@ -342,10 +377,8 @@ class SerialFrame:
         column.end = end
         column.last_id = newest
         column.layout = buffer.layout
-        column.version = buffer.version
-        view = array[end - length : end]
-        view.flags.writeable = False
-        column.view = view
+        column.version = buffer.stamp
+        column.view = column.readonly[end - length : end]
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a new pandas DataFrame (index 0 … data_length−1, ``id`` first)."""
@@ -353,9 +386,9 @@ class SerialFrame:
         return pd.DataFrame(data)
 
     def _cached_pandas(self, key: str) -> Any:
-        if self._pandas_version != self._buffer.version:
+        if self._pandas_version != self._buffer.stamp:
             self._pandas.clear()
-            self._pandas_version = self._buffer.version
+            self._pandas_version = self._buffer.stamp
         value = self._pandas.get(key)
         if value is None:
             frame = self.to_frame()

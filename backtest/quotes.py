@@ -23,40 +23,38 @@ serial's history, so it is usable before the first ``wait_update``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from .instrument import Instrument
 from .store import TICK_COLUMNS
 from .times import format_ns
 
 QuoteState = tuple[Any, ...]
-"""Market fields of a quote, in :data:`QUOTE_FIELDS` order (a tick row is one)."""
+"""Market fields of a quote in :data:`QUOTE_FIELDS` order; fields past its end are NaN.
+
+A tick row is a full state; a synthesized state has only the first eight fields.
+"""
 
 QUOTE_FIELDS: Final = TICK_COLUMNS
 FIELD_INDEX: Final = {name: i for i, name in enumerate(QUOTE_FIELDS)} | {"datetime_ns": 0}
+SYNTHESIZED_FIELDS: Final = (
+    "datetime", "last_price", "bid_price1", "bid_volume1", "ask_price1", "ask_volume1",
+    "volume", "open_interest",
+)  # fmt: skip
+assert QUOTE_FIELDS[: len(SYNTHESIZED_FIELDS)] == SYNTHESIZED_FIELDS
 _NAN: Final = math.nan
-# Positions of the fields kline synthesis sets; everything else is NaN in a synthesized state.
-_LAST, _VOLUME, _OI = FIELD_INDEX["last_price"], FIELD_INDEX["volume"], FIELD_INDEX["open_interest"]
-_BID, _BIDV = FIELD_INDEX["bid_price1"], FIELD_INDEX["bid_volume1"]
-_ASK, _ASKV = FIELD_INDEX["ask_price1"], FIELD_INDEX["ask_volume1"]
-_BLANK: Final = (_NAN,) * len(QUOTE_FIELDS)
-EMPTY_STATE: Final[QuoteState] = (0, *_BLANK[1:])
-"""State of a quote before any data: datetime 0, every price NaN."""
-# synthesized_state() writes these positions literally.
-assert (_LAST, _VOLUME, _OI, _BID, _BIDV, _ASK, _ASKV) == (1, 6, 8, 9, 10, 11, 12)
-
-
-_TAIL: Final = _BLANK[13:]
+EMPTY_STATE: Final[QuoteState] = (0,)
+"""State of a quote before any data: datetime 0, every other field NaN."""
 
 
 def synthesized_state(ts_ns: int, last: float, bid: float, ask: float, oi: float) -> QuoteState:
-    """A kline-synthesized quote state: one lot each side, volume 0, unknown fields NaN."""
-    return (ts_ns, last, _NAN, _NAN, _NAN, _NAN, 0.0, _NAN, oi, bid, 1.0, ask, 1.0, *_TAIL)
+    """A kline-synthesized quote state: one lot each side, volume 0, other fields NaN."""
+    return (ts_ns, last, bid, 1.0, ask, 1.0, 0.0, oi)
 
 
 def open_state(ts_ns: int, open_price: float, open_oi: float, tick: float) -> QuoteState:
-    """Quote at a bar's open event: open ± tick."""
-    return synthesized_state(ts_ns, open_price, open_price - tick, open_price + tick, open_oi)
+    """Quote at a bar's open event: open ± tick (:func:`synthesized_state`, inlined: hot)."""
+    return (ts_ns, open_price, open_price - tick, 1.0, open_price + tick, 1.0, 0.0, open_oi)
 
 
 def close_packets(
@@ -74,16 +72,8 @@ def close_packets(
 
 
 def close_state(ts_ns: int, close: float, close_oi: float, tick: float) -> QuoteState:
-    """The last of :func:`close_packets`, alone: close ± tick."""
-    return synthesized_state(ts_ns, close, close - tick, close + tick, close_oi)
-
-
-def _market_field(index: int) -> property:
-    def get(self: Quote) -> Any:
-        return self._state[index]
-
-    get.__name__ = QUOTE_FIELDS[index]
-    return property(get, doc=f"``{QUOTE_FIELDS[index]}`` of the latest tick or synthesized quote")
+    """The last of :func:`close_packets`, alone: close ± tick (inlined: hot)."""
+    return (ts_ns, close, close - tick, 1.0, close + tick, 1.0, 0.0, close_oi)
 
 
 class Quote:
@@ -97,42 +87,6 @@ class Quote:
     (``price_tick``, ``volume_multiple``, ``instrument_id``, ``exchange_id``, ``ins_class``,
     ``trading_time``) are constant. ``quote["last_price"]`` works like ``quote.last_price``.
     """
-
-    if TYPE_CHECKING:  # market fields, defined below as properties over the state tuple
-        last_price: float
-        average: float
-        highest: float
-        lowest: float
-        open: float
-        volume: float
-        amount: float
-        open_interest: float
-        bid_price1: float
-        bid_volume1: float
-        ask_price1: float
-        ask_volume1: float
-        bid_price2: float
-        bid_volume2: float
-        ask_price2: float
-        ask_volume2: float
-        bid_price3: float
-        bid_volume3: float
-        ask_price3: float
-        ask_volume3: float
-        bid_price4: float
-        bid_volume4: float
-        ask_price4: float
-        ask_volume4: float
-        bid_price5: float
-        bid_volume5: float
-        ask_price5: float
-        ask_volume5: float
-        upper_limit: float
-        lower_limit: float
-        pre_close: float
-        pre_settlement: float
-        pre_open_interest: float
-        settlement: float
 
     __slots__ = (
         "_prev",
@@ -176,10 +130,12 @@ class Quote:
         if prev is None:
             return True
         if field is None:
-            return any(_differs(a, b) for a, b in zip(prev, self._state, strict=True))
+            return any(
+                _differs(_at(prev, i), _at(self._state, i)) for i in range(len(QUOTE_FIELDS))
+            )
         index = FIELD_INDEX.get(field)
         # Instrument fields are constant: they change only when the quote is new.
-        return index is not None and _differs(prev[index], self._state[index])
+        return index is not None and _differs(_at(prev, index), _at(self._state, index))
 
     def mark_new(self, step: int) -> None:
         """Report every field as changed in ``step`` (a quote handed to the strategy)."""
@@ -202,6 +158,178 @@ class Quote:
         """Time of the latest update, int ns (0 before any data)."""
         return int(self._state[0])
 
+    # --- market fields (NaN when unknown) ---------------------------------------------------
+
+    @property
+    def last_price(self) -> float:
+        """Last traded price (NaN before any data)."""
+        return _at(self._state, 1)
+
+    @property
+    def bid_price1(self) -> float:
+        """Best bid price."""
+        return _at(self._state, 2)
+
+    @property
+    def bid_volume1(self) -> float:
+        """Volume at the best bid."""
+        return _at(self._state, 3)
+
+    @property
+    def ask_price1(self) -> float:
+        """Best ask price."""
+        return _at(self._state, 4)
+
+    @property
+    def ask_volume1(self) -> float:
+        """Volume at the best ask."""
+        return _at(self._state, 5)
+
+    @property
+    def volume(self) -> float:
+        """Volume traded so far today (ticks; 0 for synthesized quotes)."""
+        return _at(self._state, 6)
+
+    @property
+    def open_interest(self) -> float:
+        """Open interest."""
+        return _at(self._state, 7)
+
+    @property
+    def amount(self) -> float:
+        """Turnover so far today, CNY (ticks)."""
+        return _at(self._state, 8)
+
+    @property
+    def average(self) -> float:
+        """Average price today (ticks)."""
+        return _at(self._state, 9)
+
+    @property
+    def highest(self) -> float:
+        """Highest price today (ticks)."""
+        return _at(self._state, 10)
+
+    @property
+    def lowest(self) -> float:
+        """Lowest price today (ticks)."""
+        return _at(self._state, 11)
+
+    @property
+    def open(self) -> float:
+        """Today's opening price (ticks)."""
+        return _at(self._state, 12)
+
+    @property
+    def bid_price2(self) -> float:
+        """Bid price at level 2."""
+        return _at(self._state, 13)
+
+    @property
+    def bid_volume2(self) -> float:
+        """Bid volume at level 2."""
+        return _at(self._state, 14)
+
+    @property
+    def ask_price2(self) -> float:
+        """Ask price at level 2."""
+        return _at(self._state, 15)
+
+    @property
+    def ask_volume2(self) -> float:
+        """Ask volume at level 2."""
+        return _at(self._state, 16)
+
+    @property
+    def bid_price3(self) -> float:
+        """Bid price at level 3."""
+        return _at(self._state, 17)
+
+    @property
+    def bid_volume3(self) -> float:
+        """Bid volume at level 3."""
+        return _at(self._state, 18)
+
+    @property
+    def ask_price3(self) -> float:
+        """Ask price at level 3."""
+        return _at(self._state, 19)
+
+    @property
+    def ask_volume3(self) -> float:
+        """Ask volume at level 3."""
+        return _at(self._state, 20)
+
+    @property
+    def bid_price4(self) -> float:
+        """Bid price at level 4."""
+        return _at(self._state, 21)
+
+    @property
+    def bid_volume4(self) -> float:
+        """Bid volume at level 4."""
+        return _at(self._state, 22)
+
+    @property
+    def ask_price4(self) -> float:
+        """Ask price at level 4."""
+        return _at(self._state, 23)
+
+    @property
+    def ask_volume4(self) -> float:
+        """Ask volume at level 4."""
+        return _at(self._state, 24)
+
+    @property
+    def bid_price5(self) -> float:
+        """Bid price at level 5."""
+        return _at(self._state, 25)
+
+    @property
+    def bid_volume5(self) -> float:
+        """Bid volume at level 5."""
+        return _at(self._state, 26)
+
+    @property
+    def ask_price5(self) -> float:
+        """Ask price at level 5."""
+        return _at(self._state, 27)
+
+    @property
+    def ask_volume5(self) -> float:
+        """Ask volume at level 5."""
+        return _at(self._state, 28)
+
+    @property
+    def upper_limit(self) -> float:
+        """Upper price limit."""
+        return _at(self._state, 29)
+
+    @property
+    def lower_limit(self) -> float:
+        """Lower price limit."""
+        return _at(self._state, 30)
+
+    @property
+    def pre_close(self) -> float:
+        """Previous close."""
+        return _at(self._state, 31)
+
+    @property
+    def pre_settlement(self) -> float:
+        """Previous settlement price."""
+        return _at(self._state, 32)
+
+    @property
+    def pre_open_interest(self) -> float:
+        """Previous open interest."""
+        return _at(self._state, 33)
+
+    @property
+    def settlement(self) -> float:
+        """Settlement price, once the exchange publishes it (ticks)."""
+        return _at(self._state, 34)
+
     def __getitem__(self, key: str) -> Any:
         try:
             return getattr(self, key)
@@ -215,9 +343,8 @@ class Quote:
         )
 
 
-for _index, _name in enumerate(QUOTE_FIELDS):
-    if _name != "datetime":
-        setattr(Quote, _name, _market_field(_index))
+def _at(state: QuoteState, index: int) -> float:
+    return float(state[index]) if index < len(state) else _NAN
 
 
 def _differs(a: Any, b: Any) -> bool:

@@ -77,14 +77,12 @@ class Backtest:
             ApiUsageError: called while an event loop is running (use ``await arun()``).
             StrategyError: the strategy raised; ``error.result`` has the partial result.
         """
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.arun())
-        raise ApiUsageError(
-            "Backtest.run() was called inside a running event loop (a Jupyter cell, or async "
-            "code); use `result = await Backtest(...).arun()` there instead"
-        )
+        if _event_loop_running():
+            raise ApiUsageError(
+                "Backtest.run() was called inside a running event loop (a Jupyter cell, or "
+                "async code); use `result = await Backtest(...).arun()` there instead"
+            )
+        return asyncio.run(self.arun())
 
     async def arun(self) -> BacktestResult:
         """Run inside the current event loop (e.g. ``await`` it in a Jupyter cell)."""
@@ -154,6 +152,14 @@ class Backtest:
             daily=daily,
             config=settings,
         )
+
+
+def _event_loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _as_date(value: date | datetime) -> date:

@@ -1,7 +1,9 @@
 """Serials: async generators of timestamped events for one (symbol, duration) (DESIGN.md §4).
 
-A serial reads its Parquet files in record batches (never the whole history at once), converts
-a batch to Python tuples in one go, and yields ``(ts_ns, kind, row)`` events:
+A serial reads its Parquet files in record batches (never the whole history at once) and, per
+batch, yields an iterator over that batch's ``(ts_ns, kind, row)`` events, ascending. The
+events are built column by column by C iterators as the merger pulls them, so an event costs
+no Python call of its own:
 
 - ticks: one ``TICK`` event per tick at its ``datetime``;
 - klines: **two events per bar**. ``OPEN`` at the bar's start shows the bar as just opened
@@ -16,9 +18,10 @@ event later than ``end_ns``. Whoever iterates a serial closes it (``aclose``); t
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -92,18 +95,33 @@ def bar_event_times(
     return opens, closes
 
 
-def _rows(
+def _column_lists(
     batch: pa.RecordBatch | pa.Table, present: Sequence[str], canonical: Sequence[str]
-) -> Iterable[RowTuple]:
-    """Tuples in ``canonical`` column order; columns the data lacks are NaN."""
+) -> list[list[Any]]:
+    """Python lists per column in ``canonical`` order; columns the data lacks are NaN."""
     size = batch.num_rows
-    lists: list[Iterable[Any]] = []
+    lists: list[list[Any]] = []
     for name in canonical:
         if name in present:
             lists.append(batch.column(present.index(name)).to_numpy(zero_copy_only=False).tolist())
         else:
-            lists.append(itertools.repeat(_NAN, size))
-    return zip(*lists, strict=False)
+            lists.append([_NAN] * size)
+    return lists
+
+
+def _rows(
+    batch: pa.RecordBatch | pa.Table, present: Sequence[str], canonical: Sequence[str]
+) -> Iterable[RowTuple]:
+    """Tuples in ``canonical`` column order; columns the data lacks are NaN."""
+    return zip(*_column_lists(batch, present, canonical), strict=False)
+
+
+def _opening_rows(columns: list[list[Any]]) -> Iterable[RowTuple]:
+    """:func:`opening_row` of every bar, built column by column (no Python call per bar)."""
+    dt, opens, _, _, _, _, amount, open_oi, _ = columns
+    zero_amount = [0.0 if a == a else _NAN for a in amount]
+    volume = itertools.repeat(0.0, len(dt))
+    return zip(dt, opens, opens, opens, opens, volume, zero_amount, open_oi, open_oi, strict=False)
 
 
 def _day_lookback(duration_s: int) -> int:
@@ -119,36 +137,51 @@ async def kline_events(
     end_ns: int,
     calendar: TradingCalendar,
     batch_rows: int = 65_536,
-) -> AsyncIterator[Event]:
-    """Events of the bars of one symbol and duration with times in ``(after_ns, end_ns]``."""
+) -> AsyncIterator[Iterator[Event]]:
+    """Events of the bars of one symbol and duration with times in ``(after_ns, end_ns]``.
+
+    Yields one iterator of events per Parquet batch read.
+    """
     present = store.available_columns(symbol, duration_s)
     lookback = _day_lookback(duration_s)
     scan_end = end_ns + (lookback if duration_s >= DAY else 0)
-    for batch in store.scan(symbol, duration_s, after_ns - lookback + 1, scan_end, present,
-                            batch_rows):  # fmt: skip
-        starts = batch.column(0).to_numpy()
-        opens, closes = bar_event_times(duration_s, starts, calendar, symbol)
-        for row, t_open, t_close in zip(
-            _rows(batch, present, KLINE_COLUMNS), opens.tolist(), closes.tolist(), strict=True
-        ):
-            if t_open > after_ns:
-                if t_open > end_ns:
-                    return
-                yield (t_open, OPEN, opening_row(row))
-            if t_close > after_ns:
-                if t_close > end_ns:
-                    return
-                yield (t_close, CLOSE, row)
+    scan = store.scan(symbol, duration_s, after_ns - lookback + 1, scan_end, present, batch_rows)
+    for batch in scan:
+        await asyncio.sleep(0)  # a turn for the event loop (progress, interrupts) per batch
+        opens, closes = bar_event_times(duration_s, batch.column(0).to_numpy(), calendar, symbol)
+        columns = _column_lists(batch, present, KLINE_COLUMNS)
+        open_times, close_times = opens.tolist(), closes.tolist()
+        # Built lazily by C iterators: open, close, open, close...
+        events = itertools.chain.from_iterable(
+            zip(
+                zip(open_times, itertools.repeat(OPEN), _opening_rows(columns), strict=False),
+                zip(close_times, itertools.repeat(CLOSE), zip(*columns, strict=True), strict=False),
+                strict=True,
+            )
+        )
+        if open_times[0] > after_ns and close_times[-1] <= end_ns:
+            yield events
+            continue
+        kept = [event for event in events if after_ns < event[0] <= end_ns]
+        if kept:
+            yield iter(kept)
+        if close_times[-1] > end_ns:
+            return
 
 
 async def tick_events(
     store: Store, symbol: str, after_ns: int, end_ns: int, batch_rows: int = 65_536
-) -> AsyncIterator[Event]:
-    """Events of the ticks of one symbol with times in ``(after_ns, end_ns]``."""
+) -> AsyncIterator[Iterator[Event]]:
+    """Events of the ticks of one symbol with times in ``(after_ns, end_ns]``.
+
+    Yields one iterator of events per Parquet batch read.
+    """
     present = store.available_columns(symbol, TICK)
     for batch in store.scan(symbol, TICK, after_ns + 1, end_ns, present, batch_rows):
-        for row in _rows(batch, present, TICK_COLUMNS):
-            yield (row[0], TICK_EVENT, row)
+        await asyncio.sleep(0)  # a turn for the event loop (progress, interrupts) per batch
+        columns = _column_lists(batch, present, TICK_COLUMNS)
+        rows = zip(*columns, strict=True)
+        yield zip(columns[0], itertools.repeat(TICK_EVENT), rows, strict=False)
 
 
 def kline_history(

@@ -18,10 +18,10 @@ Columns (missing optional columns read as NaN):
 - klines: ``datetime`` (timestamp[ns, +08:00], the bar's **start**; daily bars: 00:00 of
   their trading day), ``open, high, low, close, volume, amount, open_oi, close_oi`` (float64).
   Stock volumes are in shares.
-- ticks: ``datetime``, ``last_price, volume`` (cumulative) required; optional ``average,
-  highest, lowest, open, amount`` (cumulative), ``open_interest``, ``bid_price1..5,
-  bid_volume1..5, ask_price1..5, ask_volume1..5``, ``upper_limit, lower_limit, pre_close,
-  pre_settlement, pre_open_interest, settlement`` (float64).
+- ticks: ``datetime``, ``last_price, volume`` (cumulative) required; optional
+  ``bid_price1..5, bid_volume1..5, ask_price1..5, ask_volume1..5``, ``open_interest``,
+  ``amount`` (cumulative), ``average, highest, lowest, open``, ``upper_limit, lower_limit,
+  pre_close, pre_settlement, pre_open_interest, settlement`` (float64).
 
 Writes go to a temporary file in the same directory and are renamed over the target, so an
 interrupted write leaves each file either as it was or complete.
@@ -55,15 +55,17 @@ KLINE_COLUMNS: Final = (
 )  # fmt: skip
 TICK_LEVEL_COLUMNS: Final = tuple(
     f"{side}_{what}{level}"
-    for level in range(1, 6)
+    for level in range(2, 6)
     for side in ("bid", "ask")
     for what in ("price", "volume")
 )
 TICK_COLUMNS: Final = (
-    "datetime", "last_price", "average", "highest", "lowest", "open", "volume", "amount",
-    "open_interest", *TICK_LEVEL_COLUMNS, "upper_limit", "lower_limit", "pre_close",
-    "pre_settlement", "pre_open_interest", "settlement",
+    "datetime", "last_price", "bid_price1", "bid_volume1", "ask_price1", "ask_volume1",
+    "volume", "open_interest", "amount", "average", "highest", "lowest", "open",
+    *TICK_LEVEL_COLUMNS, "upper_limit", "lower_limit", "pre_close", "pre_settlement",
+    "pre_open_interest", "settlement",
 )  # fmt: skip
+"""Tick columns in canonical order (also the order of a quote's fields)."""
 TIMESTAMP_TYPE: Final = pa.timestamp("ns", tz="+08:00")
 """Stored ``datetime`` type: Beijing time, a fixed UTC+8 (the engine's arithmetic; the
 ``Asia/Shanghai`` zone database would show 1986–1991 summer time)."""
