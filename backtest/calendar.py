@@ -16,6 +16,7 @@ The rules (DESIGN.md §2):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from datetime import date
 from typing import Final
@@ -58,8 +59,12 @@ class TradingCalendar:
         """The Shanghai Stock Exchange calendar (``XSHG``) of the ``exchange_calendars`` package."""
         import exchange_calendars
 
-        calendar = exchange_calendars.get_calendar("XSHG", start=start, end=end)
-        days = [session.date() for session in calendar.sessions]
+        with warnings.catch_warnings():
+            # exchange_calendars 4.x trips pandas deprecation warnings that are its own affair.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            calendar = exchange_calendars.get_calendar("XSHG", start=start, end=end)
+            days = [session.date() for session in calendar.sessions]
         return cls(days, source="exchange_calendars XSHG")
 
     # --- queries ---------------------------------------------------------------------------

@@ -48,7 +48,10 @@ from .serial import (
     tick_history,
 )
 from .store import Store
+from .times import format_ns
 
+STALL_LIMIT: Final = 100_000
+"""Consecutive delivery steps at one simulated time after which the strategy is stopped."""
 _QUOTE_MAX_DURATION: Final = 60
 """A quote needs ticks or klines of at most this many seconds, else 1m is subscribed."""
 
@@ -59,9 +62,10 @@ _NO_QUOTES, _QUOTE_SOURCE, _CLOSE_QUOTES = 0, 1, 2
 class _Market:
     """Everything the engine keeps for one symbol."""
 
-    __slots__ = ("instrument", "klines", "quote", "resting", "symbol", "ticks")
+    __slots__ = ("delivered", "instrument", "klines", "quote", "resting", "symbol", "ticks")
 
     def __init__(self, instrument: Instrument, quote: Quote, resting: list[Order]) -> None:
+        self.delivered = False  # the strategy has asked for the quote
         self.symbol = instrument.symbol
         self.instrument = instrument
         self.quote = quote
@@ -191,6 +195,8 @@ class Simulator:
         # Requests since the last step: serials to start (None: history only), and orders.
         self._starts: list[_Start | None] = []
         self._orders = self.broker.pending
+        self._delivered_at = -1  # time of the last delivery step, and how many ran there
+        self._stalled = 0
 
     # --- markets and subscriptions ---------------------------------------------------------
 
@@ -247,10 +253,17 @@ class Simulator:
         return TickFrame(feed.buffer, data_length)
 
     def quote(self, symbol: str) -> Quote:
-        """The symbol's quote, subscribing a quote source if it has none."""
+        """The symbol's quote, subscribing a quote source if it has none.
+
+        The first request delivers the quote at the next step, where it counts as changed.
+        """
         self._check_open()
         market = self.market(symbol)
         self._ensure_quote_source(market)
+        if not market.delivered:
+            market.delivered = True
+            market.quote.mark_new(self.clock.step + 1)
+            self._starts.append(None)
         return market.quote
 
     def _subscribe_klines(self, market: _Market, duration_s: int, data_length: int) -> _KlineFeed:
@@ -380,6 +393,19 @@ class Simulator:
         return True
 
     async def _deliver_requests(self) -> None:
+        now = self.clock.now_ns
+        if now == self._delivered_at:
+            self._stalled += 1
+            if self._stalled >= STALL_LIMIT:
+                raise ApiUsageError(
+                    f"the strategy made a request (an order, a cancel or a subscription) at every "
+                    f"step for {STALL_LIMIT:,} steps while simulated time stayed at "
+                    f"{format_ns(now)}: each request is delivered by the next wait_update() "
+                    f"without moving time, so a strategy that reacts to the same condition again "
+                    f"never lets time advance; act once per condition (remember what you did)"
+                )
+        else:
+            self._delivered_at, self._stalled = now, 0
         starts, self._starts = self._starts, []
         for start in starts:
             if start is not None:

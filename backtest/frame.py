@@ -324,7 +324,8 @@ class SerialFrame:
         if cached is not None:
             if cached.version == buffer.stamp:
                 return cached.view
-            if cached.layout == buffer.layout:
+            # Incremental paths; the previous newest row must exist (not padding).
+            if cached.layout == buffer.layout and cached.last_id >= buffer.first_id:
                 fresh = buffer.end_id - 1 - cached.last_id
                 end = cached.end
                 if fresh == 1 and end < len(cached.array):  # one new row: the common case

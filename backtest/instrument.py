@@ -197,9 +197,21 @@ def _build(symbol: Symbol, values: Mapping[str, Any], where: str) -> Instrument:
         elif name == "commission_unit":
             kwargs[name] = _enum(CommissionUnit, value, name, where)
         elif name == "is_st":
-            kwargs[name] = bool(value)
-        else:
+            kwargs[name] = _flag(value, name, where)
+        elif name in FIELD_NAMES:
             kwargs[name] = str(value)
+        elif name == "exchange" and str(value).upper() in (
+            symbol.exchange.value,
+            symbol.exchange.market,
+        ):
+            continue  # redundant with the symbol, and consistent with it
+        else:
+            close = difflib.get_close_matches(name, sorted(FIELD_NAMES), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise DataError(
+                f"{where}: {name!r}={value!r} is not an instrument field{hint}; instrument rows "
+                f"hold {', '.join(sorted(FIELD_NAMES))}"
+            )
     missing = {"product_class", "price_tick", "volume_multiple", "sessions"} - kwargs.keys()
     if missing:
         raise DataError(
@@ -209,6 +221,17 @@ def _build(symbol: Symbol, values: Mapping[str, Any], where: str) -> Instrument:
         )
     kwargs.setdefault("product", symbol.product)
     return Instrument(symbol=str(symbol), exchange=symbol.exchange, **kwargs)
+
+
+def _flag(value: Any, name: str, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no", ""):
+        return False
+    raise ConfigError(f"{where}: {name} must be true or false, was {value!r}")
 
 
 _E = TypeVar("_E", ProductClass, CommissionUnit)
@@ -255,8 +278,8 @@ class InstrumentTable:
         self._cache: dict[str, Instrument] = {}
 
     def _add_override(self, key: str, values: dict[str, Any]) -> None:
-        if key.isalpha():
-            self._by_product[(None, key)] = values
+        if key.isalpha():  # a bare product code, any case: "rb", "RB", "IF"
+            self._by_product[(None, key.lower())] = values
             return
         try:
             symbol = Symbol.parse(key)
@@ -283,7 +306,7 @@ class InstrumentTable:
         values = _defaults(parsed)
         stored = self._stored.get(symbol)
         overrides = [
-            self._by_product.get((None, parsed.product)),
+            self._by_product.get((None, parsed.product.lower())),
             self._by_product.get((parsed.exchange, parsed.product)),
             self._by_symbol.get(symbol),
         ]

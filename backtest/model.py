@@ -68,6 +68,7 @@ _ALIASES: Final[dict[str, Exchange]] = {
     **{market: exchange for exchange, market in _MARKET_OF.items()},
     **{exchange.value: exchange for exchange in Exchange},
 }
+_EXCHANGE_NAMES: Final = frozenset(exchange.value for exchange in Exchange)
 # Product letters are lower case on these exchanges and upper case elsewhere.
 _LOWER_CASE_PRODUCTS: Final = frozenset({Exchange.SHFE, Exchange.DCE, Exchange.INE, Exchange.GFEX})
 _CODE = re.compile(r"^[A-Za-z0-9]+$")
@@ -99,7 +100,11 @@ class Symbol:
         if not isinstance(text, str):
             raise ConfigError(f"a symbol must be a str like 'IF2003.IF', was {text!r}")
         head, dot, tail = text.strip().partition(".")
-        if dot and tail.upper() in _ALIASES and _CODE.match(head):
+        # A full exchange name first means tqsdk's EXCHANGE.code ("CFFEX.IF" is product IF, not
+        # code CFFEX on market IF); otherwise code.MARKET, then MARKET.code.
+        if dot and head.upper() in _EXCHANGE_NAMES and _CODE.match(tail):
+            code, exchange = tail, Exchange(head.upper())
+        elif dot and tail.upper() in _ALIASES and _CODE.match(head):
             code, exchange = head, _ALIASES[tail.upper()]
         elif dot and head.upper() in _ALIASES and _CODE.match(tail):
             code, exchange = tail, _ALIASES[head.upper()]

@@ -55,7 +55,9 @@ class TradingSessions:
             if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
                 raise ConfigError(f"trading session {part!r} in {text!r} is not a valid time")
             start, end = h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
-            if end <= start:
+            if end == start:
+                raise ConfigError(f"trading session {part!r} in {text!r} is empty")
+            if end < start:
                 end += _DAY
             if end - start > 12 * 3600:
                 raise ConfigError(f"trading session {part!r} in {text!r} is longer than 12 h")

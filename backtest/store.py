@@ -213,12 +213,13 @@ class Store:
         columns = _with_datetime_first(columns)
         for path in self._files_between(symbol, duration_s, start_ns, end_ns):
             parquet = pq.ParquetFile(path)
-            for batch in parquet.iter_batches(batch_size=batch_rows, columns=list(columns)):
+            stored = [c for c in columns if c in parquet.schema_arrow.names]
+            for batch in parquet.iter_batches(batch_size=batch_rows, columns=stored):
                 times = _int_times(batch.column(0))
                 lo = int(np.searchsorted(times, start_ns, "left"))
                 hi = int(np.searchsorted(times, end_ns, "right"))
                 if hi > lo:
-                    piece = batch.slice(lo, hi - lo)
+                    piece = _complete(batch.slice(lo, hi - lo), columns)
                     yield piece.set_column(0, "datetime", pa.array(times[lo:hi]))
                 if hi < len(times):
                     return
@@ -236,7 +237,8 @@ class Store:
         for path in reversed(self._files_between(symbol, duration_s, None, upto_ns)):
             if needed <= 0:
                 break
-            table = pq.read_table(path, columns=list(columns))
+            stored = [c for c in columns if c in pq.read_schema(path).names]
+            table = _complete(pq.read_table(path, columns=stored), columns)
             times = _int_times(table.column(0))
             hi = int(np.searchsorted(times, upto_ns, "right"))
             lo = max(0, hi - needed)
@@ -257,6 +259,8 @@ class Store:
         columns; it is split into the layout's files, each merged and rewritten atomically.
         """
         table = _normalize_for_write(table, duration_s, symbol)
+        if table.num_rows == 0:
+            return
         times = _int_times(table.column("datetime"))
         keys = _partition_keys(times, duration_s)
         boundaries = np.flatnonzero(np.diff(keys)) + 1
@@ -318,6 +322,19 @@ class Store:
             f"data store {self.root} has no data for {symbol}; import it with "
             f"`backtest data import` or point data= at a store that has it"
         )
+
+
+def _complete(batch: Any, columns: Sequence[str]) -> Any:
+    """``batch`` (a RecordBatch or Table) with ``columns`` in order; absent ones are NaN."""
+    names = batch.schema.names
+    if list(names) == list(columns):
+        return batch
+    arrays = [
+        batch.column(names.index(c)) if c in names else pa.array(np.full(batch.num_rows, np.nan))
+        for c in columns
+    ]
+    kind = pa.RecordBatch if isinstance(batch, pa.RecordBatch) else pa.Table
+    return kind.from_arrays(arrays, names=list(columns))
 
 
 def _with_datetime_first(columns: Sequence[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +61,10 @@ def _times(days: list[date], offsets: npt.NDArray[np.int64]) -> npt.NDArray[np.i
     return (midnights[:, None] + offsets[None, :]).ravel()
 
 
+def _table(columns: dict[str, npt.NDArray[Any]]) -> pa.Table:
+    return pa.table({name: pa.array(values) for name, values in columns.items()})
+
+
 def bar_chunks(count: int, seed: int = 7, chunk_days: int = 250) -> Iterator[pa.Table]:
     """``count`` 1-minute bars as tables of up to ``chunk_days`` trading days each."""
     rng = np.random.default_rng(seed)
@@ -78,7 +82,7 @@ def bar_chunks(count: int, seed: int = 7, chunk_days: int = 250) -> Iterator[pa.
         volume = rng.integers(1, 500, size=len(times)).astype(np.float64)
         last = float(closes[-1])
         produced += len(times)
-        yield pa.table(
+        yield _table(
             {
                 "datetime": times, "open": opens, "high": highs, "low": lows, "close": closes,
                 "volume": volume, "open_oi": np.full(len(times), 50_000.0),
@@ -99,17 +103,21 @@ def tick_chunks(count: int, seed: int = 7, chunk_days: int = 20) -> Iterator[pa.
         times = _times(days[first : first + chunk_days], offsets)[: count - produced]
         size = len(times)
         prices = _walk(rng, size, last)
-        spread = rng.integers(1, 3, size=size) * PRICE_TICK
+        # Bid and ask on the price tick, one or two ticks apart, the last price between them
+        # (inclusive); halving a 1-tick spread would put them off the tick.
+        spread = rng.integers(1, 3, size=size)
+        bids = ((np.round(prices / PRICE_TICK) - spread // 2) * PRICE_TICK).round(1)
+        asks = (bids + spread * PRICE_TICK).round(1)
         traded = rng.integers(0, 20, size=size).astype(np.float64)
         volumes = cumulative + np.cumsum(traded)
         cumulative = float(volumes[-1])
         last = float(prices[-1])
         produced += size
-        yield pa.table(
+        yield _table(
             {
                 "datetime": times, "last_price": prices, "volume": volumes,
-                "bid_price1": (prices - spread / 2).round(1), "bid_volume1": traded + 1,
-                "ask_price1": (prices + spread / 2).round(1), "ask_volume1": traded + 2,
+                "bid_price1": bids, "bid_volume1": traded + 1,
+                "ask_price1": asks, "ask_volume1": traded + 2,
                 "open_interest": np.full(size, 50_000.0),
             }
         )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Benchmarks of the engine against vnpy and backtesting.py (``make bench``); see run.py."""

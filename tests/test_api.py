@@ -1,0 +1,383 @@
+"""The strategy API: tqsdk idioms, is_changing, run/arun, errors, isolation between runs."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import backtest
+import backtest.engine
+from backtest import (
+    Api,
+    ApiUsageError,
+    Backtest,
+    BacktestFinished,
+    BacktestResult,
+    ConfigError,
+    StrategyError,
+)
+from backtest.store import Store
+from tests.conftest import ns, write_bars
+
+SYMBOL = "IF2003.IF"
+BARS = [(f"2020-01-02 09:{m}", 4000 + m, 4002 + m, 3999 + m, 4001 + m, m) for m in range(30, 35)]
+
+
+@pytest.fixture
+def store(empty_store: Store) -> Store:
+    return write_bars(empty_store, SYMBOL, 60, BARS)
+
+
+def run(store: Store, strategy: Any, **kwargs: Any) -> BacktestResult:
+    return Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=store.root, **kwargs).run()
+
+
+def test_tqsdk_idioms_on_a_kline_serial(store: Store) -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial("CFFEX.IF2003", 60, data_length=3)  # tqsdk spelling
+        while True:
+            await api.wait_update()
+            if api.now_ns == ns("2020-01-02 09:33:00"):
+                last = klines.iloc[-1]
+                seen.append(
+                    (
+                        len(klines),
+                        last.datetime == ns("2020-01-02 09:33:00"),
+                        last.close,  # opening state: close = open
+                        last["open"],
+                        klines.close.iloc[-2],
+                        list(klines["close"]),
+                        klines.iloc[-3:-1].close.tolist(),
+                        klines.close.iloc[-3:-1].mean(),
+                        klines.symbol,
+                        klines.duration,
+                    )
+                )
+
+    run(store, strategy)
+
+    assert seen == [
+        (3, True, 4033.0, 4033.0, 4033.0, [4032.0, 4033.0, 4033.0], [4032.0, 4033.0], 4032.5,
+         "IF2003.IF", 60),
+    ]  # fmt: skip
+
+
+def test_is_changing_on_the_last_row_is_true_only_when_a_bar_opens(store: Store) -> None:
+    flags: list[tuple[str, bool, bool, bool]] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial(SYMBOL, 60, 2)
+        quote = api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+            flags.append(
+                (
+                    api.now.strftime("%H:%M:%S"),
+                    api.is_changing(klines.iloc[-1], "datetime"),
+                    api.is_changing(klines.iloc[-1], "close"),
+                    api.is_changing(quote, "last_price"),
+                )
+            )
+
+    run(store, strategy)
+
+    assert flags[:5] == [
+        ("18:00:00", False, False, True),  # delivery: the quote is new; no bar exists yet
+        ("09:30:00", True, True, True),  # the 09:30 bar opens
+        ("09:30:59", False, True, True),  # it closes at 4031 (opened at 4030)
+        ("09:31:00", True, True, False),  # the next opens at 4031: last price unchanged
+        ("09:31:59", False, True, True),
+    ]
+
+
+def test_to_numpy_is_a_read_only_view_of_the_same_values(store: Store) -> None:
+    seen: list[Any] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial(SYMBOL, 60, 4)
+        while True:
+            await api.wait_update()
+            closes = klines.to_numpy("close")
+            assert closes.flags.writeable is False
+            frame = klines.to_frame()
+            seen.append(np.array_equal(closes, frame.close.to_numpy(), equal_nan=True))
+            seen.append(np.array_equal(klines.to_numpy("datetime"), frame.datetime.to_numpy()))
+
+    run(store, strategy)
+
+    assert seen and all(seen)
+
+
+def test_rows_before_the_data_are_padding(store: Store) -> None:
+    frames: list[pd.DataFrame] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial(SYMBOL, 60, 3)
+        await api.wait_update()
+        await api.wait_update()  # the 09:30 bar opened
+        frames.append(klines.to_frame())
+
+    run(store, strategy)
+
+    frame = frames[0]
+    assert list(frame.id) == [-1, -1, 0]
+    assert list(frame.datetime) == [0, 0, ns("2020-01-02 09:30")]
+    assert math.isnan(frame.close[0]) and frame.close[2] == 4030.0
+
+
+def test_now_is_aware_beijing_time(store: Store) -> None:
+    moments: list[Any] = []
+
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        await api.wait_update()
+        await api.wait_update()
+        moments.append(api.now)
+
+    run(store, strategy)
+
+    assert moments[0].isoformat() == "2020-01-02T09:30:00+08:00"
+    assert str(moments[0].tzinfo) == "Asia/Shanghai"
+
+
+def test_orders_trades_and_positions_are_found_by_id_and_symbol(store: Store) -> None:
+    found: list[Any] = []
+
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+            if api.now_ns == ns("2020-01-02 09:30:00") and not found:
+                order = api.insert_order("CFFEX.IF2003", "buy", "open", 1, limit_price=4031.0)
+                assert order.status == "ALIVE" and order["volume_left"] == 1
+                await api.wait_update()
+                trades = api.get_trade()
+                assert isinstance(trades, dict)
+                found.append(
+                    (
+                        api.get_order(order.order_id) is order,
+                        list(api.get_order()),  # type: ignore[call-overload]
+                        [t.order_id for t in trades.values()],
+                        api.get_position(SYMBOL).pos_long,  # type: ignore[union-attr]
+                        list(api.get_position()),  # type: ignore[call-overload]
+                        api.is_changing(order, "status"),
+                        api.is_changing(order),
+                        order.status,
+                    )
+                )
+
+    run(store, strategy)
+
+    assert found == [(True, ["O000001"], ["O000001"], 1, ["IF2003.IF"], True, True, "FINISHED")]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda api: api.insert_order(SYMBOL, "LONG", "OPEN", 1),
+         "direction must be 'BUY' or 'SELL', was 'LONG'"),
+        (lambda api: api.insert_order(SYMBOL, "BUY", "OPENX", 1),
+         "offset must be 'OPEN', 'CLOSE' or 'CLOSETODAY', was 'OPENX'"),
+        (lambda api: api.insert_order(SYMBOL, "BUY", "OPEN", 1, 4000.0, "IOC"),
+         "advanced must be None, 'FAK' or 'FOK', was 'IOC'"),
+        (lambda api: api.get_kline_serial(SYMBOL, 0, 10),
+         "duration_seconds must be whole seconds from 1 to 86400, was 0"),
+        (lambda api: api.get_kline_serial(SYMBOL, 60, 0),
+         "data_length must be a whole number above 0, was 0"),
+        (lambda api: api.cancel_order("nope"),
+         "cannot cancel order 'nope': no such order in this backtest"),
+        (lambda api: api.get_order("nope"), "no order 'nope' in this backtest"),
+        (lambda api: api.is_changing(42), "is_changing cannot track a int; pass a quote, a "
+         "serial, a row (serial.iloc[-1]), an order, a trade, a position or the account"),
+    ],
+)  # fmt: skip
+def test_api_misuse_raises_api_usage_error(store: Store, call: Any, message: str) -> None:
+    async def strategy(api: Api) -> None:
+        call(api)
+
+    with pytest.raises(ApiUsageError, match=f"^{re.escape(message)}$"):
+        run(store, strategy)
+
+
+def test_run_inside_a_running_loop_says_to_use_arun(store: Store) -> None:
+    async def strategy(api: Api) -> None:
+        await api.wait_update()
+
+    async def notebook_cell() -> BacktestResult:
+        with pytest.raises(
+            ApiUsageError, match=r"use `result = await Backtest\(\.\.\.\)\.arun\(\)`"
+        ):
+            Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=store.root).run()
+        return await Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=store.root).arun()
+
+    result = asyncio.run(notebook_cell())
+
+    assert isinstance(result, BacktestResult)
+
+
+def test_strategy_exception_is_wrapped_with_the_partial_result(store: Store) -> None:
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+            if api.now_ns == ns("2020-01-02 09:31:00"):
+                api.insert_order(SYMBOL, "BUY", "OPEN", 1)
+                await api.wait_update()
+                raise ZeroDivisionError("boom")
+
+    with pytest.raises(StrategyError, match=r"^the strategy raised ZeroDivisionError: boom") as err:
+        run(store, strategy)
+
+    assert isinstance(err.value.__cause__, ZeroDivisionError)
+    assert err.value.result is not None
+    assert len(err.value.result.trades) == 1
+    assert err.value.result.stats["trading_days"] == 1
+
+
+def test_a_strategy_that_is_not_async_is_a_config_error(store: Store) -> None:
+    def strategy(api: Api) -> None:
+        pass
+
+    with pytest.raises(ConfigError, match=r"must be an async function"):
+        run(store, strategy)
+
+
+def test_every_serial_is_closed_whatever_ends_the_run(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[str] = []
+    original = backtest.engine.kline_events
+
+    async def watched(*args: Any, **kwargs: Any) -> Any:
+        try:
+            async for chunk in original(*args, **kwargs):
+                yield chunk
+        finally:
+            closed.append("closed")
+
+    monkeypatch.setattr(backtest.engine, "kline_events", watched)
+
+    async def stops_early(api: Api) -> None:
+        api.get_kline_serial(SYMBOL, 60, 2)
+        await api.wait_update()
+        await api.wait_update()
+
+    async def fails(api: Api) -> None:
+        api.get_kline_serial(SYMBOL, 60, 2)
+        await api.wait_update()
+        await api.wait_update()
+        raise KeyError("x")
+
+    run(store, stops_early)
+    with pytest.raises(StrategyError):
+        run(store, fails)
+
+    assert closed == ["closed", "closed"]
+
+
+def test_wait_update_after_the_end_keeps_raising_and_orders_are_refused(store: Store) -> None:
+    outcomes: list[str] = []
+
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        try:
+            while True:
+                await api.wait_update()
+        except BacktestFinished:
+            outcomes.append("finished")
+        with pytest.raises(BacktestFinished):
+            await api.wait_update()
+        with pytest.raises(ApiUsageError, match="the backtest has finished"):
+            api.insert_order(SYMBOL, "BUY", "OPEN", 1)
+        outcomes.append(f"balance {api.get_account().balance:.0f}")
+
+    result = run(store, strategy)
+
+    assert outcomes == ["finished", "balance 10000000"]
+    assert result.stats["trading_days"] == 1
+
+
+def test_a_backtest_that_subscribes_nothing_ends_at_once_with_an_empty_result(
+    store: Store,
+) -> None:
+    steps = 0
+
+    async def strategy(api: Api) -> None:
+        nonlocal steps
+        while True:
+            await api.wait_update()
+            steps += 1
+
+    result = run(store, strategy)
+
+    assert steps == 0
+    assert result.stats["trading_days"] == 0
+    assert result.trades.empty and result.orders.empty and result.daily.empty
+    assert result.stats["ror"] == 0.0
+
+
+def test_two_backtests_in_one_event_loop_do_not_see_each_other(store: Store) -> None:
+    def make(volume: int) -> Any:
+        async def strategy(api: Api) -> None:
+            api.get_quote(SYMBOL)
+            while True:
+                await api.wait_update()
+                if api.now_ns == ns("2020-01-02 09:31:00") and not api.get_order():
+                    api.insert_order(SYMBOL, "BUY", "OPEN", volume)
+
+        return strategy
+
+    def backtest_of(volume: int) -> Backtest:
+        return Backtest(make(volume), date(2020, 1, 2), date(2020, 1, 2), data=store.root)
+
+    alone = [backtest_of(1).run(), backtest_of(3).run()]
+
+    async def together() -> list[BacktestResult]:
+        return list(await asyncio.gather(backtest_of(1).arun(), backtest_of(3).arun()))
+
+    both = asyncio.run(together())
+
+    for single, concurrent in zip(alone, both, strict=True):
+        pd.testing.assert_frame_equal(single.trades, concurrent.trades)
+        assert single.stats == concurrent.stats
+    assert list(both[1].trades.volume) == [3]
+
+
+def test_a_strategy_that_never_lets_time_advance_is_stopped(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backtest.engine, "STALL_LIMIT", 50)
+
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+            if api.now_ns == ns("2020-01-02 09:31:00"):  # true again after each delivery
+                api.insert_order(SYMBOL, "BUY", "OPEN", 1, 4000.0)
+
+    with pytest.raises(
+        ApiUsageError,
+        match=r"^the strategy made a request .* for 50 steps while "
+        r"simulated time stayed at 2020-01-02 09:31:00\.000000: ",
+    ):
+        run(store, strategy)
+
+
+def test_public_names_are_exported() -> None:
+    public = {name for name in dir(backtest) if not name.startswith("_")}
+    modules = {
+        "account", "api", "broker", "calendar", "clock", "config", "engine", "errors", "frame",
+        "futures", "instrument", "merge", "model", "order", "products", "quotes", "result",
+        "runner", "serial", "session", "stats", "store", "times",
+    }  # fmt: skip
+    assert sorted(backtest.__all__) == backtest.__all__
+    assert set(backtest.__all__) == public - modules
