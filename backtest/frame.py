@@ -392,8 +392,10 @@ class SerialFrame:
             self._pandas_version = self._buffer.stamp
         value = self._pandas.get(key)
         if value is None:
-            frame = self.to_frame()
-            value = frame if key == "" else frame[key]
+            if key == "":
+                value = self.to_frame()
+            else:
+                value = pd.Series(self.to_numpy(key).copy(), name=key)
             self._pandas[key] = value
         return value
 

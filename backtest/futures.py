@@ -9,7 +9,9 @@ ledger decides what an order may do and what a fill does to the account:
   ``CLOSETODAY`` today's only. Elsewhere both offsets close yesterday's lots first, then
   today's. Volume already held by other alive closing orders is not closable.
 - **Commission** per fill: per lot or a rate on turnover, with the open, close and close-today
-  parameters of the instrument; rounded to the cent (half up).
+  parameters of the instrument.
+- **Money is kept to the cent** (half up) as brokers do: commission and close profit of each
+  fill, and the position profit, margin and balance at settlement.
 - **Margin** = ratio × price × multiplier × volume, re-marked at settlement.
 - **Close profit** is realized against the carrying price: yesterday's settlement price for
   yesterday's lots, the open price for today's.
@@ -192,7 +194,7 @@ class FuturesLedger:
             else:
                 position.pos_short_today += volume
                 position.open_cost_short_today += value
-            account.commission += fee
+            account.commission = round_money(account.commission + fee)
             return fee, 0.0
         from_his = min(volume, order.frozen_his)
         from_today = volume - from_his
@@ -213,8 +215,9 @@ class FuturesLedger:
             fee += commission(instrument, Offset.CLOSE_TODAY, price, from_today)
             profit += _close_today(position, order.direction, price * multiple, from_today)
         fee = round_money(fee)
-        account.commission += fee
-        account.close_profit += profit
+        profit = round_money(profit)
+        account.commission = round_money(account.commission + fee)
+        account.close_profit = round_money(account.close_profit + profit)
         return fee, profit
 
     def settle(self, prices: dict[str, float], step: int) -> dict[str, float]:
@@ -245,14 +248,16 @@ class FuturesLedger:
             position.open_cost_long_today = position.open_cost_short_today = 0.0
             position.position_cost_long_his = long_value
             position.position_cost_short_his = short_value
-        balance = account.static_balance + account.close_profit - account.commission
-        balance += position_profit
-        margin_now = account.margin
+        position_profit, float_profit = round_money(position_profit), round_money(float_profit)
+        balance = round_money(
+            account.static_balance + account.close_profit - account.commission + position_profit
+        )
+        margin_now = round_money(account.margin)
         row = {
             "pre_balance": account.pre_balance,
             "static_balance": account.static_balance,
             "balance": balance,
-            "available": balance - margin_now - account.frozen_margin,
+            "available": round_money(balance - margin_now - account.frozen_margin),
             "float_profit": float_profit,
             "position_profit": position_profit,
             "close_profit": account.close_profit,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -53,6 +55,17 @@ def daily_frame(days: Sequence[tuple[date, Mapping[str, float]]]) -> pd.DataFram
     return frame.astype(dict.fromkeys(DAILY_COLUMNS[1:], "float64"))
 
 
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null (JSON has none); containers are converted recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
     # Enums become their string values so frames compare and serialize simply.
     return value.value if hasattr(value, "value") else value
@@ -82,9 +95,23 @@ class BacktestResult:
 
     def stats_json(self) -> str:
         """The statistics as deterministic JSON (sorted keys, NaN as null)."""
-        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v)
-                 for k, v in self.stats.items()}  # fmt: skip
-        return json.dumps(clean, sort_keys=True, indent=2)
+        return json.dumps(_json_safe(self.stats), sort_keys=True, indent=2)
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write the result to ``directory`` (created if needed) and return its path.
+
+        Files: ``result.json`` (config and stats), ``trades.csv``, ``orders.csv``,
+        ``daily.csv``. The same result always gives byte-identical files.
+        """
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        summary = {"config": self.config, "stats": self.stats}
+        text = json.dumps(_json_safe(summary), sort_keys=True, indent=2, ensure_ascii=False)
+        (path / "result.json").write_text(text + "\n", encoding="utf-8")
+        for name in ("trades", "orders", "daily"):
+            frame: pd.DataFrame = getattr(self, name)
+            frame.to_csv(path / f"{name}.csv", index=False, lineterminator="\n")
+        return path
 
     def __repr__(self) -> str:
         stats = self.stats

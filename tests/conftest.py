@@ -58,3 +58,17 @@ def write_bars(store: Store, symbol: str, duration_s: int, bars: list[Bar]) -> S
     )
     store.write(symbol, duration_s, table)
     return store
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/*.json from the current results (review the diff!)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when the run was asked to rewrite golden files."""
+    return bool(request.config.getoption("--update-golden"))

@@ -1,0 +1,94 @@
+"""End-to-end golden runs of the example strategies on the real sample data.
+
+``tests/golden/<name>.json`` holds the statistics and every trade of a run. A change in the
+engine that moves any number fails here with the first difference; when the change is intended,
+rewrite the files with ``pytest tests/test_golden.py --update-golden`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from backtest import BacktestResult
+
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+RTOL = 1e-9
+
+
+def load_strategy(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, REPO / "strategies" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def snapshot(result: BacktestResult) -> dict[str, Any]:
+    trades = result.trades.drop(columns=["exchange_trade_id"]).to_dict(orient="records")
+    stats = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+             for k, v in result.stats.items()}  # fmt: skip
+    return {"stats": stats, "trades": trades}
+
+
+def assert_matches(actual: Any, expected: Any, where: str = "") -> None:
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys(), where
+        for key in expected:
+            assert_matches(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), f"{where}: length"
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            assert_matches(a, e, f"{where}[{i}]")
+    elif isinstance(expected, float) and not isinstance(actual, bool):
+        assert actual == pytest.approx(expected, rel=RTOL, abs=1e-9), where
+    else:
+        assert actual == expected, where
+
+
+CASES: dict[str, Callable[[], BacktestResult]] = {
+    "double_ma": lambda: load_strategy("double_ma").demo(),
+    "tick_momentum": lambda: load_strategy("tick_momentum").demo(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_example_strategy_matches_its_golden_file(name: str, update_golden: bool) -> None:
+    actual = json.loads(json.dumps(snapshot(CASES[name]())))
+    path = GOLDEN / f"{name}.json"
+    if update_golden:
+        path.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    expected = json.loads(path.read_text(encoding="utf-8"))
+
+    assert_matches(actual, expected, name)
+
+
+def test_the_same_run_twice_writes_byte_identical_files(tmp_path: Path) -> None:
+    demo = load_strategy("double_ma").demo
+    first, second = demo().save(tmp_path / "a"), demo().save(tmp_path / "b")
+
+    names = sorted(p.name for p in first.iterdir())
+    assert names == ["daily.csv", "orders.csv", "result.json", "trades.csv"]
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_demo_golden_numbers_by_hand_check() -> None:
+    """Spot checks of the golden demo that do not rely on the engine: fees of the first trades."""
+    expected = json.loads((GOLDEN / "double_ma.json").read_text(encoding="utf-8"))
+    first = expected["trades"][0]
+    # Buy 1 IF at 4158.4: commission 0.000023 x 4158.4 x 300 = 28.69 (rounded to the cent).
+    assert (first["direction"], first["offset"], first["price"]) == ("BUY", "OPEN", 4158.4)
+    assert first["commission"] == round(0.000023 * 4158.4 * 300, 2) == 28.69
+    closing = expected["trades"][1]
+    # Closing today's lot at 4191.0 pays the close-today rate 0.000345 and earns 32.6 x 300.
+    assert closing["commission"] == round(0.000345 * 4191.0 * 300, 2)
+    assert closing["close_profit"] == pytest.approx((4191.0 - 4158.4) * 300)
