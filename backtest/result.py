@@ -55,6 +55,22 @@ def daily_frame(days: Sequence[tuple[date, Mapping[str, float]]]) -> pd.DataFram
     return frame.astype(dict.fromkeys(DAILY_COLUMNS[1:], "float64"))
 
 
+_PERCENT_STATS = frozenset({"ror", "annual_yield", "max_drawdown", "winning_rate"})
+_MONEY_STATS = frozenset({"init_balance", "final_balance", "commission"})
+
+
+def _format_stat(name: str, value: float | int) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "n/a"
+    if name in _PERCENT_STATS:
+        return f"{value:.2%}"
+    if name in _MONEY_STATS:
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4f}"
+
+
 def _json_safe(value: Any) -> Any:
     """NaN and infinities become null (JSON has none); containers are converted recursively."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -112,6 +128,13 @@ class BacktestResult:
             frame: pd.DataFrame = getattr(self, name)
             frame.to_csv(path / f"{name}.csv", index=False, lineterminator="\n")
         return path
+
+    def summary(self) -> str:
+        """The statistics as an aligned text table (percentages for rates, CNY to the cent)."""
+        width = max((len(name) for name in self.stats), default=0)
+        lines = [f"{name:<{width}}  {_format_stat(name, value)}" for name, value in
+                 self.stats.items()]  # fmt: skip
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         stats = self.stats

@@ -60,10 +60,7 @@ def demo() -> BacktestResult:
 def main() -> int:
     result = demo()
     print(f"double moving average ({FAST}/{SLOW}) on {SYMBOL}, 2020-01-02 to 2020-02-28\n")
-    width = max(len(name) for name in result.stats)
-    for name, value in result.stats.items():
-        shown = f"{value:,.6g}" if isinstance(value, float) else f"{value:,}"
-        print(f"  {name:<{width}}  {shown}")
+    print(result.summary())
     out = result.save(Path("runs") / "double_ma")
     print(f"\nresult files written to {out.resolve()}")
     return 0

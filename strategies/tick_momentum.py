@@ -78,8 +78,7 @@ def demo() -> BacktestResult:
 def main() -> int:
     result = demo()
     print(f"tick momentum on {SYMBOL}, 2021-01-04 to 2021-01-06\n")
-    for name, value in result.stats.items():
-        print(f"  {name:<18} {value:,.6g}" if isinstance(value, float) else f"  {name:<18} {value}")
+    print(result.summary())
     messages = result.orders.last_msg.str.split(":").str[0].value_counts()
     print("\norders:", ", ".join(f"{count} {what}" for what, count in messages.items()))
     return 0
