@@ -55,8 +55,17 @@ class Position(Tracked):
     _TRACKED: ClassVar[tuple[str, ...]] = (
         "pos_long_his", "pos_long_today", "pos_short_his", "pos_short_today",
         "volume_long_frozen_his", "volume_long_frozen_today", "volume_short_frozen_his",
-        "volume_short_frozen_today", "open_cost_long", "open_cost_short", "position_cost_long",
-        "position_cost_short", "margin_long", "margin_short",
+        "volume_short_frozen_today", "open_cost_long_his", "open_cost_long_today",
+        "open_cost_short_his", "open_cost_short_today", "position_cost_long_his",
+        "position_cost_short_his",
+    )  # fmt: skip
+    _DERIVED: ClassVar[frozenset[str]] = frozenset(
+        {
+            "pos_long", "pos_short", "pos", "open_cost_long", "open_cost_short",
+            "position_cost_long", "position_cost_short", "open_price_long", "open_price_short",
+            "position_price_long", "position_price_short", "margin_long", "margin_short",
+            "margin", *_PRICE_DERIVED,
+        }
     )  # fmt: skip
 
     def __init__(self, instrument: Instrument, quote: Quote) -> None:
@@ -219,9 +228,11 @@ class Account(Tracked):
         "positions", "pre_balance", "withdraw",
     )  # fmt: skip
     _TRACKED: ClassVar[tuple[str, ...]] = (
-        "pre_balance", "static_balance", "close_profit", "commission", "frozen_margin",
-        "margin", "balance", "available",
+        "pre_balance", "deposit", "withdraw", "close_profit", "commission", "frozen_margin",
     )  # fmt: skip
+    _DERIVED: ClassVar[frozenset[str]] = frozenset(
+        {"static_balance", "margin", "position_profit", "float_profit", *_PRICE_DERIVED}
+    )
     currency: ClassVar[str] = "CNY"
     frozen_commission: ClassVar[float] = 0.0
     frozen_premium: ClassVar[float] = 0.0
@@ -275,12 +286,15 @@ class Account(Tracked):
         return self.margin / balance if balance > 0 else math.nan
 
     def changed(self, step: int, field: str | None = None) -> bool:
-        """True if ``field`` (any field when None) changed during ``step``."""
+        """True if ``field`` (any field when None) changed during ``step``.
+
+        Fields computed from the positions change when a position or a held price did.
+        """
         if Tracked.changed(self, step, field):
             return True
-        if field is not None and field not in _PRICE_DERIVED:
+        if field is not None and field not in self._DERIVED:
             return False
-        return any(p.changed(step, "position_profit") for p in self.positions.values())
+        return any(p.changed(step) for p in self.positions.values())
 
     def snapshot(self) -> dict[str, float]:
         """The account fields as a dict (a daily row of ``result.daily``)."""

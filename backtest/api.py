@@ -33,6 +33,8 @@ from .quotes import Quote
 
 _ADVANCED = (None, "FAK", "FOK")
 _TRACKABLE = (Row, Quote, SerialFrame, Tracked)
+_DIRECTIONS = {d.value: d for d in Direction}
+_OFFSETS = {o.value: o for o in Offset}
 
 
 class Api:
@@ -122,16 +124,12 @@ class Api:
             ApiUsageError: ``direction``, ``offset`` or ``advanced`` is not one of the values
                 above, or ``order_id`` is already used.
         """
-        try:
-            side = Direction(str(direction).upper())
-        except ValueError:
-            raise ApiUsageError(f"direction must be 'BUY' or 'SELL', was {direction!r}") from None
-        try:
-            kind = Offset(str(offset).upper())
-        except ValueError:
-            raise ApiUsageError(
-                f"offset must be 'OPEN', 'CLOSE' or 'CLOSETODAY', was {offset!r}"
-            ) from None
+        side = _DIRECTIONS.get(str(direction).upper())
+        if side is None:
+            raise ApiUsageError(f"direction must be 'BUY' or 'SELL', was {direction!r}")
+        kind = _OFFSETS.get(str(offset).upper())
+        if kind is None:
+            raise ApiUsageError(f"offset must be 'OPEN', 'CLOSE' or 'CLOSETODAY', was {offset!r}")
         if advanced not in _ADVANCED:
             raise ApiUsageError(f"advanced must be None, 'FAK' or 'FOK', was {advanced!r}")
         return self._sim.insert_order(

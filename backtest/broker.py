@@ -75,6 +75,18 @@ class _Book:
     quote: Quote
     ledger: Ledger
     resting: list[Order]
+    session_start: int = 0  # the last trading session seen: [session_start, session_end)
+    session_end: int = 0
+
+    def in_session(self, ts_ns: int, calendar: TradingCalendar) -> bool:
+        """True if the symbol trades at ``ts_ns`` (the session found is remembered)."""
+        if self.session_start <= ts_ns < self.session_end:
+            return True
+        window = self.instrument.sessions.window(ts_ns, calendar)
+        if window is None:
+            return False
+        self.session_start, self.session_end = window
+        return True
 
 
 def fill_price(order: Order, quote: Quote) -> float | None:
@@ -245,7 +257,7 @@ class SimBroker:
                     f"{instrument.price_tick:g} of {order.symbol}"
                 )
         now = self.clock.now_ns
-        if not instrument.sessions.contains(now, self.calendar):
+        if not self._books[order.symbol].in_session(now, self.calendar):
             return (
                 f"rejected: {order.symbol} does not trade at {format_ns(now)[:19]} "
                 f"(sessions {instrument.sessions})"
@@ -257,7 +269,7 @@ class SimBroker:
         book = self._books[symbol]
         if not book.resting:
             return
-        if not book.instrument.sessions.contains(book.quote.datetime_ns, self.calendar):
+        if not book.in_session(book.quote.datetime_ns, self.calendar):
             return
         quote = book.quote
         filled = []

@@ -49,6 +49,7 @@ class SerialBuffer:
         "first_id",
         "index",
         "keep",
+        "last_id",
         "layout",
         "new_from",
         "padding",
@@ -69,6 +70,7 @@ class SerialBuffer:
         self.rows: list[RowTuple] = []
         self.first_id = 0  # id of rows[0]
         self.end_id = 0  # id the next row will get
+        self.last_id = -1  # id of the newest row: end_id - 1
         self.keep = keep
         self.trim_at = 2 * keep + 64
         self.layout = 0  # bumped when rows are prepended: caches must rebuild
@@ -77,11 +79,6 @@ class SerialBuffer:
         self.new_from = 0  # rows with ids >= new_from appeared in step `stamp`
         self.updated_id = -1  # the row replaced in step `stamp`, if any
         self.updated_prev: RowTuple | None = None  # ...and its value before
-
-    @property
-    def last_id(self) -> int:
-        """Id of the newest row (first_id − 1 when empty)."""
-        return self.end_id - 1
 
     def row(self, row_id: int) -> RowTuple:
         """The row with this id, or padding if there is none."""
@@ -97,6 +94,7 @@ class SerialBuffer:
             self.new_from = self.end_id
             self.updated_id = -1
         self.rows.append(row)
+        self.last_id = self.end_id
         self.end_id += 1
         if self.end_id >= self.trim_at:
             self._trim()
@@ -133,6 +131,7 @@ class SerialBuffer:
             shift = -self.first_id
             self.first_id = 0
             self.end_id += shift
+        self.last_id = self.end_id - 1
         self.layout += 1
         self.keep = max(self.keep, len(self.rows))
         self.trim_at = self.end_id + self.keep + 64
@@ -289,9 +288,8 @@ class SerialFrame:
 
     @property
     def last_id(self) -> int:
-        """Id of the newest row (−1 if the serial is empty)."""
-        buffer = self._buffer
-        return buffer.last_id if buffer.rows else -1
+        """Id of the newest row (−1 if the serial is empty); it grows by one per new bar."""
+        return self._buffer.last_id
 
     def __len__(self) -> int:
         return self._length

@@ -22,22 +22,16 @@ ledger decides what an order may do and what a fill does to the account:
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from .account import Account, Position
 from .instrument import Instrument
 from .model import CommissionUnit, Direction, Exchange, Offset
+from .money import round_money
 from .order import Order
 from .quotes import Quote
 
 _DAY_SPLIT_EXCHANGES: Final = frozenset({Exchange.SHFE, Exchange.INE})
-_CENT: Final = Decimal("0.01")
-
-
-def round_money(value: float) -> float:
-    """Round CNY to the cent, half up (as brokers do)."""
-    return float(Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
 def commission(instrument: Instrument, kind: Offset, price: float, volume: int) -> float:

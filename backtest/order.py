@@ -8,6 +8,8 @@ exception. :class:`Tracked` lets ``api.is_changing`` answer per field.
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -17,15 +19,27 @@ from .model import Direction, Offset, OrderStatus, PriceType, TimeCondition, Vol
 class Tracked:
     """Remembers field values at the first change within a step, for ``is_changing``.
 
-    Subclasses list the observable fields in ``_TRACKED``. Call :meth:`touch` before mutating.
+    Subclasses list their stored observable fields in ``_TRACKED`` and the fields computed from
+    them in ``_DERIVED``; a derived field counts as changed when any stored one did. Call
+    :meth:`touch` before mutating. The snapshot is one C-level ``attrgetter`` call.
     """
 
     __slots__ = ("_prev", "_stamp")
     _TRACKED: ClassVar[tuple[str, ...]] = ()
+    _DERIVED: ClassVar[frozenset[str]] = frozenset()
+    _INDEX: ClassVar[dict[str, int]] = {}
+    _SNAPSHOT: ClassVar[Callable[[Any], tuple[Any, ...]]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        names = cls._TRACKED
+        cls._INDEX = {name: i for i, name in enumerate(names)}
+        getter = operator.attrgetter(*names) if names else (lambda obj: ())
+        cls._SNAPSHOT = getter if len(names) != 1 else (lambda obj: (getter(obj),))
 
     def _init_tracking(self) -> None:
         self._stamp = -1
-        self._prev: dict[str, Any] | None = None
+        self._prev: tuple[Any, ...] | None = None
 
     def created(self, step: int) -> None:
         """Report every field as changed in ``step`` (a new object)."""
@@ -35,19 +49,23 @@ class Tracked:
     def touch(self, step: int) -> None:
         """Call before changing fields during ``step``."""
         if self._stamp != step:
-            self._prev = {name: getattr(self, name) for name in self._TRACKED}
+            self._prev = type(self)._SNAPSHOT(self)
             self._stamp = step
 
     def changed(self, step: int, field: str | None = None) -> bool:
-        """True if ``field`` (any tracked field when None) changed during ``step``."""
+        """True if ``field`` (any field when None) changed during ``step``."""
         if self._stamp != step:
             return False
         prev = self._prev
         if prev is None:
             return True
-        if field is None:
-            return any(_differs(prev[name], getattr(self, name)) for name in self._TRACKED)
-        return field in prev and _differs(prev[field], getattr(self, field))
+        index = self._INDEX.get(field) if field is not None else None
+        if index is not None:
+            return _differs(prev[index], getattr(self, self._TRACKED[index]))
+        if field is None or field in self._DERIVED:
+            current = type(self)._SNAPSHOT(self)
+            return any(_differs(a, b) for a, b in zip(prev, current, strict=True))
+        return False
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -106,7 +124,9 @@ class Order(Tracked):
 
     _TRACKED: ClassVar[tuple[str, ...]] = (
         "volume_left", "status", "last_msg", "is_error", "trade_price", "frozen_margin",
+        "exchange_order_id",
     )  # fmt: skip
+    _DERIVED: ClassVar[frozenset[str]] = frozenset({"is_dead", "is_online", "volume_filled"})
 
     def __post_init__(self) -> None:
         self.volume_left = self.volume_orign

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,7 @@ DAILY_COLUMNS = (
 
 def orders_frame(orders: Sequence[Order]) -> pd.DataFrame:
     """Orders as a DataFrame with :data:`~backtest.order.ORDER_COLUMNS`, in insertion order."""
-    rows = [[_plain(getattr(o, name)) for name in ORDER_COLUMNS] for o in orders]
-    frame = pd.DataFrame(rows, columns=list(ORDER_COLUMNS))
+    frame = _records(orders, ORDER_COLUMNS)
     return frame.astype(
         {"volume_orign": "int64", "volume_left": "int64", "insert_date_time": "int64",
          "limit_price": "float64", "trade_price": "float64", "frozen_margin": "float64",
@@ -40,8 +41,7 @@ def orders_frame(orders: Sequence[Order]) -> pd.DataFrame:
 
 def trades_frame(trades: Sequence[Trade]) -> pd.DataFrame:
     """Trades as a DataFrame with :data:`~backtest.order.TRADE_COLUMNS`, in fill order."""
-    rows = [[_plain(getattr(t, name)) for name in TRADE_COLUMNS] for t in trades]
-    frame = pd.DataFrame(rows, columns=list(TRADE_COLUMNS))
+    frame = _records(trades, TRADE_COLUMNS)
     return frame.astype(
         {"price": "float64", "volume": "int64", "trade_date_time": "int64",
          "commission": "float64", "close_profit": "float64"}
@@ -82,9 +82,14 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    # Enums become their string values so frames compare and serialize simply.
-    return value.value if hasattr(value, "value") else value
+def _records(items: Sequence[object], columns: Sequence[str]) -> pd.DataFrame:
+    """A DataFrame of the attributes ``columns`` of ``items``; enums become plain strings."""
+    getter = operator.attrgetter(*columns)
+    frame = pd.DataFrame([getter(item) for item in items], columns=list(columns))
+    for name in columns:
+        if len(frame) and isinstance(frame[name].iloc[0], Enum):
+            frame[name] = [member.value for member in frame[name]]
+    return frame
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 
 from .calendar import TradingCalendar
 from .errors import ConfigError
-from .times import date_of_day_number, local_day_number, local_seconds
+from .times import (
+    NS_PER_DAY,
+    NS_PER_SECOND,
+    UTC_OFFSET_NS,
+    date_of_day_number,
+    local_day_number,
+    local_seconds,
+)
 
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _NIGHT_FROM = 18 * 3600
@@ -92,17 +99,26 @@ class TradingSessions:
         Day sessions exist on trading days; a night session on the evening of trading day X
         exists when the next trading day follows X without a holiday.
         """
+        return self.window(ts_ns, calendar) is not None
+
+    def window(self, ts_ns: int, calendar: TradingCalendar) -> tuple[int, int] | None:
+        """``[start, end)`` in int ns of the session containing ``ts_ns``, or None."""
         number = local_day_number(ts_ns)
         seconds = local_seconds(ts_ns)
         for start, end in self.day:
-            if start <= seconds < end:
-                return calendar.is_trading_day(date_of_day_number(number))
+            if start <= seconds < end and calendar.is_trading_day(date_of_day_number(number)):
+                return _span(number, start, end)
         for start, end in self.night:
-            if start <= seconds < min(end, _DAY):
-                return _night_opens_on(number, calendar)
-            if seconds + _DAY < end:
-                return _night_opens_on(number - 1, calendar)
-        return False
+            if start <= seconds < min(end, _DAY) and _night_opens_on(number, calendar):
+                return _span(number, start, end)
+            if seconds + _DAY < end and _night_opens_on(number - 1, calendar):
+                return _span(number - 1, start, end)
+        return None
+
+
+def _span(day_number: int, start_s: int, end_s: int) -> tuple[int, int]:
+    midnight = day_number * NS_PER_DAY - UTC_OFFSET_NS
+    return midnight + start_s * NS_PER_SECOND, midnight + end_s * NS_PER_SECOND
 
 
 def _night_opens_on(evening_day_number: int, calendar: TradingCalendar) -> bool:

@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .money import round_money
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -185,5 +187,5 @@ def compute_stats(
         "profit_loss_ratio": profit_loss_ratio(pnl),
         "round_trips": len(trips),
         "trades": len(trades),
-        "commission": float(trades["commission"].sum()) if len(trades) else 0.0,
+        "commission": round_money(float(trades["commission"].sum())) if len(trades) else 0.0,
     }

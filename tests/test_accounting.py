@@ -244,3 +244,15 @@ def test_resting_open_order_freezes_margin_until_cancelled(if_store: Store) -> N
         (pytest.approx(239_940.0), pytest.approx(10_000_000 - 239_940.0)),
         (0.0, 10_000_000.0),
     ]
+
+
+def test_money_rounds_to_the_cent_halves_away_from_zero() -> None:
+    from backtest.money import round_money
+
+    # 0.000345 x 4110.0 x 300 is exactly 425.385 in decimal, 425.38499999999993 in binary.
+    assert round_money(0.000345 * 4110.0 * 300) == 425.39
+    assert round_money(2.675) == 2.68
+    assert round_money(-1.005) == -1.01
+    assert round_money(27.60138) == 27.6
+    assert round_money(0.004) == 0.0
+    assert round_money(1e9 + 0.125) == 1e9 + 0.13

@@ -376,7 +376,7 @@ def test_public_names_are_exported() -> None:
     public = {name for name in dir(backtest) if not name.startswith("_")}
     modules = {
         "account", "api", "broker", "calendar", "clock", "config", "engine", "errors", "frame",
-        "futures", "instrument", "merge", "model", "order", "products", "quotes", "result",
+        "futures", "instrument", "merge", "model", "money", "order", "products", "quotes", "result",
         "runner", "serial", "session", "stats", "store", "times",
     }  # fmt: skip
     assert sorted(backtest.__all__) == backtest.__all__
