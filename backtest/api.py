@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Coroutine, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from .account import Account, Position
 from .engine import Simulator
 from .errors import ApiUsageError
-from .frame import Row, SerialFrame
+from .frame import KlineFrame, Row, SerialFrame, TickFrame
 from .model import Direction, Offset, normalize_symbol
 from .order import Order, Tracked, Trade
 from .quotes import Quote
@@ -68,7 +68,9 @@ class Api:
         """The live quote of ``symbol`` (subscribes 1-minute klines if nothing finer is)."""
         return self._sim.quote(self._symbol(symbol))
 
-    def get_kline_serial(self, symbol: str, duration_seconds: int, data_length: int = 200) -> Any:
+    def get_kline_serial(
+        self, symbol: str, duration_seconds: int, data_length: int = 200
+    ) -> KlineFrame:
         """The last ``data_length`` bars of ``duration_seconds`` (60 = 1 minute, 86400 = 1 day).
 
         Returns a :class:`~backtest.frame.KlineFrame` whose history (bars before now) is
@@ -88,7 +90,7 @@ class Api:
             )
         return self._sim.kline_frame(self._symbol(symbol), duration_seconds, _length(data_length))
 
-    def get_tick_serial(self, symbol: str, data_length: int = 200) -> Any:
+    def get_tick_serial(self, symbol: str, data_length: int = 200) -> TickFrame:
         """The last ``data_length`` ticks of ``symbol``; its quote then comes from the ticks."""
         return self._sim.tick_frame(self._symbol(symbol), _length(data_length))
 
@@ -144,6 +146,10 @@ class Api:
         )  # fmt: skip
         self._sim.broker.request_cancel(order_id)
 
+    @overload
+    def get_order(self, order_id: str) -> Order: ...
+    @overload
+    def get_order(self, order_id: None = None) -> dict[str, Order]: ...
     def get_order(self, order_id: str | None = None) -> Order | dict[str, Order]:
         """One order by id, or every order (a dict by id) when no id is given."""
         orders = self._sim.broker.orders
@@ -154,6 +160,10 @@ class Api:
         except KeyError:
             raise ApiUsageError(f"no order {order_id!r} in this backtest") from None
 
+    @overload
+    def get_trade(self, trade_id: str) -> Trade: ...
+    @overload
+    def get_trade(self, trade_id: None = None) -> dict[str, Trade]: ...
     def get_trade(self, trade_id: str | None = None) -> Trade | dict[str, Trade]:
         """One trade by id, or every trade (a dict by id) when no id is given."""
         trades = self._sim.broker.trades_by_id
@@ -164,6 +174,10 @@ class Api:
         except KeyError:
             raise ApiUsageError(f"no trade {trade_id!r} in this backtest") from None
 
+    @overload
+    def get_position(self, symbol: str) -> Position: ...
+    @overload
+    def get_position(self, symbol: None = None) -> dict[str, Position]: ...
     def get_position(self, symbol: str | None = None) -> Position | dict[str, Position]:
         """The position of ``symbol`` (empty until traded), or every position as a dict."""
         if symbol is None:

@@ -79,6 +79,7 @@ import pyarrow.parquet as pq
 
 import backtest
 from backtest import Api, Backtest, BacktestFinished, Store
+from backtest.frame import SerialFrame
 from benchmarks.generate import PRICE_TICK, SYMBOL, calendar_span
 
 FAST: Final = 10
@@ -405,6 +406,7 @@ def _ours_ticks_lean(marks: _Marks) -> Callable[[Api], Awaitable[None]]:
 def _ours_empty(mode: str) -> Callable[[_Marks], Callable[[Api], Awaitable[None]]]:
     def make(marks: _Marks) -> Callable[[Api], Awaitable[None]]:
         async def strategy(api: Api) -> None:
+            serial: SerialFrame
             if mode == "bars":
                 serial, column = api.get_kline_serial(SYMBOL, 60, data_length=2), "close"
             else:

@@ -29,7 +29,6 @@ async def strategy(
     klines = api.get_kline_serial(symbol, 60, data_length=slow + 1)
     quote = api.get_quote(symbol)
     position = api.get_position(symbol)
-    assert not isinstance(position, dict)
     while True:
         await api.wait_update()
         last = klines.iloc[-1]

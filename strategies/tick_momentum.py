@@ -36,7 +36,6 @@ async def strategy(
     ticks = api.get_tick_serial(symbol, data_length=slow)
     quote = api.get_quote(symbol)
     position = api.get_position(symbol)
-    assert not isinstance(position, dict)
     tick_size = quote.price_tick
     entry: Order | None = None
     waited = 0

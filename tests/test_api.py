@@ -165,10 +165,10 @@ def test_orders_trades_and_positions_are_found_by_id_and_symbol(store: Store) ->
                 found.append(
                     (
                         api.get_order(order.order_id) is order,
-                        list(api.get_order()),  # type: ignore[call-overload]
+                        list(api.get_order()),
                         [t.order_id for t in trades.values()],
-                        api.get_position(SYMBOL).pos_long,  # type: ignore[union-attr]
-                        list(api.get_position()),  # type: ignore[call-overload]
+                        api.get_position(SYMBOL).pos_long,
+                        list(api.get_position()),
                         api.is_changing(order, "status"),
                         api.is_changing(order),
                         order.status,
