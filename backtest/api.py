@@ -30,6 +30,7 @@ from .frame import KlineFrame, Row, SerialFrame, TickFrame
 from .model import Direction, Offset, normalize_symbol
 from .order import Order, Tracked, Trade
 from .quotes import Quote
+from .stocks import StockAccount, StockPosition
 
 _ADVANCED = (None, "FAK", "FOK")
 _TRACKABLE = (Row, Quote, SerialFrame, Tracked)
@@ -100,7 +101,7 @@ class Api:
         self,
         symbol: str,
         direction: str,
-        offset: str = "",
+        offset: str | None = "",
         volume: int = 0,
         limit_price: float | None = None,
         advanced: str | None = None,
@@ -111,7 +112,8 @@ class Api:
         Args:
             symbol: e.g. ``"IF2003.IF"`` or ``"CFFEX.IF2003"``.
             direction: ``"BUY"`` or ``"SELL"``.
-            offset: ``"OPEN"``, ``"CLOSE"`` or ``"CLOSETODAY"``.
+            offset: ``"OPEN"``, ``"CLOSE"`` or ``"CLOSETODAY"`` for futures; empty for stocks
+                (a buy opens, a sell closes).
             volume: lots, a whole number above 0.
             limit_price: the limit price; None sends a market order.
             advanced: None, ``"FAK"`` (fill what can fill at once, cancel the rest) or
@@ -130,7 +132,7 @@ class Api:
         if side is None:
             raise ApiUsageError(f"direction must be 'BUY' or 'SELL', was {direction!r}")
         kind = _OFFSETS.get(str(offset).upper())
-        if kind is None:
+        if kind is None and offset not in ("", None):
             raise ApiUsageError(f"offset must be 'OPEN', 'CLOSE' or 'CLOSETODAY', was {offset!r}")
         if advanced not in _ADVANCED:
             raise ApiUsageError(f"advanced must be None, 'FAK' or 'FOK', was {advanced!r}")
@@ -175,18 +177,42 @@ class Api:
             raise ApiUsageError(f"no trade {trade_id!r} in this backtest") from None
 
     @overload
-    def get_position(self, symbol: str) -> Position: ...
+    def get_position(self, symbol: str) -> Position | StockPosition: ...
     @overload
-    def get_position(self, symbol: None = None) -> dict[str, Position]: ...
-    def get_position(self, symbol: str | None = None) -> Position | dict[str, Position]:
-        """The position of ``symbol`` (empty until traded), or every position as a dict."""
+    def get_position(self, symbol: None = None) -> dict[str, Position | StockPosition]: ...
+    def get_position(
+        self, symbol: str | None = None
+    ) -> Position | StockPosition | dict[str, Position | StockPosition]:
+        """The position of ``symbol`` (empty until traded), or every position as a dict.
+
+        Futures positions have tqsdk's fields (``pos_long``, ``pos_short_today``…); stock
+        positions have ``volume``, ``can_use_volume`` (sellable under T+1) and ``cost``. Both
+        have ``pos``, the net position.
+        """
         if symbol is None:
-            return dict(self._sim.account.positions)
+            positions: dict[str, Position | StockPosition] = dict(self._sim.account.positions)
+            positions.update(self._sim.stock_account.positions)
+            return positions
         return self._sim.position(self._symbol(symbol))
+
+    def get_stock_position(self, symbol: str) -> StockPosition:
+        """The stock position of ``symbol`` (typed; :meth:`get_position` works too).
+
+        Raises:
+            ApiUsageError: ``symbol`` is a futures contract.
+        """
+        position = self._sim.position(self._symbol(symbol))
+        if not isinstance(position, StockPosition):
+            raise ApiUsageError(f"{symbol} is a futures contract: use get_position")
+        return position
 
     def get_account(self) -> Account:
         """The futures account."""
         return self._sim.account
+
+    def get_stock_account(self) -> StockAccount:
+        """The stock account (cash, frozen_cash, market_value, total_asset)."""
+        return self._sim.stock_account
 
     # --- stepping ------------------------------------------------------------------------
 

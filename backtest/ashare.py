@@ -94,6 +94,27 @@ def limit_ratio(board: str, is_st: bool, day: date) -> float:
     return 0.05 if is_st else 0.1
 
 
+REGISTRATION_FROM: Final = {
+    "STAR": date(2019, 7, 22),
+    "CHINEXT": date(2020, 8, 24),
+    "MAIN": date(2023, 4, 10),
+    "BSE": date(2021, 11, 15),
+}
+"""Since when listings of each board follow the registration system (five days unlimited)."""
+
+
+def unlimited_days(board: str, list_date: date) -> int:
+    """Trading days, counting the listing day, in which a new stock has no price limit.
+
+    Listings under the registration system (STAR from 2019-07-22, ChiNext from 2020-08-24,
+    Beijing from 2021-11-15, main board from 2023-04-10) trade without limits for five days;
+    earlier listings only on their first day (the main board then capped day one at +44%/−36%,
+    which is not modelled).
+    """
+    start = REGISTRATION_FROM.get(board)
+    return 5 if start is not None and list_date >= start else 1
+
+
 def price_limits(pre_close: float, ratio: float, tick: float = 0.01) -> tuple[float, float]:
     """Limit-up and limit-down: the previous close × (1 ± ratio), rounded half up to the tick.
 

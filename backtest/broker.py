@@ -7,8 +7,10 @@ Synchronous and clock-injected; the engine calls it. The rules:
 - An arriving order is **rejected** — finished with ``is_error`` and a readable ``last_msg`` —
   when its instrument cannot be traded (an index), its volume is not a whole number of lots
   above 0, its limit price is not positive or not on the price tick, the market is outside the
-  instrument's trading sessions, or the ledger refuses it (insufficient funds; closing more
-  than the closable position, SHFE/INE telling today's lots from yesterday's).
+  instrument's trading sessions, a stock has no market data that day (suspended), its limit
+  price is outside today's price limits, or the ledger refuses it (insufficient funds; closing
+  more than the closable position, SHFE/INE telling today's lots from yesterday's; A-share
+  lots and T+1).
 - Otherwise it is **matched against the current quote** at once, and again after every later
   quote update of its symbol inside a trading session, until it fills or is cancelled.
   Quote updates outside the sessions (such as the post-close ticks that carry the settlement
@@ -27,7 +29,6 @@ never silent changes to it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,7 +37,7 @@ from .clock import SimClock
 from .errors import ApiUsageError
 from .instrument import Instrument
 from .model import Direction, Offset, OrderStatus, PriceType, TimeCondition, VolumeCondition
-from .order import Order, Trade
+from .order import Fill, Order, Trade
 from .quotes import Quote
 from .times import format_ns
 
@@ -62,8 +63,8 @@ class Ledger(Protocol):
         price: float,
         volume: int,
         step: int,
-    ) -> tuple[float, float]:
-        """Apply a fill; return (commission, close profit)."""
+    ) -> Fill:
+        """Apply a fill; return its fees and profit."""
         ...
 
 
@@ -116,15 +117,16 @@ class SimBroker:
     Args:
         clock: the simulated clock (time and step).
         calendar: for the trading sessions check.
-        trading_day: callable giving the current trading day as ``"YYYYMMDD"``.
+
+    The engine keeps :attr:`trading_day` (``"YYYYMMDD"``) and :attr:`day_start_ns` (when it
+    began) current.
     """
 
-    def __init__(
-        self, clock: SimClock, calendar: TradingCalendar, trading_day: Callable[[], str]
-    ) -> None:
+    def __init__(self, clock: SimClock, calendar: TradingCalendar) -> None:
         self.clock = clock
         self.calendar = calendar
-        self.trading_day = trading_day
+        self.trading_day = ""
+        self.day_start_ns = 0
         self.orders: dict[str, Order] = {}
         self.trades: list[Trade] = []
         self.trades_by_id: dict[str, Trade] = {}
@@ -257,11 +259,21 @@ class SimBroker:
                     f"{instrument.price_tick:g} of {order.symbol}"
                 )
         now = self.clock.now_ns
-        if not self._books[order.symbol].in_session(now, self.calendar):
+        book = self._books[order.symbol]
+        if not book.in_session(now, self.calendar):
             return (
                 f"rejected: {order.symbol} does not trade at {format_ns(now)[:19]} "
                 f"(sessions {instrument.sessions})"
             )
+        quote = book.quote
+        if not instrument.is_futures and quote.datetime_ns < self.day_start_ns:
+            return f"rejected: {order.symbol} has no market data today (suspended)"
+        if order.price_type is PriceType.LIMIT:
+            price, up, down = order.limit_price, quote.upper_limit, quote.lower_limit
+            if price > up + 1e-9:
+                return f"rejected: limit price {price:g} is above today's upper limit {up:g}"
+            if price < down - 1e-9:
+                return f"rejected: limit price {price:g} is below today's lower limit {down:g}"
         return None
 
     def match(self, symbol: str) -> None:
@@ -285,7 +297,7 @@ class SimBroker:
     def _fill(self, order: Order, book: _Book, price: float) -> None:
         step = self.clock.step
         volume = order.volume_left
-        fee, profit = book.ledger.fill(order, book.instrument, book.quote, price, volume, step)
+        cost = book.ledger.fill(order, book.instrument, book.quote, price, volume, step)
         self._trade_seq += 1
         trade = Trade(
             trade_id=f"T{self._trade_seq:06d}",
@@ -298,9 +310,11 @@ class SimBroker:
             price=price,
             volume=volume,
             trade_date_time=self.clock.now_ns,
-            trading_day=self.trading_day(),
-            commission=fee,
-            close_profit=profit,
+            trading_day=self.trading_day,
+            commission=cost.commission,
+            stamp_duty=cost.stamp_duty,
+            transfer_fee=cost.transfer_fee,
+            close_profit=cost.close_profit,
             exchange_trade_id=f"T{self._trade_seq:06d}",
         )
         trade.created(step)
@@ -324,7 +338,7 @@ class SimBroker:
 
     def expire_day(self) -> None:
         """Cancel every alive day order at the settlement of the current trading day."""
-        message = f"expired: day order (GFD) ended at the settlement of {self.trading_day()}"
+        message = f"expired: day order (GFD) ended at the settlement of {self.trading_day}"
         for book in self._books.values():
             for order in list(book.resting):
                 self._cancel(order, message)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from .ashare import StockFees
 from .errors import ConfigError
 
 
@@ -23,10 +25,15 @@ class BacktestConfig:
         end: last trading day (a ``date``: the run ends when that trading day ends) or an exact
             moment, e.g. ``date(2020, 2, 28)``.
         init_balance: starting balance of the futures account, CNY, e.g. ``1_000_000``.
+        stock_init_balance: starting cash of the stock account, CNY; None means the same as
+            ``init_balance``. Statistics count the accounts the strategy trades.
         data: directory of the Parquet data store; None uses the sample store shipped with the
             package (``data/store`` in the repository).
         instruments: overrides of instrument terms keyed by symbol or product, e.g.
-            ``{"IF": {"commission_close_today": 0.00023}}`` (see :mod:`backtest.instrument`).
+            ``{"IF": {"commission_close_today": 0.00023}}`` (see :mod:`backtest.instrument`);
+            a TOML file path with one table per key works too.
+        stock_fees: the broker's A-share fee terms (:class:`backtest.ashare.StockFees` fields:
+            ``commission_rate``, ``commission_min``, ``transfer_fee_rate``).
         annual_days: trading days per year, for annualized statistics (tqsdk uses 250).
         risk_free_rate: annual risk-free rate for Sharpe and Sortino, e.g. ``0.02``.
     """
@@ -34,8 +41,10 @@ class BacktestConfig:
     start: date | datetime
     end: date | datetime
     init_balance: float = 10_000_000.0
+    stock_init_balance: float | None = None
     data: str | None = None
     instruments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    stock_fees: Mapping[str, float | None] = field(default_factory=dict)
     annual_days: int = 250
     risk_free_rate: float = 0.0
 
@@ -48,14 +57,18 @@ class BacktestConfig:
                 )
         if _as_datetime(self.start) > _as_datetime(self.end, end=True):
             raise ConfigError(f"start {self.start} is after end {self.end}")
-        balance = self.init_balance
-        if (
-            isinstance(balance, bool)
-            or not isinstance(balance, int | float)
-            or not math.isfinite(balance)
-            or balance <= 0
-        ):
-            raise ConfigError(f"init_balance must be a positive number of CNY, was {balance!r}")
+        for name in ("init_balance", "stock_init_balance"):
+            balance = getattr(self, name)
+            if name == "stock_init_balance" and balance is None:
+                continue
+            if (
+                isinstance(balance, bool)
+                or not isinstance(balance, int | float)
+                or not math.isfinite(balance)
+                or balance <= 0
+            ):
+                raise ConfigError(f"{name} must be a positive number of CNY, was {balance!r}")
+        self.fees()  # validates stock_fees
         days = self.annual_days
         if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
             raise ConfigError(f"annual_days must be a positive whole number, was {days!r}")
@@ -70,17 +83,84 @@ class BacktestConfig:
                 f"{self.instruments!r}"
             )
 
+    def fees(self) -> StockFees:
+        """``stock_fees`` as :class:`StockFees`, the defaults filling what it leaves out.
+
+        Raises:
+            ConfigError: an unknown field or a value that is not a non-negative number.
+        """
+        unknown = set(self.stock_fees) - _STOCK_FEE_FIELDS
+        if unknown:
+            raise ConfigError(
+                f"stock_fees: unknown field(s) {', '.join(sorted(unknown))}; fields are "
+                f"{', '.join(sorted(_STOCK_FEE_FIELDS))}"
+            )
+        values: dict[str, float | None] = {}
+        for name, value in self.stock_fees.items():
+            if value is None and name == "transfer_fee_rate":
+                values[name] = None
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(f"stock_fees: {name} must be a number >= 0, was {value!r}")
+            values[name] = float(value)
+        defaults = StockFees()
+        rate, minimum = values.get("commission_rate"), values.get("commission_min")
+        return StockFees(
+            commission_rate=defaults.commission_rate if rate is None else rate,
+            commission_min=defaults.commission_min if minimum is None else minimum,
+            transfer_fee_rate=values.get("transfer_fee_rate", defaults.transfer_fee_rate),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON-friendly values."""
         return {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "init_balance": float(self.init_balance),
+            "stock_init_balance": (
+                None if self.stock_init_balance is None else float(self.stock_init_balance)
+            ),
+            "stock_fees": dict(self.stock_fees),
             "data": None if self.data is None else str(self.data),
             "instruments": {k: dict(v) for k, v in self.instruments.items()},
             "annual_days": self.annual_days,
             "risk_free_rate": float(self.risk_free_rate),
         }
+
+
+_STOCK_FEE_FIELDS = frozenset({"commission_rate", "commission_min", "transfer_fee_rate"})
+
+
+def load_instruments(
+    source: str | Path | Mapping[str, Mapping[str, Any]] | None,
+) -> dict[str, dict[str, Any]]:
+    """Instrument overrides from a mapping or a TOML file (one table per symbol or product).
+
+    Raises:
+        ConfigError: the file is missing or not TOML, or an entry is not a table.
+    """
+    if source is None:
+        return {}
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            with path.open("rb") as handle:
+                loaded = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"instruments file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"instruments file {path} is not valid TOML: {exc}") from None
+        where = str(path)
+    else:
+        loaded, where = dict(source), "instruments"
+    result: dict[str, dict[str, Any]] = {}
+    for key, values in loaded.items():
+        if not isinstance(values, Mapping):
+            raise ConfigError(
+                f"{where}: {key!r} must be a table of instrument fields, was {values!r}"
+            )
+        result[str(key)] = dict(values)
+    return result
 
 
 def _as_datetime(value: date | datetime, end: bool = False) -> datetime:

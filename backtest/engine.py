@@ -28,114 +28,35 @@ from typing import Final
 import numpy as np
 
 from .account import Account, Position
+from .ashare import StockFees, limit_ratio, price_limits, unlimited_days
 from .broker import Ledger, SimBroker
 from .calendar import TradingCalendar
 from .clock import SimClock
-from .errors import ApiUsageError, BacktestFinished, DataError
+from .errors import ApiUsageError, BacktestFinished
+from .feed import CLOSE_QUOTES, NO_QUOTES, QUOTE_SOURCE, SESSION_SOURCE, KlineFeed, Market, TickFeed
 from .frame import KlineFrame, RowTuple, SerialBuffer, TickFrame
 from .futures import FuturesLedger
 from .instrument import Instrument, InstrumentTable
 from .merge import Handler, Merger
-from .model import TICK, Direction, Offset, period_label
+from .model import DAY, TICK, Direction, Offset, period_label
 from .order import Order
-from .quotes import Quote, QuoteState, close_packets, close_state, open_state
+from .quotes import Quote, QuoteState, close_state, open_state
 from .serial import (
-    OPEN,
+    SessionBounds,
     bar_event_times,
     kline_events,
     kline_history,
     tick_events,
     tick_history,
 )
+from .stocks import StockAccount, StockLedger, StockPosition
 from .store import Store
-from .times import format_ns
+from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number, format_ns, local_midnight_ns
 
 STALL_LIMIT: Final = 100_000
 """Consecutive delivery steps at one simulated time after which the strategy is stopped."""
 _QUOTE_MAX_DURATION: Final = 60
 """A quote needs ticks or klines of at most this many seconds, else 1m is subscribed."""
-
-# Roles of a kline feed in its symbol's quote.
-_NO_QUOTES, _QUOTE_SOURCE, _CLOSE_QUOTES = 0, 1, 2
-
-
-class _Market:
-    """Everything the engine keeps for one symbol."""
-
-    __slots__ = ("delivered", "instrument", "klines", "quote", "resting", "symbol", "ticks")
-
-    def __init__(self, instrument: Instrument, quote: Quote, resting: list[Order]) -> None:
-        self.delivered = False  # the strategy has asked for the quote
-        self.symbol = instrument.symbol
-        self.instrument = instrument
-        self.quote = quote
-        self.resting = resting
-        self.klines: dict[int, _KlineFeed] = {}
-        self.ticks: _TickFeed | None = None
-
-
-class _KlineFeed:
-    """Applies a kline serial's events to its buffer and, by role, to the quote."""
-
-    __slots__ = ("broker", "buffer", "clock", "quote", "resting", "role", "symbol", "tick")
-
-    def __init__(self, market: _Market, buffer: SerialBuffer, clock: SimClock, broker: SimBroker):
-        self.symbol = market.symbol
-        self.quote = market.quote
-        self.resting = market.resting
-        self.buffer = buffer
-        self.clock = clock
-        self.broker = broker
-        self.role = _NO_QUOTES
-        self.tick = market.instrument.price_tick
-
-    def handle(self, ts: int, kind: int, row: RowTuple) -> None:
-        step = self.clock.step
-        if kind == OPEN:
-            self.buffer.append(row, step)
-            if self.role == _QUOTE_SOURCE:
-                self.quote.update(open_state(ts, row[1], row[7], self.tick), step)
-                if self.resting:
-                    self.broker.match(self.symbol)
-            return
-        self.buffer.replace_last(row, step)
-        role = self.role
-        if role == _NO_QUOTES:
-            return
-        quote = self.quote
-        if self.resting and role == _QUOTE_SOURCE:
-            # Three packets (high, low, close); each may fill resting orders.
-            for state in close_packets(ts, row[2], row[3], row[4], row[8], self.tick):
-                quote.update(state, step)
-                self.broker.match(self.symbol)
-                if not self.resting:  # nothing left to fill: jump to the final packet
-                    quote.update(close_state(ts, row[4], row[8], self.tick), step)
-                    break
-            return
-        quote.update(close_state(ts, row[4], row[8], self.tick), step)
-        if self.resting:
-            self.broker.match(self.symbol)
-
-
-class _TickFeed:
-    """Applies tick events to the tick buffer and the quote (ticks are the quote)."""
-
-    __slots__ = ("broker", "buffer", "clock", "quote", "resting", "symbol")
-
-    def __init__(self, market: _Market, buffer: SerialBuffer, clock: SimClock, broker: SimBroker):
-        self.symbol = market.symbol
-        self.quote = market.quote
-        self.resting = market.resting
-        self.buffer = buffer
-        self.clock = clock
-        self.broker = broker
-
-    def handle(self, ts: int, kind: int, row: RowTuple) -> None:
-        step = self.clock.step
-        self.buffer.append(row, step)
-        self.quote.update(row, step)
-        if self.resting:
-            self.broker.match(self.symbol)
 
 
 @dataclass(slots=True)
@@ -146,6 +67,7 @@ class _Start:
     duration_s: int
     after_ns: int
     handler: Handler
+    sessions: SessionBounds | None = None
 
 
 @dataclass(slots=True)
@@ -165,6 +87,8 @@ class Simulator:
         instruments: instrument metadata.
         start_ns, end_ns: first and last simulated instants (inclusive).
         init_balance: starting futures account balance, CNY.
+        stock_init_balance: starting cash of the stock account, CNY.
+        stock_fees: the broker's A-share fee terms.
     """
 
     def __init__(
@@ -175,6 +99,8 @@ class Simulator:
         start_ns: int,
         end_ns: int,
         init_balance: float,
+        stock_init_balance: float | None = None,
+        stock_fees: StockFees | None = None,
     ) -> None:
         self.store = store
         self.calendar = calendar
@@ -185,13 +111,19 @@ class Simulator:
         self.merger = Merger()
         self.account = Account(init_balance, {})
         self.futures = FuturesLedger(self.account)
-        self.trading_day = calendar.trading_day_of(start_ns)
+        self.trading_day: date = calendar.trading_day_of(start_ns)
+        stock_cash = init_balance if stock_init_balance is None else stock_init_balance
+        self.stock_account = StockAccount(stock_cash, {})
+        self.stocks = StockLedger(
+            self.stock_account, stock_fees or StockFees(), lambda: self.trading_day
+        )
         self._day_end_ns = calendar.day_end_ns(self.trading_day)
-        self._day_label = f"{self.trading_day:%Y%m%d}"
-        self.broker = SimBroker(self.clock, calendar, lambda: self._day_label)
+        self.dividends = store.dividends()
+        self.broker = SimBroker(self.clock, calendar)
+        self._start_broker_day()
         self.daily: list[DailyRow] = []
         self.finished = False
-        self._markets: dict[str, _Market] = {}
+        self._markets: dict[str, Market] = {}
         # Requests since the last step: serials to start (None: history only), and orders.
         self._starts: list[_Start | None] = []
         self._orders = self.broker.pending
@@ -200,20 +132,74 @@ class Simulator:
 
     # --- markets and subscriptions ---------------------------------------------------------
 
-    def market(self, symbol: str) -> _Market:
+    def market(self, symbol: str) -> Market:
         """The state of a canonical symbol, created on first use."""
         found = self._markets.get(symbol)
         if found is None:
             instrument = self.instruments.get(symbol)
             quote = Quote(instrument)
             resting = self.broker.open_book(instrument, quote, self._ledger(instrument))
-            found = self._markets[symbol] = _Market(instrument, quote, resting)
+            found = self._markets[symbol] = Market(instrument, quote, resting)
         return found
 
+    # --- price limits ------------------------------------------------------------------------
+
+    def _set_limits(self, market: Market) -> None:
+        """Today's price limits of a symbol, from its rule and yesterday's close/settlement."""
+        instrument = market.instrument
+        quote = market.quote
+        day = self.trading_day
+        up = down = float("nan")
+        if instrument.is_futures:
+            ratio, base = instrument.price_limit_ratio, market.pre_settlement
+        elif instrument.tradeable and not self._newly_listed(instrument, day):
+            ratio = instrument.price_limit_ratio or limit_ratio(
+                instrument.board, instrument.is_st, day
+            )
+            base = market.pre_close
+        else:
+            ratio, base = 0.0, float("nan")
+        if ratio > 0 and base == base and base > 0:
+            up, down = price_limits(base, ratio, instrument.price_tick)
+        quote.limit_up, quote.limit_down = up, down
+        market.set_limited(up == up)
+
+    def _apply_corporate_actions(self, market: Market) -> None:
+        """On an ex-date: pay the stock account and adjust yesterday's close ex-rights."""
+        actions = self.dividends.get(market.symbol)
+        if not actions:
+            return
+        for day, cash, ratio in actions:
+            if day == self.trading_day:
+                self.stocks.apply_corporate_action(market.symbol, cash, ratio, self.clock.step)
+                if market.pre_close == market.pre_close:
+                    market.pre_close = (market.pre_close - cash) / (1.0 + ratio)
+
+    def _newly_listed(self, instrument: Instrument, day: date) -> bool:
+        if not instrument.list_date:
+            return False
+        listed = date.fromisoformat(instrument.list_date)
+        if day < listed:
+            return False
+        days = len(self.calendar.trading_days(listed, day))
+        return days <= unlimited_days(instrument.board, listed)
+
+    def _set_previous_close(self, market: Market, history: list[RowTuple], duration_s: int) -> None:
+        """Yesterday's close from history rows (bars before today), if not known yet."""
+        if market.pre_close == market.pre_close:
+            return
+        today_start = self.calendar.day_start_ns(self.trading_day)
+        if duration_s >= DAY:
+            today_label = local_midnight_ns(self.trading_day)
+            before = [row for row in history if row[0] < today_label]
+        else:
+            before = [row for row in history if row[0] < today_start]
+        if before:
+            market.pre_close = market.pre_settlement = float(before[-1][4])
+            self._set_limits(market)
+
     def _ledger(self, instrument: Instrument) -> Ledger:
-        if instrument.is_futures or not instrument.tradeable:
-            return self.futures
-        return _UnsupportedLedger(instrument)
+        return self.futures if instrument.is_futures else self.stocks
 
     def _check_open(self) -> None:
         if self.finished:
@@ -243,7 +229,7 @@ class Simulator:
             buffer = SerialBuffer(symbol, TICK, data_length)
             history = tick_history(self.store, symbol, self.clock.now_ns, data_length)
             buffer.load_history(history, self.clock.step + 1)
-            feed = market.ticks = _TickFeed(market, buffer, self.clock, self.broker)
+            feed = market.ticks = TickFeed(market, buffer, self.clock, self.broker)
             self._starts.append(_Start(symbol, TICK, self.clock.now_ns, feed.handle))
             self._assign_quote_roles(market)
             if history:
@@ -266,7 +252,7 @@ class Simulator:
             self._starts.append(None)
         return market.quote
 
-    def _subscribe_klines(self, market: _Market, duration_s: int, data_length: int) -> _KlineFeed:
+    def _subscribe_klines(self, market: Market, duration_s: int, data_length: int) -> KlineFeed:
         symbol = market.symbol
         now = self.clock.now_ns
         if not self.store.has(symbol, duration_s):
@@ -274,27 +260,52 @@ class Simulator:
         history = kline_history(self.store, symbol, duration_s, now, data_length, self.calendar)
         buffer = SerialBuffer(symbol, duration_s, data_length)
         buffer.load_history(history, self.clock.step + 1)
-        feed = market.klines[duration_s] = _KlineFeed(market, buffer, self.clock, self.broker)
-        self._starts.append(_Start(symbol, duration_s, now, feed.handle))
+        feed = market.klines[duration_s] = KlineFeed(market, buffer, self.clock, self.broker)
         self._assign_quote_roles(market)
-        if feed.role == _QUOTE_SOURCE and history:
-            market.quote.update(
-                self._history_quote(market, duration_s, history), self.clock.step + 1
-            )
+        sessions = None
+        if feed.role == SESSION_SOURCE:
+            instrument_sessions, calendar = market.instrument.sessions, self.calendar
+            sessions = lambda day: instrument_sessions.bounds(day, calendar)  # noqa: E731
+        self._starts.append(_Start(symbol, duration_s, now, feed.handle, sessions))
+        self._set_previous_close(market, history, duration_s)
+        market.set_limited(market.quote.limit_up == market.quote.limit_up)
+        if feed.role in (QUOTE_SOURCE, SESSION_SOURCE) and history:
+            state = self._history_quote(market, duration_s, history, sessions)
+            if state is not None:
+                market.quote.update(state, self.clock.step + 1)
         return feed
 
     def _history_quote(
-        self, market: _Market, duration_s: int, history: list[RowTuple]
-    ) -> QuoteState:
-        """The quote the last history bar implies: its close, or its open if still in progress."""
-        bar = history[-1]
+        self,
+        market: Market,
+        duration_s: int,
+        history: list[RowTuple],
+        sessions: SessionBounds | None,
+    ) -> QuoteState | None:
+        """The quote the last history bar implies: its close, or its open if still in progress.
+
+        For a daily quote source, the last session event at or before now decides.
+        """
         tick = market.instrument.price_tick
-        opens, closes = bar_event_times(
+        now = self.clock.now_ns
+        if sessions is not None:
+            for bar in reversed(history):
+                day = date_of_day_number((bar[0] + UTC_OFFSET_NS) // NS_PER_DAY)
+                if bar[5] <= 0:
+                    continue  # suspended: no quote that day
+                opens, closes = sessions(day)
+                if closes - 1000 <= now:
+                    return close_state(closes - 1000, bar[4], bar[8], tick)
+                if opens <= now:
+                    return open_state(opens, bar[1], bar[7], tick)
+            return None
+        bar = history[-1]
+        opens_at, closes_at = bar_event_times(
             duration_s, np.array([bar[0]], dtype=np.int64), self.calendar, market.symbol
         )
-        close_ts = int(closes[0])
-        if close_ts > self.clock.now_ns:
-            return open_state(int(opens[0]), bar[1], bar[7], tick)
+        close_ts = int(closes_at[0])
+        if close_ts > now:
+            return open_state(int(opens_at[0]), bar[1], bar[7], tick)
         return close_state(close_ts, bar[4], bar[8], tick)
 
     def _extend_history(self, buffer: SerialBuffer, data_length: int) -> None:
@@ -316,7 +327,7 @@ class Simulator:
             self._starts.append(None)
         buffer.keep = max(buffer.keep, data_length)
 
-    def _ensure_quote_source(self, market: _Market) -> None:
+    def _ensure_quote_source(self, market: Market) -> None:
         if market.ticks is not None or any(d <= _QUOTE_MAX_DURATION for d in market.klines):
             return
         stored = self.store.durations(market.symbol)
@@ -328,24 +339,27 @@ class Simulator:
         if not stored:
             self.store.available_columns(market.symbol, 60)  # raises the "no data" DataError
         duration = stored[0]
-        warnings.warn(
-            f"{self.store.root} has no 1m klines for {market.symbol}; its quote comes from its "
-            f"{period_label(duration) if duration else 'ticks'}",
-            stacklevel=4,
-        )
+        if market.instrument.is_futures and duration > _QUOTE_MAX_DURATION:
+            # Daily-only data is normal for A-shares; for futures it is worth a word.
+            warnings.warn(
+                f"{self.store.root} has no 1m klines for {market.symbol}; its quote comes from "
+                f"its {period_label(duration)}",
+                stacklevel=4,
+            )
         if duration == TICK:
             self.tick_frame(market.symbol, 1)
         else:
             self._subscribe_klines(market, duration, 1)
 
-    def _assign_quote_roles(self, market: _Market) -> None:
+    def _assign_quote_roles(self, market: Market) -> None:
+        finest = min(market.klines) if market.klines else 0
         for duration, feed in market.klines.items():
             if market.ticks is not None:
-                feed.role = _NO_QUOTES
-            elif duration == min(market.klines):
-                feed.role = _QUOTE_SOURCE
+                feed.role = NO_QUOTES
+            elif duration == finest:
+                feed.role = SESSION_SOURCE if duration >= DAY else QUOTE_SOURCE
             else:
-                feed.role = _CLOSE_QUOTES
+                feed.role = CLOSE_QUOTES
 
     # --- orders ------------------------------------------------------------------------------
 
@@ -353,24 +367,36 @@ class Simulator:
         self,
         symbol: str,
         direction: Direction,
-        offset: Offset,
+        offset: Offset | None,
         volume: int,
         limit_price: float | None,
         advanced: str | None,
         order_id: str | None,
     ) -> Order:
-        """Queue an order for the next step (subscribing the symbol's quote if needed)."""
+        """Queue an order for the next step (subscribing the symbol's quote if needed).
+
+        Stocks need no offset (a buy opens, a sell closes); futures do.
+        """
         self._check_open()
         market = self.market(symbol)
+        if offset is None:
+            if market.instrument.is_futures:
+                raise ApiUsageError(
+                    f"{symbol} is a futures contract: give an offset, 'OPEN', 'CLOSE' or "
+                    f"'CLOSETODAY'"
+                )
+            offset = Offset.OPEN if direction is Direction.BUY else Offset.CLOSE
         self._ensure_quote_source(market)
         return self.broker.new_order(
             symbol, direction, offset, volume, limit_price, advanced, order_id
         )
 
-    def position(self, symbol: str) -> Position:
-        """The futures position of a symbol (empty until traded)."""
+    def position(self, symbol: str) -> Position | StockPosition:
+        """The position of a symbol (empty until traded): futures or stock."""
         market = self.market(symbol)
-        return self.futures.position(market.instrument, market.quote)
+        if market.instrument.is_futures:
+            return self.futures.position(market.instrument, market.quote)
+        return self.stocks.position(market.instrument, market.quote)
 
     # --- stepping ------------------------------------------------------------------------
 
@@ -418,27 +444,40 @@ class Simulator:
         else:
             events = kline_events(
                 self.store, start.symbol, start.duration_s, start.after_ns, self.end_ns,
-                self.calendar,
+                self.calendar, sessions=start.sessions,
             )  # fmt: skip
         await self.merger.add(start.symbol, start.duration_s, events, start.handler)
 
     def _roll_days(self, ts: int) -> None:
-        """Settle every trading day that ends before ``ts``."""
+        """Settle every trading day that ends before ``ts``; set the new day's price limits."""
         while ts > self._day_end_ns:
             self._settle_day()
             self.trading_day = self.calendar.next_trading_day(self.trading_day)
             self._day_end_ns = self.calendar.day_end_ns(self.trading_day)
-            self._day_label = f"{self.trading_day:%Y%m%d}"
+            self._start_broker_day()
+            for market in self._markets.values():
+                self._apply_corporate_actions(market)
+                self._set_limits(market)
+
+    def _start_broker_day(self) -> None:
+        self.broker.trading_day = f"{self.trading_day:%Y%m%d}"
+        self.broker.day_start_ns = self.calendar.day_start_ns(self.trading_day)
 
     def _settle_day(self) -> None:
+        """Expire day orders, mark both accounts to the day's prices, record the day."""
         step = self.clock.step
         self.broker.expire_day()
         prices = {}
         for symbol, market in self._markets.items():
             quote = market.quote
-            settlement = quote.settlement
-            prices[symbol] = settlement if settlement == settlement else quote.last_price
-        row = self.futures.settle(prices, step)
+            settlement, last = quote.settlement, quote.last_price
+            price = settlement if settlement == settlement else last
+            prices[symbol] = price
+            if last == last:
+                market.pre_close = last
+            if price == price:
+                market.pre_settlement = price
+        row = self.futures.settle(prices, step) | self.stocks.settle(prices, step)
         self.daily.append(DailyRow(self.trading_day, row))
 
     async def finish(self) -> None:
@@ -457,29 +496,3 @@ class Simulator:
     async def aclose(self) -> None:
         """Close every serial without settling (used when the strategy failed)."""
         await self.merger.aclose()
-
-
-class _UnsupportedLedger:
-    """Placeholder ledger for securities until the A-share rules land."""
-
-    def __init__(self, instrument: Instrument) -> None:
-        self.instrument = instrument
-
-    def accept(
-        self, order: Order, instrument: Instrument, quote: Quote, price: float, step: int
-    ) -> str | None:
-        return f"rejected: trading {instrument.product_class.value.lower()}s is not supported yet"
-
-    def release(self, order: Order, instrument: Instrument, quote: Quote, step: int) -> None:
-        return None
-
-    def fill(
-        self,
-        order: Order,
-        instrument: Instrument,
-        quote: Quote,
-        price: float,
-        volume: int,
-        step: int,
-    ) -> tuple[float, float]:
-        raise DataError(f"cannot fill {order.order_id}: {instrument.symbol} is not tradeable")

@@ -28,7 +28,7 @@ from .account import Account, Position
 from .instrument import Instrument
 from .model import CommissionUnit, Direction, Exchange, Offset
 from .money import round_money
-from .order import Order
+from .order import Fill, Order
 from .quotes import Quote
 
 _DAY_SPLIT_EXCHANGES: Final = frozenset({Exchange.SHFE, Exchange.INE})
@@ -167,8 +167,8 @@ class FuturesLedger:
         price: float,
         volume: int,
         step: int,
-    ) -> tuple[float, float]:
-        """Apply a fill of ``volume`` lots at ``price``; return (commission, close profit)."""
+    ) -> Fill:
+        """Apply a fill of ``volume`` lots at ``price``; return its commission and profit."""
         account = self.account
         position = self.position(instrument, quote)
         account.touch(step)
@@ -189,7 +189,7 @@ class FuturesLedger:
                 position.pos_short_today += volume
                 position.open_cost_short_today += value
             account.commission = round_money(account.commission + fee)
-            return fee, 0.0
+            return Fill(commission=fee)
         from_his = min(volume, order.frozen_his)
         from_today = volume - from_his
         order.frozen_his -= from_his
@@ -212,7 +212,7 @@ class FuturesLedger:
         profit = round_money(profit)
         account.commission = round_money(account.commission + fee)
         account.close_profit = round_money(account.close_profit + profit)
-        return fee, profit
+        return Fill(commission=fee, close_profit=profit)
 
     def settle(self, prices: dict[str, float], step: int) -> dict[str, float]:
         """Mark to the settlement prices (symbol → price) and roll the day; return its row."""

@@ -18,6 +18,7 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 from typing import Any, Final, TypeVar
 
 from .errors import ConfigError, DataError
@@ -46,6 +47,11 @@ class Instrument:
         name: display name, may be empty.
         board: for stocks, ``MAIN``, ``CHINEXT``, ``STAR`` or ``BSE``.
         is_st: special-treatment stock (narrower price limits).
+        price_limit_ratio: daily price limit as a fraction of the previous close (stocks) or
+            settlement (futures), e.g. ``0.1``; 0 means the board's rule for stocks and no
+            limit for futures unless the data carries limit prices.
+        list_date: listing date ``YYYY-MM-DD`` if known; stocks have no price limits in their
+            first trading days (see :func:`backtest.ashare.unlimited_days`).
     """
 
     symbol: str
@@ -64,6 +70,8 @@ class Instrument:
     name: str = ""
     board: str = ""
     is_st: bool = False
+    price_limit_ratio: float = 0.0
+    list_date: str = ""
 
     @property
     def is_futures(self) -> bool:
@@ -80,6 +88,7 @@ FIELD_NAMES: Final = frozenset(f.name for f in fields(Instrument)) - {"symbol", 
 _OVERRIDE_NAMES: Final = FIELD_NAMES | {"margin_ratio"}
 _FLOAT_FIELDS: Final = frozenset(
     {
+        "price_limit_ratio",
         "price_tick",
         "volume_multiple",
         "margin_ratio_long",
@@ -144,6 +153,7 @@ def _defaults(symbol: Symbol) -> dict[str, Any] | None:
             "commission_open": spec.commission_open,
             "commission_close": spec.commission_close,
             "commission_close_today": spec.commission_close_today,
+            "price_limit_ratio": spec.price_limit_ratio,
         }
     try:
         product_class, board = classify_security(symbol.code, symbol.exchange)
@@ -198,6 +208,8 @@ def _build(symbol: Symbol, values: Mapping[str, Any], where: str) -> Instrument:
             kwargs[name] = _enum(CommissionUnit, value, name, where)
         elif name == "is_st":
             kwargs[name] = _flag(value, name, where)
+        elif name == "list_date":
+            kwargs[name] = _iso_date(value, name, where)
         elif name in FIELD_NAMES:
             kwargs[name] = str(value)
         elif name == "exchange" and str(value).upper() in (
@@ -221,6 +233,18 @@ def _build(symbol: Symbol, values: Mapping[str, Any], where: str) -> Instrument:
         )
     kwargs.setdefault("product", symbol.product)
     return Instrument(symbol=str(symbol), exchange=symbol.exchange, **kwargs)
+
+
+def _iso_date(value: Any, name: str, where: str) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    if not text:
+        return ""
+    try:
+        return date.fromisoformat(text.replace("/", "-")).isoformat()
+    except ValueError:
+        raise ConfigError(f"{where}: {name} must be a date YYYY-MM-DD, was {value!r}") from None
 
 
 def _flag(value: Any, name: str, where: str) -> bool:

@@ -118,9 +118,12 @@ class Order(Tracked):
     trade_price: float = math.nan
     frozen_margin: float = 0.0
     exchange_order_id: str = ""
-    # Volumes of yesterday's and today's position held by an alive closing order.
+    # Volumes of yesterday's and today's position held by an alive closing order; cash held by
+    # an alive stock buy; commission its fills paid so far (stock minimum is per order).
     frozen_his: int = field(default=0, init=False, repr=False)
     frozen_today: int = field(default=0, init=False, repr=False)
+    frozen_cash: float = field(default=0.0, init=False, repr=False)
+    fees_paid: float = field(default=0.0, init=False, repr=False)
 
     _TRACKED: ClassVar[tuple[str, ...]] = (
         "volume_left", "status", "last_msg", "is_error", "trade_price", "frozen_margin",
@@ -158,8 +161,10 @@ class Trade(Tracked):
         commission: commission charged on this fill, CNY (rounded to the cent).
         trade_date_time: when it filled, int ns.
         trading_day: the trading day it belongs to, ``"YYYYMMDD"``.
-        close_profit: profit realized by closing, against yesterday's settlement price for
-            yesterday's positions and the open price for today's (逐日盯市); 0 for opens.
+        stamp_duty, transfer_fee: A-share fees of this fill, CNY (0 for futures).
+        close_profit: profit realized by closing: for futures against yesterday's settlement
+            price for yesterday's lots and the open price for today's (逐日盯市); for stocks
+            the sale's proceeds net of its fees minus the shares' cost; 0 for opens.
     """
 
     trade_id: str
@@ -174,11 +179,23 @@ class Trade(Tracked):
     trade_date_time: int
     trading_day: str
     commission: float = 0.0
+    stamp_duty: float = 0.0
+    transfer_fee: float = 0.0
     close_profit: float = 0.0
     exchange_trade_id: str = ""
 
     def __post_init__(self) -> None:
         self._init_tracking()
+
+
+@dataclass(slots=True)
+class Fill:
+    """What one fill costs and earns, as a ledger reports it to the broker (CNY)."""
+
+    commission: float = 0.0
+    stamp_duty: float = 0.0
+    transfer_fee: float = 0.0
+    close_profit: float = 0.0
 
 
 ORDER_COLUMNS = (

@@ -8,7 +8,9 @@ with your own (``Backtest(..., instruments={"rb": {...}})`` or the store).
 
 Commission figures are CNY per lot when ``commission_unit`` is ``"lot"`` and a rate on turnover
 (price × multiplier × volume) when it is ``"turnover"``; ``commission_close_today`` applies to
-closing a position opened the same trading day.
+closing a position opened the same trading day. ``price_limit_ratio`` is the daily limit on the
+previous settlement price where it has long been stable (CFFEX stock-index futures, ±10%);
+other products take their limits from the data (tick upper/lower limits) or an override.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class ProductSpec:
     commission_close: float
     commission_close_today: float
     note: str = ""
+    price_limit_ratio: float = 0.0
 
 
 def _spec(
@@ -56,19 +59,23 @@ def _spec(
     open_: float,
     close_today: float | None = None,
     note: str = "",
+    limit: float = 0.0,
 ) -> ProductSpec:
     today = open_ if close_today is None else close_today
-    return ProductSpec(tick, multiple, sessions, margin, unit, open_, open_, today, note)
+    return ProductSpec(tick, multiple, sessions, margin, unit, open_, open_, today, note, limit)
 
 
 # fmt: off
 FUTURES: Final[dict[tuple[Exchange, str], ProductSpec]] = {
     # CFFEX: stock index futures (close-today fee 10x) and treasury futures.
     (Exchange.CFFEX, "IF"): _spec(0.2, 300, _CFFEX_INDEX, 0.12, TURNOVER, 0.000023, 0.00023,
-                                  "sessions 09:15-11:30,13:00-15:15 before 2016-01-01"),
-    (Exchange.CFFEX, "IH"): _spec(0.2, 300, _CFFEX_INDEX, 0.12, TURNOVER, 0.000023, 0.00023),
-    (Exchange.CFFEX, "IC"): _spec(0.2, 200, _CFFEX_INDEX, 0.14, TURNOVER, 0.000023, 0.00023),
-    (Exchange.CFFEX, "IM"): _spec(0.2, 200, _CFFEX_INDEX, 0.14, TURNOVER, 0.000023, 0.00023),
+                                  "sessions 09:15-11:30,13:00-15:15 before 2016-01-01", 0.1),
+    (Exchange.CFFEX, "IH"): _spec(0.2, 300, _CFFEX_INDEX, 0.12, TURNOVER, 0.000023, 0.00023,
+                                  limit=0.1),
+    (Exchange.CFFEX, "IC"): _spec(0.2, 200, _CFFEX_INDEX, 0.14, TURNOVER, 0.000023, 0.00023,
+                                  limit=0.1),
+    (Exchange.CFFEX, "IM"): _spec(0.2, 200, _CFFEX_INDEX, 0.14, TURNOVER, 0.000023, 0.00023,
+                                  limit=0.1),
     (Exchange.CFFEX, "TS"): _spec(0.002, 20000, _CFFEX_BOND, 0.005, LOT, 3.0, 0.0),
     (Exchange.CFFEX, "TF"): _spec(0.005, 10000, _CFFEX_BOND, 0.012, LOT, 3.0, 0.0),
     (Exchange.CFFEX, "T"): _spec(0.005, 10000, _CFFEX_BOND, 0.02, LOT, 3.0, 0.0),

@@ -42,6 +42,7 @@ SYNTHESIZED_FIELDS: Final = (
     "volume", "open_interest",
 )  # fmt: skip
 assert QUOTE_FIELDS[: len(SYNTHESIZED_FIELDS)] == SYNTHESIZED_FIELDS
+assert (QUOTE_FIELDS[29], QUOTE_FIELDS[30]) == ("upper_limit", "lower_limit")
 _NAN: Final = math.nan
 EMPTY_STATE: Final[QuoteState] = (0,)
 """State of a quote before any data: datetime 0, every other field NaN."""
@@ -55,6 +56,32 @@ def synthesized_state(ts_ns: int, last: float, bid: float, ask: float, oi: float
 def open_state(ts_ns: int, open_price: float, open_oi: float, tick: float) -> QuoteState:
     """Quote at a bar's open event: open ± tick (:func:`synthesized_state`, inlined: hot)."""
     return (ts_ns, open_price, open_price - tick, 1.0, open_price + tick, 1.0, 0.0, open_oi)
+
+
+def limited_state(
+    ts_ns: int,
+    last: float,
+    price: float,
+    oi: float,
+    tick: float,
+    up: float,
+    down: float,
+    locked: bool,
+) -> QuoteState:
+    """A synthesized state inside today's price limits (``up``/``down``, NaN if unknown).
+
+    Bid and ask are ``price ∓ tick`` clipped to the limits. At a limit price with no trading
+    away from it (``locked``: a one-price bar at the limit, or an opening print at the limit,
+    whose bar is not known yet) nobody takes the other side: a locked limit-up has no ask, a
+    locked limit-down no bid.
+    """
+    ask = price + tick if not price + tick > up else up
+    bid = price - tick if not price - tick < down else down
+    if locked and price >= up:
+        ask = _NAN
+    if locked and price <= down:
+        bid = _NAN
+    return (ts_ns, last, bid, 1.0, ask, 1.0, 0.0, oi)
 
 
 def close_packets(
@@ -96,6 +123,8 @@ class Quote:
         "ins_class",
         "instrument",
         "instrument_id",
+        "limit_down",
+        "limit_up",
         "price_tick",
         "symbol",
         "trading_time",
@@ -111,6 +140,10 @@ class Quote:
         self.price_tick = instrument.price_tick
         self.volume_multiple = instrument.volume_multiple
         self.trading_time = str(instrument.sessions)
+        # Today's price limits from the instrument's rule (NaN: none known); the engine sets them
+        # at each trading day's start. Limits carried by the data (ticks) take precedence.
+        self.limit_up = _NAN
+        self.limit_down = _NAN
         self._state: QuoteState = EMPTY_STATE
         self._prev: QuoteState | None = None
         self._stamp = -1
@@ -302,13 +335,15 @@ class Quote:
 
     @property
     def upper_limit(self) -> float:
-        """Upper price limit."""
-        return _at(self._state, 29)
+        """Upper price limit: the data's, else the day's limit from the instrument's rule."""
+        value = _at(self._state, 29)
+        return value if value == value else self.limit_up
 
     @property
     def lower_limit(self) -> float:
-        """Lower price limit."""
-        return _at(self._state, 30)
+        """Lower price limit: the data's, else the day's limit from the instrument's rule."""
+        value = _at(self._state, 30)
+        return value if value == value else self.limit_down
 
     @property
     def pre_close(self) -> float:

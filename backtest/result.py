@@ -21,12 +21,20 @@ import pandas as pd
 
 from .order import ORDER_COLUMNS, TRADE_COLUMNS, Order, Trade
 
-DAILY_COLUMNS = (
-    "trading_day", "pre_balance", "static_balance", "balance", "available", "float_profit",
+FUTURES_COLUMNS = (
+    "pre_balance", "static_balance", "balance", "available", "float_profit",
     "position_profit", "close_profit", "commission", "margin", "frozen_margin", "risk_ratio",
     "deposit", "withdraw",
 )  # fmt: skip
-"""Columns of ``result.daily``: the account at each trading day's settlement."""
+STOCK_COLUMNS = (
+    "stock_pre_total_asset", "stock_cash", "stock_frozen_cash", "stock_market_value",
+    "stock_total_asset", "stock_commission", "stock_stamp_duty", "stock_transfer_fee",
+)  # fmt: skip
+DAILY_COLUMNS = ("trading_day", "equity", *FUTURES_COLUMNS, *STOCK_COLUMNS)
+"""Columns of ``result.daily``: both accounts at each trading day's settlement.
+
+``equity`` is the futures ``balance`` plus the stock ``stock_total_asset``, counting only the
+accounts the strategy traded (the futures account when it traded nothing)."""
 
 
 def orders_frame(orders: Sequence[Order]) -> pd.DataFrame:
@@ -48,15 +56,25 @@ def trades_frame(trades: Sequence[Trade]) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def daily_frame(days: Sequence[tuple[date, Mapping[str, float]]]) -> pd.DataFrame:
-    """Daily account rows as a DataFrame with :data:`DAILY_COLUMNS`."""
-    rows = [[day, *(values[name] for name in DAILY_COLUMNS[1:])] for day, values in days]
+def daily_frame(
+    days: Sequence[tuple[date, Mapping[str, float]]], futures: bool = True, stocks: bool = False
+) -> pd.DataFrame:
+    """Daily account rows as a DataFrame with :data:`DAILY_COLUMNS`; ``futures`` and
+    ``stocks`` say which accounts ``equity`` counts."""
+    rows = []
+    for day, values in days:
+        equity = (values["balance"] if futures else 0.0) + (
+            values["stock_total_asset"] if stocks else 0.0
+        )
+        rows.append([day, equity, *(values[name] for name in DAILY_COLUMNS[2:])])
     frame = pd.DataFrame(rows, columns=list(DAILY_COLUMNS))
     return frame.astype(dict.fromkeys(DAILY_COLUMNS[1:], "float64"))
 
 
 _PERCENT_STATS = frozenset({"ror", "annual_yield", "max_drawdown", "winning_rate"})
-_MONEY_STATS = frozenset({"init_balance", "final_balance", "commission"})
+_MONEY_STATS = frozenset(
+    {"init_balance", "final_balance", "commission", "stamp_duty", "transfer_fee"}
+)
 
 
 def _format_stat(name: str, value: float | int) -> str:

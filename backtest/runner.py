@@ -11,7 +11,7 @@ from typing import Any
 
 from .api import Api
 from .calendar import TradingCalendar
-from .config import BacktestConfig
+from .config import BacktestConfig, load_instruments
 from .engine import Simulator
 from .errors import ApiUsageError, BacktestError, BacktestFinished, ConfigError, StrategyError
 from .instrument import InstrumentTable
@@ -32,8 +32,12 @@ class Backtest:
             api.wait_update()`` until that raises :class:`BacktestFinished`.
         start, end: the range; see :class:`BacktestConfig` (dates are trading days).
         init_balance: starting futures account balance, CNY.
+        stock_init_balance: starting cash of the stock account (default: ``init_balance``).
         data: Parquet store directory; None uses the sample store shipped with backtest.
-        instruments: overrides of instrument terms (fees, margins…), by symbol or product.
+        instruments: overrides of instrument terms (fees, margins…), by symbol or product,
+            as a dict or a TOML file path.
+        stock_fees: A-share fee terms, e.g. ``{"commission_rate": 0.0002,
+            "commission_min": 5}``.
         annual_days: trading days per year for annualized statistics.
         risk_free_rate: annual risk-free rate for Sharpe and Sortino.
 
@@ -53,9 +57,11 @@ class Backtest:
         end: date | datetime,
         init_balance: float = 10_000_000.0,
         data: str | Path | None = None,
-        instruments: Mapping[str, Mapping[str, Any]] | None = None,
+        instruments: Mapping[str, Mapping[str, Any]] | str | Path | None = None,
         annual_days: int = 250,
         risk_free_rate: float = 0.0,
+        stock_init_balance: float | None = None,
+        stock_fees: Mapping[str, float | None] | None = None,
     ) -> None:
         if not callable(strategy):
             raise ConfigError(f"strategy must be an async function taking api, was {strategy!r}")
@@ -64,8 +70,10 @@ class Backtest:
             start=start,
             end=end,
             init_balance=init_balance,
+            stock_init_balance=stock_init_balance,
             data=None if data is None else str(data),
-            instruments=dict(instruments or {}),
+            instruments=load_instruments(instruments),
+            stock_fees=dict(stock_fees or {}),
             annual_days=annual_days,
             risk_free_rate=risk_free_rate,
         )
@@ -129,7 +137,10 @@ class Backtest:
         if start_ns > end_ns:
             raise ConfigError(f"no trading day between start {config.start} and end {config.end}")
         instruments = InstrumentTable(store.instruments(), config.instruments, str(store.root))
-        return Simulator(store, calendar, instruments, start_ns, end_ns, config.init_balance)
+        return Simulator(
+            store, calendar, instruments, start_ns, end_ns, config.init_balance,
+            config.stock_init_balance, config.fees(),
+        )  # fmt: skip
 
     def _result(self, simulator: Simulator) -> BacktestResult:
         config = self.config
@@ -138,9 +149,18 @@ class Backtest:
             symbol: simulator.instruments.get(symbol).volume_multiple
             for symbol in sorted(set(trades["symbol"]))
         }
-        daily = daily_frame([(row.trading_day, row.values) for row in simulator.daily])
+        kinds = {simulator.instruments.get(o.symbol).is_futures for o in
+                 simulator.broker.orders.values()}  # fmt: skip
+        futures_used, stocks_used = True in kinds or not kinds, False in kinds
+        daily = daily_frame(
+            [(row.trading_day, row.values) for row in simulator.daily], futures_used, stocks_used
+        )
+        stock_cash = config.stock_init_balance
+        init_equity = (config.init_balance if futures_used else 0.0) + (
+            (config.init_balance if stock_cash is None else stock_cash) if stocks_used else 0.0
+        )
         stats = compute_stats(
-            daily["balance"].tolist(), config.init_balance, trades, multiples,
+            daily["equity"].tolist(), init_equity, trades, multiples,
             config.annual_days, config.risk_free_rate,
         )  # fmt: skip
         settings = config.to_dict()

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from datetime import date
 from typing import Any, Final
 
 import numpy as np
@@ -44,6 +45,13 @@ CLOSE: Final = 1
 """A bar closed: the row is the full bar."""
 TICK_EVENT: Final = 2
 """A tick: the row is the tick."""
+SESSION_OPEN: Final = 3
+"""A daily bar's trading day opened for trading (its first session): the row is the full bar."""
+SESSION_CLOSE: Final = 4
+"""A daily bar's last session closed (1 µs before its end): the row is the full bar."""
+
+SessionBounds = Callable[[date], tuple[int, int]]
+"""Opening and closing times (int ns) of a trading day's sessions."""
 
 BAR_CLOSE_OFFSET_NS: Final = 1000
 """A bar's close event comes 1 µs before the end of its period."""
@@ -137,10 +145,14 @@ async def kline_events(
     end_ns: int,
     calendar: TradingCalendar,
     batch_rows: int = 65_536,
+    sessions: SessionBounds | None = None,
 ) -> AsyncIterator[Iterator[Event]]:
     """Events of the bars of one symbol and duration with times in ``(after_ns, end_ns]``.
 
-    Yields one iterator of events per Parquet batch read.
+    Yields one iterator of events per Parquet batch read. With ``sessions`` (daily bars that
+    make a symbol's quote), each bar also has ``SESSION_OPEN`` and ``SESSION_CLOSE`` events at
+    its trading day's first session open and 1 µs before its last session close, so that its
+    quotes fall inside trading hours.
     """
     present = store.available_columns(symbol, duration_s)
     lookback = _day_lookback(duration_s)
@@ -151,6 +163,15 @@ async def kline_events(
         opens, closes = bar_event_times(duration_s, batch.column(0).to_numpy(), calendar, symbol)
         columns = _column_lists(batch, present, KLINE_COLUMNS)
         open_times, close_times = opens.tolist(), closes.tolist()
+        if sessions is not None and duration_s >= DAY:
+            kept = _with_session_events(
+                columns, open_times, close_times, sessions, after_ns, end_ns
+            )
+            if kept:
+                yield iter(kept)
+            if close_times[-1] > end_ns:
+                return
+            continue
         # Built lazily by C iterators: open, close, open, close...
         events = itertools.chain.from_iterable(
             zip(
@@ -167,6 +188,33 @@ async def kline_events(
             yield iter(kept)
         if close_times[-1] > end_ns:
             return
+
+
+def _with_session_events(
+    columns: list[list[Any]],
+    open_times: list[int],
+    close_times: list[int],
+    sessions: SessionBounds,
+    after_ns: int,
+    end_ns: int,
+) -> list[Event]:
+    """Daily bars' four events each, inside ``(after_ns, end_ns]``, ascending."""
+    events: list[Event] = []
+    for bar, opening, t_open, t_close in zip(
+        zip(*columns, strict=True), _opening_rows(columns), open_times, close_times, strict=True
+    ):
+        label = bar[0]
+        day = date_of_day_number((label + UTC_OFFSET_NS) // NS_PER_DAY)
+        session_open, session_close = sessions(day)
+        for event in (
+            (t_open, OPEN, opening),
+            (session_open, SESSION_OPEN, bar),
+            (session_close - BAR_CLOSE_OFFSET_NS, SESSION_CLOSE, bar),
+            (t_close, CLOSE, bar),
+        ):
+            if after_ns < event[0] <= end_ns:
+                events.append(event)
+    return events
 
 
 async def tick_events(

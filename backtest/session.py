@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from .calendar import TradingCalendar
 from .errors import ConfigError
@@ -24,6 +25,7 @@ from .times import (
     NS_PER_SECOND,
     UTC_OFFSET_NS,
     date_of_day_number,
+    day_number,
     local_day_number,
     local_seconds,
 )
@@ -101,6 +103,21 @@ class TradingSessions:
         """
         return self.window(ts_ns, calendar) is not None
 
+    def bounds(self, day: date, calendar: TradingCalendar) -> tuple[int, int]:
+        """When trading day ``day`` opens and closes (int ns): the night session's start on the
+        evening before if it has one that day, else its first day session; the end of its last
+        day session (of its night session if it trades only at night)."""
+        number = day_number(day)
+        if self.night and calendar.has_night_session(day):
+            evening = day_number(calendar.previous_trading_day(day))
+            opens = _span(evening, *self.night[0])[0]
+        else:
+            opens = _span(number, *(self.day or self.night)[0])[0]
+        closes = (
+            _span(number, *self.day[-1])[1] if self.day else _span(number - 1, *self.night[-1])[1]
+        )
+        return opens, closes
+
     def window(self, ts_ns: int, calendar: TradingCalendar) -> tuple[int, int] | None:
         """``[start, end)`` in int ns of the session containing ``ts_ns``, or None."""
         number = local_day_number(ts_ns)
@@ -117,6 +134,7 @@ class TradingSessions:
 
 
 def _span(day_number: int, start_s: int, end_s: int) -> tuple[int, int]:
+    """int ns bounds of a session opening ``start_s`` after midnight of ``day_number``."""
     midnight = day_number * NS_PER_DAY - UTC_OFFSET_NS
     return midnight + start_s * NS_PER_SECOND, midnight + end_s * NS_PER_SECOND
 

@@ -109,15 +109,16 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
 
     Each matched piece (an opening fill's lots closed by one closing fill) is one round trip:
     ``pnl`` = (exit − entry) × volume × multiplier for a long (the opposite for a short) minus
-    both fills' commissions pro rata to the volume; ``side`` is ``"LONG"`` or ``"SHORT"``;
-    times are int ns. Open lots left at the end are not round trips.
+    both fills' fees (commission, and for stocks stamp duty and transfer fee) pro rata to the
+    volume; ``side`` is ``"LONG"`` or ``"SHORT"``; times are int ns. Open lots left at the end
+    are not round trips.
     """
     opened: dict[tuple[str, str], deque[list[Any]]] = defaultdict(deque)
     pieces: list[tuple[Any, ...]] = []
-    columns = ["symbol", "direction", "offset", "price", "volume", "commission", "trade_date_time"]
-    for symbol, direction, offset, price, volume, fee, when in trades[columns].itertuples(
-        index=False, name=None
-    ):
+    fees = _fees(trades)
+    columns = ["symbol", "direction", "offset", "price", "volume", "trade_date_time"]
+    rows = trades[columns].itertuples(index=False, name=None)
+    for (symbol, direction, offset, price, volume, when), fee in zip(rows, fees, strict=True):
         buying = direction == "BUY"
         if offset == "OPEN":
             side = "LONG" if buying else "SHORT"
@@ -138,6 +139,14 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
             if entry[1] == 0:
                 lots.popleft()
     return pd.DataFrame(pieces, columns=list(ROUND_TRIP_COLUMNS))
+
+
+def _fees(trades: pd.DataFrame) -> list[float]:
+    total = trades["commission"].astype("float64")
+    for name in ("stamp_duty", "transfer_fee"):
+        if name in trades.columns:
+            total = total + trades[name].astype("float64")
+    return [float(x) for x in total]
 
 
 def winning_rate(pnl: Sequence[float] | FloatArray) -> float:
@@ -187,5 +196,13 @@ def compute_stats(
         "profit_loss_ratio": profit_loss_ratio(pnl),
         "round_trips": len(trips),
         "trades": len(trades),
-        "commission": round_money(float(trades["commission"].sum())) if len(trades) else 0.0,
+        "commission": _total(trades, "commission"),
+        "stamp_duty": _total(trades, "stamp_duty"),
+        "transfer_fee": _total(trades, "transfer_fee"),
     }
+
+
+def _total(trades: pd.DataFrame, column: str) -> float:
+    if not len(trades) or column not in trades.columns:
+        return 0.0
+    return round_money(float(trades[column].sum()))

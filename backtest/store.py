@@ -5,6 +5,9 @@ Layout of a store directory (``data/store`` in the repository is one)::
     store.json                              {"schema_version": 1}
     instruments.parquet                     one row per symbol; columns are Instrument fields
     calendar.parquet                        column trading_day (date32), every trading day
+    dividends.parquet                       corporate actions: symbol, ex_date (date32), cash
+                                            (CNY per share, before tax), share_ratio (bonus +
+                                            transferred shares per share held)
     klines/<period>/<symbol>/<YYYY>.parquet  bars of one period, one file per Beijing year
     ticks/<symbol>/<YYYY>/<YYYYMMDD>.parquet ticks, one file per Beijing calendar date
 
@@ -153,6 +156,39 @@ class Store:
         if len(days) != len(values):
             raise DataError(f"{path}: trading_day must hold dates, without empty cells")
         return TradingCalendar(days, source=str(path))
+
+    def dividends(self) -> dict[str, list[tuple[date, float, float]]]:
+        """Corporate actions by symbol: (ex_date, cash per share, share ratio), by date.
+
+        Empty if the store has no ``dividends.parquet``.
+        """
+        path = self.root / "dividends.parquet"
+        if not path.exists():
+            return {}
+        table = pq.read_table(path)
+        missing = {"symbol", "ex_date", "cash", "share_ratio"} - set(table.column_names)
+        if missing:
+            raise DataError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        actions: dict[str, list[tuple[date, float, float]]] = {}
+        for row in table.to_pylist():
+            day, cash, ratio = row["ex_date"], row["cash"] or 0.0, row["share_ratio"] or 0.0
+            if not isinstance(day, date) or cash < 0 or ratio < 0:
+                raise DataError(f"{path}: invalid corporate action {row}")
+            actions.setdefault(str(row["symbol"]), []).append((day, float(cash), float(ratio)))
+        return {symbol: sorted(rows) for symbol, rows in actions.items()}
+
+    def write_dividends(self, rows: Iterable[tuple[str, date, float, float]]) -> None:
+        """Replace ``dividends.parquet`` with (symbol, ex_date, cash, share_ratio) rows."""
+        ordered = sorted(rows)
+        table = pa.table(
+            {
+                "symbol": pa.array([r[0] for r in ordered], pa.string()),
+                "ex_date": pa.array([r[1] for r in ordered], pa.date32()),
+                "cash": pa.array([float(r[2]) for r in ordered], pa.float64()),
+                "share_ratio": pa.array([float(r[3]) for r in ordered], pa.float64()),
+            }
+        )
+        self._write_table(self.root / "dividends.parquet", table)
 
     def write_instruments(self, rows: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace ``instruments.parquet`` with these rows (symbol → fields), sorted by symbol."""

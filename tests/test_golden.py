@@ -11,6 +11,7 @@ import importlib.util
 import json
 import math
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -54,9 +55,14 @@ def assert_matches(actual: Any, expected: Any, where: str = "") -> None:
         assert actual == expected, where
 
 
+def run_demo(name: str) -> BacktestResult:
+    result: BacktestResult = load_strategy(name).demo()
+    return result
+
+
 CASES: dict[str, Callable[[], BacktestResult]] = {
-    "double_ma": lambda: load_strategy("double_ma").demo(),
-    "tick_momentum": lambda: load_strategy("tick_momentum").demo(),
+    name: partial(run_demo, name)
+    for name in ("double_ma", "tick_momentum", "monthly_momentum", "stock_breakout")
 }
 
 

@@ -20,8 +20,8 @@ from backtest.store import Store
 
 OVERRIDE_FIELDS = (
     "board, commission_close, commission_close_today, commission_open, commission_unit, is_st, "
-    "margin_ratio, margin_ratio_long, margin_ratio_short, name, price_tick, product, "
-    "product_class, sessions, volume_multiple"
+    "list_date, margin_ratio, margin_ratio_long, margin_ratio_short, name, price_limit_ratio, "
+    "price_tick, product, product_class, sessions, volume_multiple"
 )
 REBAR_SESSIONS = "21:00-23:00,09:00-10:15,10:30-11:30,13:30-15:00"
 GOLD_SESSIONS = "21:00-02:30,09:00-10:15,10:30-11:30,13:30-15:00"

@@ -1,0 +1,354 @@
+"""A-share and futures market rules in the engine, against hand-computed expectations.
+
+Real data: SSE 600009 1-minute bars (2020; the Spring Festival closed 2020-01-24 … 2020-01-31)
+and CFFEX IF2101 ticks. Hand-made bars where a case needs exact prices (limit locks, the
+2023-08-28 stamp-duty switch, suspensions, dividends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+
+from backtest import Api, Backtest, BacktestResult
+from backtest.store import Store
+from tests.conftest import ns, write_bars
+
+SH = "600009.SH"
+
+
+def script(
+    actions: dict[str, Callable[[Api], Any]],
+    start: date,
+    end: date,
+    data: Any = None,
+    quote: str = SH,
+    **kwargs: Any,
+) -> BacktestResult:
+    """Run ``actions[t](api)`` at the first step at simulated time t (Beijing)."""
+    pending = {ns(when): action for when, action in actions.items()}
+
+    async def strategy(api: Api) -> None:
+        api.get_quote(quote)
+        while True:
+            await api.wait_update()
+            action = pending.pop(api.now_ns, None)
+            if action is not None:
+                action(api)
+
+    return Backtest(strategy, start, end, data=data, **kwargs).run()
+
+
+def messages(result: BacktestResult) -> list[str]:
+    return list(result.orders.last_msg)
+
+
+# --- T+1, lots, short selling -------------------------------------------------------------
+
+
+def test_t_plus_one_blocks_same_day_sells_and_releases_after_the_holiday() -> None:
+    sellable: list[tuple[int, int]] = []
+
+    def check(api: Api) -> None:
+        position = api.get_stock_position(SH)
+        sellable.append((position.volume, position.can_use_volume))
+
+    result = script(
+        {
+            "2020-01-23 10:00:00": lambda api: api.insert_order(SH, "BUY", volume=200,
+                                                                  limit_price=70.04),
+            "2020-01-23 14:00:00": lambda api: (check(api), api.insert_order(
+                SH, "SELL", volume=100, limit_price=69.01)),
+            "2020-02-03 10:00:00": lambda api: (check(api), api.insert_order(
+                SH, "SELL", volume=100, limit_price=63.30)),
+        },
+        date(2020, 1, 23),
+        date(2020, 2, 3),
+        init_balance=100_000,
+    )  # fmt: skip
+
+    assert sellable == [(200, 0), (200, 200)]
+    assert messages(result) == [
+        "filled",
+        "rejected: selling 100 shares exceeds the 0 sellable shares of 600009.SH; 200 bought "
+        "today are sellable from the next trading day",
+        "filled",
+    ]
+    assert list(result.trades.trading_day) == ["20200123", "20200203"]
+
+
+@pytest.mark.parametrize(
+    ("volume", "message"),
+    [
+        (150, "rejected: buys must be whole lots of 100 shares, was 150 (600009.SH)"),
+        (0, "rejected: volume must be a whole number of lots above 0, was 0"),
+    ],
+)
+def test_buys_in_odd_lots_are_rejected(volume: int, message: str) -> None:
+    result = script(
+        {"2020-01-23 10:00:00": lambda api: api.insert_order(SH, "BUY", volume=volume,
+                                                               limit_price=70.04)},
+        date(2020, 1, 23), date(2020, 1, 23),
+    )  # fmt: skip
+
+    assert messages(result) == [message]
+
+
+def test_short_selling_and_buying_to_close_are_rejected() -> None:
+    def both(api: Api) -> None:
+        api.insert_order(SH, "SELL", "OPEN", 100, 70.02)
+        api.insert_order(SH, "BUY", "CLOSE", 100, 70.04)
+
+    result = script({"2020-01-23 10:00:00": both}, date(2020, 1, 23), date(2020, 1, 23))
+
+    assert messages(result) == [
+        "rejected: short selling 600009.SH is not supported (sell with offset CLOSE)",
+        "rejected: 600009.SH is bought with offset OPEN (or none), was CLOSE",
+    ]
+
+
+# --- price limits -------------------------------------------------------------------------
+
+
+def test_orders_outside_the_price_limits_are_rejected() -> None:
+    limits: list[tuple[float, float]] = []
+
+    def place(api: Api) -> None:
+        quote = api.get_quote(SH)
+        limits.append((quote.upper_limit, quote.lower_limit))
+        api.insert_order(SH, "BUY", volume=100, limit_price=78.07)
+        api.insert_order(SH, "BUY", volume=100, limit_price=63.85)
+        api.insert_order(SH, "BUY", volume=100, limit_price=78.06)  # at the limit: accepted
+
+    result = script({"2020-01-23 10:00:00": place}, date(2020, 1, 23), date(2020, 1, 23))
+
+    # Previous close 70.96: 70.96 x 1.1 = 78.056 -> 78.06; x 0.9 = 63.864 -> 63.86.
+    assert limits == [(78.06, 63.86)]
+    assert messages(result) == [
+        "rejected: limit price 78.07 is above today's upper limit 78.06",
+        "rejected: limit price 63.85 is below today's lower limit 63.86",
+        "filled",  # a marketable buy fills at its own price, as every limit order
+    ]
+
+
+LIMIT_UP_BARS = [
+    ("2023-08-22", 10.0, 10.0, 10.0, 10.0, 1000.0),
+    ("2023-08-23", 11.0, 11.0, 11.0, 11.0, 500.0),  # locked at limit-up all day
+    ("2023-08-24", 12.1, 12.1, 11.5, 12.0, 800.0),  # opens at limit-up, trades below
+]
+
+
+def test_no_buy_fills_against_a_locked_limit_up(empty_store: Store) -> None:
+    symbol = "600123.SH"
+    write_bars(empty_store, symbol, 86_400, LIMIT_UP_BARS)
+
+    def buy_at_the_limit(api: Api) -> None:
+        quote = api.get_quote(symbol)
+        api.insert_order(symbol, "BUY", volume=100, limit_price=quote.upper_limit)
+
+    result = script(
+        {"2023-08-23 09:30:00": buy_at_the_limit, "2023-08-24 09:30:00": buy_at_the_limit},
+        date(2023, 8, 22), date(2023, 8, 24), data=empty_store.root, quote=symbol,
+    )  # fmt: skip
+
+    # 08-23: one-price bar at 11.00, no seller all day; the order expires unfilled.
+    # 08-24: it opens at 12.10 (limit-up, no ask at the open print) but trades down to 11.50:
+    # the resting buy at 12.10 fills in the day's packets.
+    assert messages(result) == [
+        "expired: day order (GFD) ended at the settlement of 20230823",
+        "filled",
+    ]
+    assert list(result.orders.limit_price) == [11.0, 12.1]
+
+
+def test_no_sell_fills_against_a_locked_limit_down(empty_store: Store) -> None:
+    symbol = "600123.SH"
+    write_bars(
+        empty_store, symbol, 86_400,
+        [("2023-08-21", 10.0, 10.0, 10.0, 10.0, 1000.0),
+         ("2023-08-22", 10.0, 10.0, 10.0, 10.0, 1000.0),
+         ("2023-08-23", 9.0, 9.0, 9.0, 9.0, 500.0)],  # locked at limit-down
+    )  # fmt: skip
+
+    result = script(
+        {
+            "2023-08-21 09:30:00": lambda api: api.insert_order(symbol, "BUY", volume=100,
+                                                                  limit_price=10.01),
+            "2023-08-23 09:30:00": lambda api: api.insert_order(symbol, "SELL", volume=100,
+                                                                  limit_price=9.0),
+        },
+        date(2023, 8, 21), date(2023, 8, 23), data=empty_store.root, quote=symbol,
+    )  # fmt: skip
+
+    assert messages(result) == [
+        "filled",
+        "expired: day order (GFD) ended at the settlement of 20230823",
+    ]
+
+
+# --- fees ---------------------------------------------------------------------------------
+
+
+def test_fees_with_the_minimum_and_the_stamp_duty_switch(empty_store: Store) -> None:
+    symbol = "600123.SH"  # Shanghai: transfer fee 0.001% of turnover since 2022-04-29
+    write_bars(
+        empty_store, symbol, 60,
+        [("2023-08-24 10:00", 10.0, 10.0, 10.0, 10.0, 100.0),
+         ("2023-08-25 10:00", 11.0, 11.0, 11.0, 11.0, 100.0),
+         ("2023-08-28 10:00", 12.0, 12.0, 12.0, 12.0, 100.0)],
+    )  # fmt: skip
+
+    result = script(
+        {
+            "2023-08-24 10:00:00": lambda api: api.insert_order(symbol, "BUY", volume=300,
+                                                                  limit_price=10.01),
+            "2023-08-25 10:00:00": lambda api: api.insert_order(symbol, "SELL", volume=100,
+                                                                  limit_price=10.99),
+            "2023-08-28 10:00:00": lambda api: api.insert_order(symbol, "SELL", volume=200,
+                                                                  limit_price=11.99),
+        },
+        date(2023, 8, 24), date(2023, 8, 28), data=empty_store.root, quote=symbol,
+        init_balance=100_000,
+    )  # fmt: skip
+
+    trades = result.trades
+    assert list(trades.price) == [10.01, 10.99, 11.99]
+    # Commission 0.025% with a 5 CNY minimum per order: 0.75, 0.27 and 0.60 -> 5.00 each.
+    assert list(trades.commission) == [5.0, 5.0, 5.0]
+    # Stamp duty on sells only: 0.1% on 2023-08-25, 0.05% from 2023-08-28.
+    assert list(trades.stamp_duty) == [0.0, round(0.001 * 1099, 2), round(0.0005 * 2398, 2)]
+    assert list(trades.stamp_duty) == [0.0, 1.1, 1.2]
+    # Transfer fee 0.001% of turnover: 0.03, 0.01 and 0.02.
+    assert list(trades.transfer_fee) == [0.03, 0.01, 0.02]
+    # Profit of a sale: proceeds net of its fees minus the cost (buy fees included).
+    cost_per_share = (3003.0 + 5.0 + 0.03) / 300
+    assert trades.close_profit[1] == pytest.approx(
+        round(1099.0 - 5.0 - 1.1 - 0.01 - 100 * cost_per_share, 2)
+    )
+    account = result.daily.iloc[-1]
+    assert account.stock_total_asset == pytest.approx(
+        100_000 - 3003.0 - 5.03 + (1099.0 - 6.11) + (2398.0 - 6.22)
+    )
+
+
+# --- suspension, dividends, both accounts ------------------------------------------------------
+
+
+def test_orders_on_a_suspended_day_are_rejected(empty_store: Store) -> None:
+    symbol = "000002.SZ"
+    write_bars(
+        empty_store, symbol, 86_400,
+        [("2010-01-04", 10.0, 10.2, 9.9, 10.1, 1000.0),
+         ("2010-01-05", 10.1, 10.1, 10.1, 10.1, 0.0),  # suspended: no trades
+         ("2010-01-06", 10.1, 10.3, 10.0, 10.2, 900.0)],
+    )  # fmt: skip
+    other = "000001.SZ"
+    write_bars(
+        empty_store,
+        other,
+        86_400,
+        [(d, 5.0, 5.1, 4.9, 5.0, 100.0) for d in ("2010-01-04", "2010-01-05", "2010-01-06")],
+    )
+
+    async def strategy(api: Api) -> None:
+        api.get_quote(symbol)
+        api.get_quote(other)  # the other stock makes the 01-05 steps
+        while True:
+            await api.wait_update()
+            if api.now.strftime("%m-%d %H:%M") in ("01-05 09:30", "01-06 09:30") and len(
+                api.get_order()
+            ) < 2 and api.now_ns not in seen:  # fmt: skip
+                seen.add(api.now_ns)
+                api.insert_order(symbol, "BUY", volume=100, limit_price=10.11)
+
+    seen: set[int] = set()
+    result = Backtest(strategy, date(2010, 1, 4), date(2010, 1, 6), data=empty_store.root).run()
+
+    assert messages(result) == [
+        "rejected: 000002.SZ has no market data today (suspended)",
+        "filled",
+    ]
+
+
+def test_dividends_and_bonus_shares_are_paid_on_the_ex_date(empty_store: Store) -> None:
+    symbol = "600123.SH"
+    write_bars(
+        empty_store, symbol, 86_400,
+        [("2019-06-10", 10.0, 10.0, 10.0, 10.0, 1000.0),
+         ("2019-06-11", 10.0, 10.0, 10.0, 10.0, 1000.0),
+         ("2019-06-12", 7.3, 7.3, 7.3, 7.3, 1000.0)],  # ex-rights: (10 - 0.5) / 1.3 = 7.31
+    )  # fmt: skip
+    empty_store.write_dividends([(symbol, date(2019, 6, 12), 0.5, 0.3)])
+    holdings: list[tuple[int, float, float]] = []
+
+    def look(api: Api) -> None:
+        quote = api.get_quote(symbol)
+        holdings.append(
+            (api.get_stock_position(symbol).volume, api.get_stock_account().cash,
+             quote.upper_limit)
+        )  # fmt: skip
+
+    script(
+        {
+            "2019-06-10 09:30:00": lambda api: api.insert_order(symbol, "BUY", volume=1000,
+                                                                  limit_price=10.01),
+            "2019-06-12 09:30:00": look,
+        },
+        date(2019, 6, 10), date(2019, 6, 12), data=empty_store.root, quote=symbol,
+        init_balance=20_000,
+    )  # fmt: skip
+
+    # Bought 1000 at 10.01: 10,010 + 5 commission + 0.20 transfer fee (0.002% of turnover in
+    # 2019); on 06-12: +500 cash and +300 shares; the limit comes from the ex-rights previous
+    # close (10 - 0.5) / 1.3 = 7.3077: x 1.1 = 8.038 -> 8.04.
+    assert holdings == [(1300, pytest.approx(20_000 - 10_010 - 5.0 - 0.2 + 500), 8.04)]
+
+
+def test_one_backtest_holds_futures_and_stocks(sample_store: Store) -> None:
+    result = script(
+        {
+            "2020-01-02 10:00:00": lambda api: (
+                api.insert_order("IF2003.IF", "BUY", "OPEN", 1),
+                api.insert_order(SH, "BUY", volume=1000),
+            ),
+        },
+        date(2020, 1, 2), date(2020, 1, 3), init_balance=1_000_000, stock_init_balance=500_000,
+    )  # fmt: skip
+
+    daily = result.daily
+    assert list(result.trades.symbol) == ["IF2003.IF", "600009.SH"]
+    assert list(daily.equity) == pytest.approx(list(daily.balance + daily.stock_total_asset))
+    assert result.stats["init_balance"] == 1_500_000.0
+
+
+# --- futures limits and sessions on real ticks ------------------------------------------------
+
+
+def test_futures_limits_from_the_ticks_and_session_edges() -> None:
+    symbol = "IF2101.IF"
+
+    async def strategy(api: Api) -> None:
+        api.get_tick_serial(symbol, 2)
+        quote = api.get_quote(symbol)
+        placed: set[str] = set()
+        while True:
+            await api.wait_update()
+            stamp = api.now.strftime("%H:%M:%S.%f")[:12]
+            if stamp in ("10:00:00.400", "14:59:59.900", "15:00:00.400") and stamp not in placed:
+                placed.add(stamp)
+                if stamp == "10:00:00.400":
+                    api.insert_order(symbol, "BUY", "OPEN", 1, quote.upper_limit + 0.2)
+                else:
+                    api.insert_order(symbol, "SELL", "OPEN", 1, quote.bid_price1)
+
+    result = Backtest(strategy, date(2021, 1, 4), date(2021, 1, 4)).run()
+
+    assert messages(result) == [
+        "rejected: limit price 5738 is above today's upper limit 5737.8",
+        "filled",  # 14:59:59.900 is inside the session
+        "rejected: IF2101.IF does not trade at 2021-01-04 15:00:00 (sessions "
+        "09:30-11:30,13:00-15:00)",
+    ]
