@@ -24,7 +24,7 @@ import math
 from typing import ClassVar, Final
 
 from .instrument import Instrument
-from .order import Tracked
+from .order import Holding, Tracked
 from .quotes import Quote
 
 _PRICE_DERIVED: Final = frozenset(
@@ -36,7 +36,7 @@ _PRICE_DERIVED: Final = frozenset(
 )  # fmt: skip
 
 
-class Position(Tracked):
+class Position(Holding):
     """Position in one futures contract (tqsdk's Position).
 
     Volumes: ``pos_long_his``, ``pos_long_today``, ``pos_short_his``, ``pos_short_today``;
@@ -46,10 +46,10 @@ class Position(Tracked):
     """
 
     __slots__ = (
-        "exchange_id", "instrument", "instrument_id", "open_cost_long_his",
+        "open_cost_long_his",
         "open_cost_long_today", "open_cost_short_his", "open_cost_short_today", "pos_long_his",
         "pos_long_today", "pos_short_his", "pos_short_today", "position_cost_long_his",
-        "position_cost_short_his", "quote", "symbol", "volume_long_frozen_his",
+        "position_cost_short_his", "volume_long_frozen_his",
         "volume_long_frozen_today", "volume_short_frozen_his", "volume_short_frozen_today",
     )  # fmt: skip
     _TRACKED: ClassVar[tuple[str, ...]] = (
@@ -69,18 +69,13 @@ class Position(Tracked):
     )  # fmt: skip
 
     def __init__(self, instrument: Instrument, quote: Quote) -> None:
-        self.instrument = instrument
-        self.quote = quote
-        self.symbol = instrument.symbol
-        self.instrument_id = instrument.symbol.split(".")[0]
-        self.exchange_id = instrument.exchange.value
+        super().__init__(instrument, quote)
         self.pos_long_his = self.pos_long_today = self.pos_short_his = self.pos_short_today = 0
         self.volume_long_frozen_his = self.volume_long_frozen_today = 0
         self.volume_short_frozen_his = self.volume_short_frozen_today = 0
         self.open_cost_long_his = self.open_cost_long_today = 0.0
         self.open_cost_short_his = self.open_cost_short_today = 0.0
         self.position_cost_long_his = self.position_cost_short_his = 0.0
-        self._init_tracking()
 
     # --- volumes -----------------------------------------------------------------------------
 

@@ -66,12 +66,10 @@ class Market:
             feed.limited = limited
 
 
-class KlineFeed:
-    """Applies a kline serial's events to its buffer and, by role, to the quote."""
+class _Feed:
+    """What every feed holds: its buffer, its symbol's quote and resting orders."""
 
-    __slots__ = (
-        "broker", "buffer", "clock", "limited", "quote", "resting", "role", "symbol", "tick",
-    )  # fmt: skip
+    __slots__ = ("broker", "buffer", "clock", "quote", "resting", "symbol")
 
     def __init__(self, market: Market, buffer: SerialBuffer, clock: SimClock, broker: SimBroker):
         self.symbol = market.symbol
@@ -80,6 +78,15 @@ class KlineFeed:
         self.buffer = buffer
         self.clock = clock
         self.broker = broker
+
+
+class KlineFeed(_Feed):
+    """Applies a kline serial's events to its buffer and, by role, to the quote."""
+
+    __slots__ = ("limited", "role", "tick")
+
+    def __init__(self, market: Market, buffer: SerialBuffer, clock: SimClock, broker: SimBroker):
+        super().__init__(market, buffer, clock, broker)
         self.role = NO_QUOTES
         self.limited = False
         self.tick = market.instrument.price_tick
@@ -150,18 +157,10 @@ class KlineFeed:
             self.broker.match(self.symbol)
 
 
-class TickFeed:
+class TickFeed(_Feed):
     """Applies tick events to the tick buffer and the quote (ticks are the quote)."""
 
-    __slots__ = ("broker", "buffer", "clock", "quote", "resting", "symbol")
-
-    def __init__(self, market: Market, buffer: SerialBuffer, clock: SimClock, broker: SimBroker):
-        self.symbol = market.symbol
-        self.quote = market.quote
-        self.resting = market.resting
-        self.buffer = buffer
-        self.clock = clock
-        self.broker = broker
+    __slots__ = ()
 
     def handle(self, ts: int, kind: int, row: RowTuple) -> None:
         step = self.clock.step

@@ -11,7 +11,11 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from .instrument import Instrument
+    from .quotes import Quote
 
 from .model import Direction, Offset, OrderStatus, PriceType, TimeCondition, VolumeCondition
 
@@ -72,6 +76,20 @@ class Tracked:
             return getattr(self, key)
         except AttributeError:
             raise KeyError(key) from None
+
+
+class Holding(Tracked):
+    """Base of positions: the instrument, its quote and tqsdk's identity fields."""
+
+    __slots__ = ("exchange_id", "instrument", "instrument_id", "quote", "symbol")
+
+    def __init__(self, instrument: Instrument, quote: Quote) -> None:
+        self.instrument = instrument
+        self.quote = quote
+        self.symbol = instrument.symbol
+        self.instrument_id = instrument.symbol.split(".")[0]
+        self.exchange_id = instrument.exchange.value
+        self._init_tracking()
 
 
 def _differs(a: Any, b: Any) -> bool:

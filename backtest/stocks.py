@@ -35,11 +35,11 @@ from .ashare import (
 from .instrument import Instrument
 from .model import Direction, Exchange, Offset
 from .money import round_money
-from .order import Fill, Order, Tracked
+from .order import Fill, Holding, Order, Tracked
 from .quotes import Quote
 
 
-class StockPosition(Tracked):
+class StockPosition(Holding):
     """Shares of one stock or fund held in the stock account.
 
     ``volume`` shares, of which ``volume_today`` were bought today (not sellable until the next
@@ -47,10 +47,7 @@ class StockPosition(Tracked):
     sold now. ``cost`` is what the shares cost, buy fees included.
     """
 
-    __slots__ = (
-        "cost", "exchange_id", "frozen_volume", "instrument", "instrument_id", "quote", "symbol",
-        "volume", "volume_today",
-    )  # fmt: skip
+    __slots__ = ("cost", "frozen_volume", "volume", "volume_today")
     _TRACKED: ClassVar[tuple[str, ...]] = ("volume", "volume_today", "frozen_volume", "cost")
     _DERIVED: ClassVar[frozenset[str]] = frozenset(
         {"volume_his", "can_use_volume", "cost_price", "pos", "pos_long", "pos_short",
@@ -58,14 +55,9 @@ class StockPosition(Tracked):
     )  # fmt: skip
 
     def __init__(self, instrument: Instrument, quote: Quote) -> None:
-        self.instrument = instrument
-        self.quote = quote
-        self.symbol = instrument.symbol
-        self.instrument_id = instrument.symbol.split(".")[0]
-        self.exchange_id = instrument.exchange.value
+        super().__init__(instrument, quote)
         self.volume = self.volume_today = self.frozen_volume = 0
         self.cost = 0.0
-        self._init_tracking()
 
     @property
     def volume_his(self) -> int:
