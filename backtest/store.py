@@ -34,8 +34,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -50,6 +53,8 @@ from .errors import DataError
 from .model import TICK, parse_period, period_label
 from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
 
+_STAGING: Final = ".staging"
+_JOURNAL: Final = ".journal"
 SCHEMA_VERSION: Final = 1
 """Version of the layout above; a store written with a newer version is refused."""
 
@@ -121,6 +126,8 @@ class Store:
                 f"data store {self.root} has schema version {version}, newer than the "
                 f"{SCHEMA_VERSION} this version of backtest reads; upgrade backtest"
             )
+        if (self.root / _JOURNAL).is_dir() or (self.root / _STAGING).is_dir():
+            self._recover()
 
     @classmethod
     def create(cls, root: str | os.PathLike[str]) -> Store:
@@ -292,22 +299,49 @@ class Store:
         """Merge rows into the store: new rows replace stored rows with the same datetime.
 
         ``table`` needs a ``datetime`` column (timestamp or int64 ns) and the required price
-        columns; it is split into the layout's files, each merged and rewritten atomically.
+        columns; it is split into the layout's files, each merged with what is stored. All the
+        files land together or none does (see :meth:`transaction`).
         """
-        table = _normalize_for_write(table, duration_s, symbol)
-        if table.num_rows == 0:
-            return
-        times = _int_times(table.column("datetime"))
-        keys = _partition_keys(times, duration_s)
-        boundaries = np.flatnonzero(np.diff(keys)) + 1
-        starts = [0, *boundaries.tolist()]
-        ends = [*boundaries.tolist(), len(keys)]
-        for lo, hi in zip(starts, ends, strict=True):
-            path = self._path_for(symbol, duration_s, int(keys[lo]))
-            incoming = table.slice(lo, hi - lo)
-            if path.exists():
-                incoming = _merge(pq.read_table(path), incoming)
-            self._write_table(path, incoming)
+        with self.transaction() as transaction:
+            transaction.write(symbol, duration_s, table)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Group writes so that they all land, or none does.
+
+        Inside the ``with`` block, :meth:`Transaction.write` stages new versions of the files
+        under ``.staging/``. On leaving the block without an exception a journal listing them is
+        written, then each is renamed over its target, then the journal is deleted. If the
+        process dies while renaming, the next :class:`Store` opening this directory completes
+        the renames from the journal; if it dies before the journal exists, the staged files are
+        discarded. Either way the store holds all of the write or none of it.
+
+        One writer at a time: concurrent transactions on one store are not coordinated.
+        """
+        transaction = Transaction(self)
+        try:
+            yield transaction
+        except BaseException:
+            transaction.discard()
+            raise
+        transaction.commit()
+
+    def _recover(self) -> None:
+        """Complete interrupted commits; discard staged files that were never committed."""
+        journals = sorted((self.root / _JOURNAL).glob("*.json"))
+        for journal in journals:
+            staged = json.loads(journal.read_text(encoding="utf-8"))["files"]
+            stage = self.root / _STAGING / journal.stem
+            for name in staged:
+                source = stage / name
+                if source.exists():
+                    target = self.root / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(source, target)
+            journal.unlink()
+        staging = self.root / _STAGING
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
 
     def _write_table(self, path: Path, table: pa.Table) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -371,6 +405,67 @@ def _complete(batch: Any, columns: Sequence[str]) -> Any:
     ]
     kind = pa.RecordBatch if isinstance(batch, pa.RecordBatch) else pa.Table
     return kind.from_arrays(arrays, names=list(columns))
+
+
+class Transaction:
+    """Writes staged by :meth:`Store.transaction`, applied together on commit."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.id = uuid.uuid4().hex
+        self.stage = store.root / _STAGING / self.id
+        self.files: list[str] = []  # paths relative to the store root, in staging order
+
+    def write(self, symbol: str, duration_s: int, table: pa.Table) -> None:
+        """Stage the merge of ``table`` into the files of this symbol and period."""
+        store = self.store
+        table = _normalize_for_write(table, duration_s, symbol)
+        if table.num_rows == 0:
+            return
+        times = _int_times(table.column("datetime"))
+        keys = _partition_keys(times, duration_s)
+        boundaries = np.flatnonzero(np.diff(keys)) + 1
+        starts = [0, *boundaries.tolist()]
+        ends = [*boundaries.tolist(), len(keys)]
+        for lo, hi in zip(starts, ends, strict=True):
+            path = store._path_for(symbol, duration_s, int(keys[lo]))
+            name = path.relative_to(store.root).as_posix()
+            staged = self.stage / name
+            incoming = table.slice(lo, hi - lo)
+            base = staged if staged.exists() else path
+            if base.exists():
+                incoming = _merge(pq.read_table(base), incoming)
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(incoming, staged, compression="zstd")
+            os.chmod(staged, 0o644)
+            if name not in self.files:
+                self.files.append(name)
+
+    def commit(self) -> None:
+        """Apply the staged files: journal, rename each into place, remove the journal."""
+        if not self.files:
+            self.discard()
+            return
+        journal_dir = self.store.root / _JOURNAL
+        journal_dir.mkdir(exist_ok=True)
+        journal = journal_dir / f"{self.id}.json"
+        _atomic_write(
+            journal,
+            lambda tmp: Path(tmp).write_text(json.dumps({"files": self.files}), encoding="utf-8"),
+        )
+        for name in self.files:
+            target = self.store.root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.stage / name, target)
+        journal.unlink()
+        self.discard()
+
+    def discard(self) -> None:
+        """Forget the staged files (nothing in the store changes)."""
+        shutil.rmtree(self.stage, ignore_errors=True)
+        with suppress(OSError):
+            (self.store.root / _STAGING).rmdir()
+            (self.store.root / _JOURNAL).rmdir()
 
 
 def _with_datetime_first(columns: Sequence[str]) -> list[str]:

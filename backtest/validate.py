@@ -1,0 +1,286 @@
+"""Data quality checks and repairs for bars and ticks about to enter the store.
+
+Real data is dirty. Each check names the row, the column and the value it objects to:
+
+- ``price``: a price that is NaN or not positive (bars: open/high/low/close; ticks: last_price);
+- ``ohlc``: high below low, or open/close outside [low, high];
+- ``duplicate``: a timestamp seen before;
+- ``order``: a timestamp earlier than the one before it;
+- ``session``: a bar outside the instrument's trading sessions (a daily bar not on a trading
+  day). Ticks are not checked: exchanges publish legitimate ticks outside the sessions (the
+  opening-auction print, post-close updates carrying the settlement price);
+- ``volume``: a tick's cumulative volume lower than the tick before it in the same trading day.
+
+Policies (:class:`Policy`): **refuse** (the default) raises a :class:`DataError` listing the first
+problems and how to proceed; **skip** drops the rows with problems (duplicates and order
+problems still refuse); **repair** sorts, drops duplicates (keeping the last), clips OHLC into
+[low, high], and drops the rest of the bad rows — every change counted in the
+:class:`Report`.
+
+Row numbers are 1-based positions in the input (for a CSV file: data rows, after the header).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .calendar import TradingCalendar
+from .errors import DataError
+from .model import DAY, TICK
+from .session import TradingSessions
+from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number, format_ns
+
+SHOWN: Final = 5
+"""How many problems an error message lists."""
+
+
+class Policy(StrEnum):
+    """What to do with bad rows."""
+
+    REFUSE = "refuse"
+    SKIP = "skip"
+    REPAIR = "repair"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One objection to one row."""
+
+    check: str
+    row: int
+    column: str
+    value: Any
+    detail: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}, value {self.value!r}: {self.detail}"
+
+
+@dataclass
+class Report:
+    """What validation found and, under skip/repair, changed (counts by kind)."""
+
+    rows_in: int = 0
+    rows_out: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    changes: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        """One line: rows kept and each kind of change."""
+        done = ", ".join(f"{count} {kind}" for kind, count in sorted(self.changes.items()))
+        return f"{self.rows_out} of {self.rows_in} rows kept" + (f" ({done})" if done else "")
+
+
+_PRICES: Final = ("open", "high", "low", "close")
+
+
+def _times(table: pa.Table) -> npt.NDArray[np.int64]:
+    column = table.column("datetime")
+    if pa.types.is_timestamp(column.type):
+        column = pc.cast(column, pa.timestamp("ns")).cast(pa.int64())
+    return np.asarray(column.to_numpy(), dtype=np.int64)
+
+
+def _float(table: pa.Table, name: str) -> npt.NDArray[np.float64]:
+    if name not in table.column_names:
+        return np.full(table.num_rows, np.nan)
+    return np.asarray(pc.cast(table.column(name), pa.float64()).to_numpy(zero_copy_only=False))
+
+
+def _add(problems: list[Problem], check: str, rows: npt.NDArray[np.int64], column: str,
+         values: npt.NDArray[Any], detail: str) -> None:  # fmt: skip
+    problems.extend(
+        Problem(check, int(row) + 1, column, value.item(), detail)
+        for row, value in zip(rows, values[rows], strict=True)
+    )
+
+
+def find_problems(
+    table: pa.Table,
+    duration_s: int,
+    sessions: TradingSessions | None = None,
+    calendar: TradingCalendar | None = None,
+) -> list[Problem]:
+    """Every problem in ``table`` (store columns, ``datetime`` as int64 ns or timestamp)."""
+    problems: list[Problem] = []
+    times = _times(table)
+    for name in ("last_price",) if duration_s == TICK else _PRICES:
+        values = _float(table, name)
+        bad = np.flatnonzero(~(values > 0))
+        _add(problems, "price", bad, name, values, "a price must be a positive number")
+    if duration_s != TICK:
+        o, h, low, c = (_float(table, name) for name in _PRICES)
+        bad = np.flatnonzero(h < low)
+        _add(problems, "ohlc", bad, "high", h, "high is below low")
+        for name, values in (("open", o), ("close", c)):
+            bad = np.flatnonzero((values < low) | (values > h))
+            _add(problems, "ohlc", bad, name, values, f"{name} is outside [low, high]")
+    if len(times) > 1:
+        earlier = np.flatnonzero(np.diff(times) < 0) + 1
+        shown = np.array([format_ns(int(t)) for t in times[earlier]], dtype=object)
+        problems.extend(
+            Problem("order", int(r) + 1, "datetime", v, "earlier than the row before it")
+            for r, v in zip(earlier, shown, strict=True)
+        )
+        _, first = np.unique(times, return_index=True)
+        repeats = np.setdiff1d(np.arange(len(times)), first)
+        problems.extend(
+            Problem(
+                "duplicate",
+                int(r) + 1,
+                "datetime",
+                format_ns(int(times[r])),
+                "a timestamp seen before",
+            )
+            for r in repeats
+        )
+    if calendar is not None and duration_s != TICK:
+        problems.extend(_session_problems(times, duration_s, sessions, calendar))
+    if duration_s == TICK and "volume" in table.column_names:
+        problems.extend(_volume_problems(times, _float(table, "volume"), calendar))
+    return sorted(problems, key=lambda p: (p.row, p.check))
+
+
+def _session_problems(
+    times: npt.NDArray[np.int64],
+    duration_s: int,
+    sessions: TradingSessions | None,
+    calendar: TradingCalendar,
+) -> list[Problem]:
+    problems = []
+    if duration_s >= DAY:
+        for row, ts in enumerate(times.tolist()):
+            day = date_of_day_number((ts + UTC_OFFSET_NS) // NS_PER_DAY)
+            if not calendar.is_trading_day(day):
+                problems.append(Problem("session", row + 1, "datetime", str(day),
+                                        "not a trading day"))  # fmt: skip
+        return problems
+    if sessions is None:
+        return problems
+    window = (0, 0)
+    for row, ts in enumerate(times.tolist()):
+        if window[0] <= ts < window[1]:
+            continue
+        found = sessions.window(ts, calendar)
+        if found is None:
+            problems.append(Problem("session", row + 1, "datetime", format_ns(ts),
+                                    f"outside the trading sessions {sessions}"))  # fmt: skip
+        else:
+            window = found
+    return problems
+
+
+def _volume_problems(
+    times: npt.NDArray[np.int64], volume: npt.NDArray[np.float64], calendar: TradingCalendar | None
+) -> list[Problem]:
+    if len(volume) < 2:
+        return []
+    if calendar is not None:
+        days = np.array([calendar.trading_day_of(int(t)).toordinal() for t in times])
+    else:  # without a calendar, a Beijing 18:00 boundary separates days
+        days = (times + UTC_OFFSET_NS + 6 * 3600 * 10**9) // NS_PER_DAY
+    same_day = days[1:] == days[:-1]
+    bad = np.flatnonzero(same_day & (np.diff(volume) < 0)) + 1
+    return [
+        Problem(
+            "volume",
+            int(r) + 1,
+            "volume",
+            float(volume[r]),
+            f"cumulative volume fell from {volume[r - 1]:g}",
+        )
+        for r in bad
+    ]
+
+
+def apply_policy(
+    table: pa.Table,
+    duration_s: int,
+    policy: Policy,
+    where: str,
+    sessions: TradingSessions | None = None,
+    calendar: TradingCalendar | None = None,
+) -> tuple[pa.Table, Report]:
+    """Check ``table`` and return it (possibly cleaned) with a report, or raise.
+
+    Args:
+        where: names the input in messages, e.g. the file path.
+
+    Raises:
+        DataError: under ``refuse`` when there is any problem; under ``skip`` when rows are
+            duplicated or out of order. The message lists the first problems and the options.
+    """
+    problems = find_problems(table, duration_s, sessions, calendar)
+    report = Report(rows_in=table.num_rows, problems=problems)
+    structural = [p for p in problems if p.check in ("order", "duplicate")]
+    if problems and (policy is Policy.REFUSE or (policy is Policy.SKIP and structural)):
+        shown = structural if policy is Policy.SKIP else problems
+        lines = "\n  ".join(str(p) for p in shown[:SHOWN])
+        more = f"\n  … and {len(shown) - SHOWN} more" if len(shown) > SHOWN else ""
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.check for p in shown).items()))
+        advice = (
+            "use --repair to sort, drop duplicates and drop or clip bad rows"
+            if policy is Policy.SKIP
+            else "fix the data, or use --repair (sort, drop duplicates, drop or clip bad "
+            "rows) or --skip-bad-rows (drop the bad rows)"
+        )
+        raise DataError(f"{where}: {len(shown)} problem(s) ({kinds}):\n  {lines}{more}\n{advice}")
+    if not problems:
+        report.rows_out = table.num_rows
+        return table, report
+    if policy is Policy.SKIP:
+        bad = sorted({p.row - 1 for p in problems})
+        keep = np.setdiff1d(np.arange(table.num_rows), bad)
+        report.changes["bad rows dropped"] = len(bad)
+        cleaned = table.take(keep)
+    else:
+        cleaned = _repair(table, duration_s, problems, report, sessions, calendar)
+    report.rows_out = cleaned.num_rows
+    return cleaned, report
+
+
+def _repair(
+    table: pa.Table,
+    duration_s: int,
+    problems: Sequence[Problem],
+    report: Report,
+    sessions: TradingSessions | None,
+    calendar: TradingCalendar | None,
+) -> pa.Table:
+    """Sort, keep the last of duplicates, clip OHLC, drop the rows still bad."""
+    times = _times(table)
+    order = np.argsort(times, kind="stable")
+    if (order != np.arange(len(order))).any():
+        report.changes["rows sorted"] = int((order != np.arange(len(order))).sum())
+    table, times = table.take(order), times[order]
+    last = np.concatenate([times[1:] != times[:-1], [True]]) if len(times) else np.array([], bool)
+    if not last.all():
+        report.changes["duplicates dropped"] = int((~last).sum())
+        table = table.filter(pa.array(last))
+    if duration_s != TICK:
+        o, h, low, c = (_float(table, name) for name in _PRICES)
+        stacked = np.vstack([o, h, low, c])
+        high, lowest = np.nanmax(stacked, axis=0), np.nanmin(stacked, axis=0)
+        clipped = int(((high != h) | (lowest != low)).sum())
+        if clipped and np.isfinite(stacked).all(axis=0).any():
+            report.changes["OHLC clipped"] = clipped
+            table = table.set_column(table.column_names.index("high"), "high", pa.array(high))
+            table = table.set_column(table.column_names.index("low"), "low", pa.array(lowest))
+    first_problem: dict[int, str] = {}
+    for problem in find_problems(table, duration_s, sessions, calendar):
+        first_problem.setdefault(problem.row - 1, problem.check)
+    if first_problem:
+        for kind in first_problem.values():
+            report.changes[f"rows dropped ({kind})"] += 1
+        keep = np.setdiff1d(np.arange(table.num_rows), sorted(first_problem))
+        table = table.take(keep)
+    return table
