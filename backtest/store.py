@@ -27,7 +27,11 @@ Columns (missing optional columns read as NaN):
   pre_close, pre_settlement, pre_open_interest, settlement`` (float64).
 
 Writes go to a temporary file in the same directory and are renamed over the target, so an
-interrupted write leaves each file either as it was or complete.
+interrupted write leaves each file either as it was or complete. Market data writes are grouped
+in transactions (:meth:`Store.transaction`): they are staged under ``.staging/``, listed in a
+journal under ``.journal/`` and renamed into place together; a store opened after a crash
+finishes or discards them. Writers hold an OS file lock on ``.lock`` (released when the process
+exits, even by a crash), so two imports into one store run one after the other.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 from .calendar import TradingCalendar
 from .errors import DataError
@@ -55,6 +60,9 @@ from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
 
 _STAGING: Final = ".staging"
 _JOURNAL: Final = ".journal"
+_LOCK: Final = ".lock"
+LOCK_TIMEOUT_S: Final = 600.0
+"""How long a writer waits for another process's write to the same store to finish."""
 SCHEMA_VERSION: Final = 1
 """Version of the layout above; a store written with a newer version is refused."""
 
@@ -127,7 +135,10 @@ class Store:
                 f"{SCHEMA_VERSION} this version of backtest reads; upgrade backtest"
             )
         if (self.root / _JOURNAL).is_dir() or (self.root / _STAGING).is_dir():
-            self._recover()
+            # left by a writer that died; if a writer is active right now, it is its own
+            lock = FileLock(self.root / _LOCK, timeout=0)
+            with suppress(Timeout, OSError), lock:
+                self._recover()
 
     @classmethod
     def create(cls, root: str | os.PathLike[str]) -> Store:
@@ -316,18 +327,39 @@ class Store:
         the renames from the journal; if it dies before the journal exists, the staged files are
         discarded. Either way the store holds all of the write or none of it.
 
-        One writer at a time: concurrent transactions on one store are not coordinated.
+        Transactions hold the store's write lock from start to end: a second process writing to
+        the same store waits for the first (up to :data:`LOCK_TIMEOUT_S`). Readers are not
+        blocked; a backtest reading while a transaction commits sees each file either old or
+        new.
+
+        Raises:
+            DataError: another process kept the store locked longer than the timeout.
         """
-        transaction = Transaction(self)
+        lock = FileLock(self.root / _LOCK, timeout=LOCK_TIMEOUT_S)
         try:
-            yield transaction
-        except BaseException:
-            transaction.discard()
-            raise
-        transaction.commit()
+            lock.acquire()
+        except Timeout:
+            raise DataError(
+                f"data store {self.root} is being written by another process (it holds "
+                f"{self.root / _LOCK}); wait for it to finish and retry"
+            ) from None
+        try:
+            self._recover()
+            transaction = Transaction(self)
+            try:
+                yield transaction
+            except BaseException:
+                transaction.discard()
+                raise
+            transaction.commit()
+        finally:
+            lock.release()
 
     def _recover(self) -> None:
-        """Complete interrupted commits; discard staged files that were never committed."""
+        """Complete interrupted commits; discard staged files that were never committed.
+
+        Only called with the write lock held.
+        """
         journals = sorted((self.root / _JOURNAL).glob("*.json"))
         for journal in journals:
             staged = json.loads(journal.read_text(encoding="utf-8"))["files"]
@@ -339,9 +371,9 @@ class Store:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(source, target)
             journal.unlink()
-        staging = self.root / _STAGING
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(self.root / _STAGING, ignore_errors=True)
+        with suppress(OSError):
+            (self.root / _JOURNAL).rmdir()
 
     def _write_table(self, path: Path, table: pa.Table) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -463,9 +495,9 @@ class Transaction:
     def discard(self) -> None:
         """Forget the staged files (nothing in the store changes)."""
         shutil.rmtree(self.stage, ignore_errors=True)
-        with suppress(OSError):
-            (self.store.root / _STAGING).rmdir()
-            (self.store.root / _JOURNAL).rmdir()
+        for directory in (_STAGING, _JOURNAL):  # removed once no other transaction uses them
+            with suppress(OSError):
+                (self.store.root / directory).rmdir()
 
 
 def _with_datetime_first(columns: Sequence[str]) -> list[str]:
