@@ -38,6 +38,7 @@ test: lint typecheck unit
 
 bench: $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py
+	$(PY) -m benchmarks.memory
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

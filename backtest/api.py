@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Coroutine, Iterable
 from datetime import datetime
-from typing import Any, overload
+from typing import Any, Final, overload
 
 from .account import Account, Position
 from .engine import Simulator
@@ -245,7 +245,18 @@ class Api:
         )
 
 
+MAX_DATA_LENGTH: Final = 1_000_000
+"""The longest serial a strategy can ask for (tqsdk's limit is 8,964; memory is ours)."""
+
+
 def _length(data_length: int) -> int:
-    if isinstance(data_length, bool) or not isinstance(data_length, int) or data_length < 1:
-        raise ApiUsageError(f"data_length must be a whole number above 0, was {data_length!r}")
+    if (
+        isinstance(data_length, bool)
+        or not isinstance(data_length, int)
+        or not 1 <= data_length <= MAX_DATA_LENGTH
+    ):
+        raise ApiUsageError(
+            f"data_length must be a whole number from 1 to {MAX_DATA_LENGTH:,}, was "
+            f"{data_length!r}"
+        )
     return data_length

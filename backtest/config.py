@@ -12,6 +12,7 @@ from typing import Any
 
 from .ashare import StockFees
 from .errors import ConfigError
+from .times import to_ns
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class BacktestConfig:
                 raise ConfigError(
                     f"{name} must be a datetime.date or datetime.datetime, was {value!r}"
                 )
-        if _as_datetime(self.start) > _as_datetime(self.end, end=True):
+        if _as_ns(self.start) > _as_ns(self.end, end=True):
             raise ConfigError(f"start {self.start} is after end {self.end}")
         for name in ("init_balance", "stock_init_balance"):
             balance = getattr(self, name)
@@ -122,7 +123,7 @@ class BacktestConfig:
             ),
             "stock_fees": dict(self.stock_fees),
             "data": None if self.data is None else str(self.data),
-            "instruments": {k: dict(v) for k, v in self.instruments.items()},
+            "instruments": _json_value(self.instruments),
             "annual_days": self.annual_days,
             "risk_free_rate": float(self.risk_free_rate),
         }
@@ -163,7 +164,19 @@ def load_instruments(
     return result
 
 
-def _as_datetime(value: date | datetime, end: bool = False) -> datetime:
+def _as_ns(value: date | datetime, end: bool = False) -> int:
+    """The instant of a start or end: a date stands for its first or last minute."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
-    return datetime(value.year, value.month, value.day, 23 if end else 0, 59 if end else 0)
+        return to_ns(value)  # naive: Beijing time; aware: its own zone
+    return to_ns(datetime(value.year, value.month, value.day, 23 if end else 0, 59 if end else 0))
+
+
+def _json_value(value: Any) -> Any:
+    """``value`` with dates as ISO strings and mappings/sequences converted inside."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return value

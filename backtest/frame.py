@@ -205,6 +205,8 @@ class Row:
             self.id = -1
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not a field; e.g. copy's probe before _buffer is set
+            raise AttributeError(name)
         index = self._buffer.index.get(name)
         if index is None:
             raise AttributeError(f"a {self._kind} row has no field {name!r}")
@@ -221,6 +223,12 @@ class Row:
     @property
     def _kind(self) -> str:
         return "tick" if self._buffer.duration_s == TICK else "kline"
+
+    def __copy__(self) -> Row:
+        return self  # a snapshot never changes: a copy is the same row
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Row:
+        return self
 
     def changed(self, step: int, field: str | None = None) -> bool:
         """True if this bar (its ``field``) changed during ``step``; padding never changes."""

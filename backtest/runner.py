@@ -149,8 +149,9 @@ class Backtest:
             symbol: simulator.instruments.get(symbol).volume_multiple
             for symbol in sorted(set(trades["symbol"]))
         }
-        kinds = {simulator.instruments.get(o.symbol).is_futures for o in
-                 simulator.broker.orders.values()}  # fmt: skip
+        # the accounts with at least one trade (rejected or unfilled orders do not count);
+        # without any trade, the futures account alone
+        kinds = {simulator.instruments.get(symbol).is_futures for symbol in multiples}
         futures_used, stocks_used = True in kinds or not kinds, False in kinds
         daily = daily_frame(
             [(row.trading_day, row.values) for row in simulator.daily], futures_used, stocks_used

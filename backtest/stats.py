@@ -39,10 +39,14 @@ def total_return(final_balance: float, init_balance: float) -> float:
 def annual_return(total: float, trading_days: int, annual_days: int = 250) -> float:
     """Compound annual growth (tqsdk's ``annual_yield``): ``(1 + total)^(annual_days / days) − 1``.
 
-    NaN when there are no trading days.
+    NaN when there are no trading days; −1 (everything lost) when the final balance is zero or
+    negative (futures without forced liquidation can end below zero; a negative base has no
+    real fractional power).
     """
     if trading_days <= 0:
         return math.nan
+    if 1.0 + total <= 0.0:
+        return -1.0
     return float((1.0 + total) ** (annual_days / trading_days) - 1.0)
 
 

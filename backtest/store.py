@@ -43,6 +43,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -240,6 +241,59 @@ class Store:
         """True if the store holds data of this symbol and duration."""
         return bool(self._files(symbol, duration_s))
 
+    def info(self, symbol: str, duration_s: int) -> SerialInfo:
+        """Rows, time range, files and size of one stored serial (from the Parquet footers
+        and the first and last files only: quick even for years of ticks).
+
+        Raises:
+            DataError: nothing of this symbol and duration is stored.
+        """
+        files = self._files(symbol, duration_s)
+        if not files:
+            self._missing(symbol, duration_s)
+        rows = sum(pq.ParquetFile(path).metadata.num_rows for path in files)
+        first = _int_times(pq.read_table(files[0], columns=["datetime"]).column(0))
+        last = _int_times(pq.read_table(files[-1], columns=["datetime"]).column(0))
+        return SerialInfo(
+            symbol=symbol,
+            duration_s=duration_s,
+            rows=rows,
+            first_ns=int(first[0]) if len(first) else 0,
+            last_ns=int(last[-1]) if len(last) else 0,
+            files=len(files),
+            bytes=sum(path.stat().st_size for path in files),
+            columns=self.available_columns(symbol, duration_s),
+        )
+
+    def remove(self, symbol: str, duration_s: int | None = None) -> int:
+        """Delete the stored data of ``symbol`` (one duration, or all of them).
+
+        Instrument rows, the calendar and dividends stay. Holds the write lock; each serial's
+        directory is moved out of the store in one rename before it is deleted, so a crash
+        cannot leave a serial half-deleted. Returns the number of files deleted.
+
+        Raises:
+            DataError: nothing of this symbol (and duration) is stored.
+        """
+        durations = self.durations(symbol) if duration_s is None else [duration_s]
+        if not durations or not all(self._files(symbol, d) for d in durations):
+            self._missing(symbol, duration_s if duration_s is not None else 0)
+        removed = 0
+        with self.transaction() as transaction:
+            for duration in durations:
+                directory = (
+                    self._tick_dir(symbol)
+                    if duration == TICK
+                    else self._kline_dir(symbol, duration)
+                )
+                removed += len(self._files(symbol, duration))
+                trash = transaction.stage / "removed" / directory.relative_to(self.root)
+                trash.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(directory, trash)
+                with suppress(OSError):  # the period's directory, if now empty
+                    directory.parent.rmdir()
+        return removed
+
     # --- reading -------------------------------------------------------------------------
 
     def available_columns(self, symbol: str, duration_s: int) -> tuple[str, ...]:
@@ -387,6 +441,10 @@ class Store:
     def _kline_dir(self, symbol: str, duration_s: int) -> Path:
         return self.root / "klines" / period_label(duration_s) / symbol
 
+    def files(self, symbol: str, duration_s: int) -> list[Path]:
+        """The stored files of a serial, in time order (empty if none)."""
+        return self._files(symbol, duration_s)
+
     def _files(self, symbol: str, duration_s: int) -> list[Path]:
         if duration_s == TICK:
             return sorted(self._tick_dir(symbol).glob("*/*.parquet"))
@@ -424,6 +482,22 @@ class Store:
             f"data store {self.root} has no data for {symbol}; import it with "
             f"`backtest data import` or point data= at a store that has it"
         )
+
+
+@dataclass(frozen=True)
+class SerialInfo:
+    """What :meth:`Store.info` reports about one stored serial."""
+
+    symbol: str
+    duration_s: int
+    rows: int
+    first_ns: int
+    """``datetime`` of the first row (int ns)."""
+    last_ns: int
+    """``datetime`` of the last row (int ns)."""
+    files: int
+    bytes: int
+    columns: tuple[str, ...]
 
 
 def _complete(batch: Any, columns: Sequence[str]) -> Any:
@@ -502,6 +576,18 @@ class Transaction:
 
 def _with_datetime_first(columns: Sequence[str]) -> list[str]:
     return ["datetime", *(c for c in columns if c != "datetime")]
+
+
+def read_key(path: Path, duration_s: int) -> int:
+    """The partition key a stored file's name stands for (see :func:`partition_key`)."""
+    return _key_of(path, duration_s)
+
+
+def partition_key(
+    times: pa.Array[Any] | pa.ChunkedArray[Any], duration_s: int
+) -> np.ndarray[Any, Any]:
+    """Partition keys of stored times: Beijing day numbers (ticks) or years (klines)."""
+    return _partition_keys(_int_times(times), duration_s)
 
 
 def _key_of(path: Path, duration_s: int) -> int:

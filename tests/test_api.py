@@ -193,7 +193,9 @@ def test_orders_trades_and_positions_are_found_by_id_and_symbol(store: Store) ->
         (lambda api: api.get_kline_serial(SYMBOL, 0, 10),
          "duration_seconds must be whole seconds from 1 to 86400, was 0"),
         (lambda api: api.get_kline_serial(SYMBOL, 60, 0),
-         "data_length must be a whole number above 0, was 0"),
+         "data_length must be a whole number from 1 to 1,000,000, was 0"),
+        (lambda api: api.get_tick_serial(SYMBOL, 10**10),
+         "data_length must be a whole number from 1 to 1,000,000, was 10000000000"),
         (lambda api: api.cancel_order("nope"),
          "cannot cancel order 'nope': no such order in this backtest"),
         (lambda api: api.get_order("nope"), "no order 'nope' in this backtest"),
@@ -380,3 +382,22 @@ def test_public_names_are_exported() -> None:
     }  # fmt: skip
     assert sorted(backtest.__all__) == backtest.__all__
     assert set(backtest.__all__) == public
+
+
+def test_a_row_copies_and_pickles_as_the_same_snapshot(store: Store) -> None:
+    import copy
+    import pickle
+
+    copied: list[Any] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial(SYMBOL, 60, data_length=2)
+        while api.now_ns < ns("2020-01-02 09:31:00"):
+            await api.wait_update()
+        row = klines.iloc[-2]  # the 09:30 bar, closed
+        copied.extend([copy.copy(row) is row, copy.deepcopy(row) is row])
+        clone = pickle.loads(pickle.dumps(row))
+        copied.append((clone.id, clone.datetime, clone.close))
+
+    run(store, strategy)
+    assert copied == [True, True, (0, ns("2020-01-02 09:30:00"), 4031.0)]

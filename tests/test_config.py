@@ -90,3 +90,21 @@ def test_stock_fees_fill_in_defaults_and_reject_unknown_fields() -> None:
 def test_invalid_settings_are_config_errors(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         BacktestConfig(**kwargs)
+
+
+def test_start_and_end_compare_as_instants_across_time_zones() -> None:
+    from datetime import UTC
+
+    end = datetime(2020, 1, 2, 2, 0, tzinfo=UTC)  # 10:00 Beijing time
+    assert BacktestConfig(start=datetime(2020, 1, 2, 9, 0), end=end).end == end
+    with pytest.raises(ConfigError, match=r"^start 2020-01-02 10:30:00 is after end "):
+        BacktestConfig(start=datetime(2020, 1, 2, 10, 30), end=end)
+
+
+def test_to_dict_writes_dates_of_instrument_overrides_as_iso_strings(tmp_path: Path) -> None:
+    path = tmp_path / "instruments.toml"
+    path.write_text('["600009.SH"]\nlist_date = 2001-01-01\n', encoding="utf-8")
+    config = BacktestConfig(
+        start=date(2020, 1, 2), end=date(2020, 1, 3), instruments=load_instruments(path)
+    )
+    assert config.to_dict()["instruments"] == {"600009.SH": {"list_date": "2001-01-01"}}

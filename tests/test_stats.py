@@ -31,6 +31,8 @@ def test_total_and_annual_return() -> None:
     assert total_return(99.0, 100.0) == pytest.approx(-0.01)
     # Two trading days of -1% compounded to a 250-day year.
     assert annual_return(-0.01, 2, 250) == pytest.approx(0.99**125 - 1)
+    assert annual_return(-1.0, 3) == -1.0  # everything lost
+    assert annual_return(-1.2, 3) == -1.0  # below zero: no real power of a negative base
     assert math.isnan(annual_return(0.0, 0))
 
 

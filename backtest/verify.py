@@ -1,0 +1,166 @@
+"""Scan a data store for problems: what ``backtest data verify`` runs.
+
+Every stored file is read back and checked as an import would check it
+(:func:`backtest.validate.find_problems`: prices, OHLC, duplicates, order, sessions, tick
+volume), across file boundaries too (each file is checked together with the last row of the
+file before it), and against the layout: a file must be readable, have a ``datetime`` column
+and hold only rows of its own partition (its year, or its date for ticks). Memory stays
+bounded by the largest file (a year of bars, a day of ticks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .calendar import TradingCalendar
+from .errors import BacktestError
+from .instrument import InstrumentTable
+from .model import period_label
+from .session import TradingSessions
+from .store import Store, partition_key, read_key
+from .times import date_of_day_number, format_ns
+from .validate import Problem, find_problems
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in one stored file (``row`` is 1-based within the file)."""
+
+    path: Path
+    problem: Problem
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+@dataclass
+class SerialCheck:
+    """The result of checking one (symbol, duration) serial."""
+
+    symbol: str
+    duration_s: int
+    rows: int = 0
+    files: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True if nothing was found."""
+        return not self.findings
+
+    def summary(self) -> str:
+        """``IF2003.IF 1m: ok (12279 rows, 1 file)`` or the count of problems."""
+        what = f"{self.symbol} {period_label(self.duration_s)}"
+        size = f"{self.rows} rows, {self.files} file{'s' if self.files != 1 else ''}"
+        if self.ok:
+            return f"{what}: ok ({size})"
+        kinds = sorted({finding.problem.check for finding in self.findings})
+        return f"{what}: {len(self.findings)} problem(s): {', '.join(kinds)} ({size})"
+
+
+def verify_store(
+    store: Store, symbols: Iterable[str] | None = None, durations: Iterable[int] | None = None
+) -> Iterator[SerialCheck]:
+    """Check every stored serial (or those of ``symbols`` / ``durations``), one at a time."""
+    table = InstrumentTable(store.instruments(), None, str(store.root))
+    calendar = store.calendar()
+    wanted = None if durations is None else set(durations)
+    for symbol in store.symbols() if symbols is None else list(symbols):
+        stored = store.durations(symbol)
+        if not stored:
+            store.info(symbol, 0 if wanted is None else min(wanted))  # raises: nothing stored
+        for duration in stored:
+            if wanted is None or duration in wanted:
+                try:
+                    sessions: TradingSessions | None = table.get(symbol).sessions
+                except BacktestError:
+                    sessions = None  # unknown instrument: the session check is skipped
+                yield verify_serial(store, symbol, duration, sessions, calendar)
+
+
+def verify_serial(
+    store: Store,
+    symbol: str,
+    duration_s: int,
+    sessions: TradingSessions | None,
+    calendar: TradingCalendar | None,
+) -> SerialCheck:
+    """Check the files of one serial (see the module docstring)."""
+    check = SerialCheck(symbol, duration_s)
+    if calendar is None:
+        calendar = _exchange_calendar(store, symbol, duration_s)
+    previous: pa.Table | None = None
+    for path in store.files(symbol, duration_s):
+        check.files += 1
+        try:
+            table = pq.read_table(path)
+        except (OSError, pa.ArrowException) as exc:
+            check.findings.append(Finding(path, Problem("unreadable", 0, "", "", str(exc))))
+            previous = None
+            continue
+        if "datetime" not in table.column_names:
+            problem = Problem("layout", 0, "datetime", "", "the file has no datetime column")
+            check.findings.append(Finding(path, problem))
+            previous = None
+            continue
+        check.rows += table.num_rows
+        check.findings.extend(_partition_findings(path, table, duration_s))
+        joined = table if previous is None else _concat(previous, table)
+        shift = 0 if previous is None else 1
+        for problem in find_problems(joined, duration_s, sessions, calendar):
+            if problem.row > shift:  # row 1 of a joined table is the previous file's
+                moved = Problem(
+                    problem.check,
+                    problem.row - shift,
+                    problem.column,
+                    problem.value,
+                    problem.detail,
+                )
+                check.findings.append(Finding(path, moved))
+        previous = table.slice(table.num_rows - 1) if table.num_rows else previous
+    return check
+
+
+def _partition_findings(path: Path, table: pa.Table, duration_s: int) -> list[Finding]:
+    times = table.column("datetime")
+    expected = read_key(path, duration_s)
+    keys = partition_key(times, duration_s)
+    wrong = [row for row, key in enumerate(keys.tolist()) if key != expected]
+    return [
+        Finding(
+            path,
+            Problem(
+                "layout",
+                row + 1,
+                "datetime",
+                _shown(times, row),
+                "the row belongs in another file of the layout",
+            ),
+        )
+        for row in wrong
+    ]
+
+
+def _shown(times: pa.ChunkedArray, row: int) -> str:  # type: ignore[type-arg]
+    value = times[row].as_py()
+    return str(value) if not isinstance(value, int) else format_ns(value)
+
+
+def _concat(previous: pa.Table, table: pa.Table) -> pa.Table:
+    names = [name for name in table.column_names if name in previous.column_names]
+    return pa.concat_tables([previous.select(names), table.select(names)])
+
+
+def _exchange_calendar(store: Store, symbol: str, duration_s: int) -> TradingCalendar:
+    """The exchange's calendar around the serial's dates, for a store without a calendar."""
+    info = store.info(symbol, duration_s)
+    first = date_of_day_number(int(partition_key(pa.array([info.first_ns]), 0)[0]))
+    last = date_of_day_number(int(partition_key(pa.array([info.last_ns]), 0)[0]))
+    start = max(first - timedelta(days=10), date(1990, 12, 19))  # where XSHG's calendar begins
+    return TradingCalendar.from_exchange_calendars(start, last + timedelta(days=10))
