@@ -41,9 +41,10 @@ from .merge import Handler, Merger
 from .model import DAY, TICK, Direction, Offset, period_label
 from .order import Order
 from .quotes import Quote, QuoteState, close_state, open_state
+from .resample import Resampling, find_resampling
 from .serial import (
     SessionBounds,
-    bar_event_times,
+    kline_event_times,
     kline_events,
     kline_history,
     tick_events,
@@ -68,6 +69,7 @@ class _Start:
     after_ns: int
     handler: Handler
     sessions: SessionBounds | None = None
+    resampling: Resampling | None = None
 
 
 @dataclass(slots=True)
@@ -255,9 +257,10 @@ class Simulator:
     def _subscribe_klines(self, market: Market, duration_s: int, data_length: int) -> KlineFeed:
         symbol = market.symbol
         now = self.clock.now_ns
-        if not self.store.has(symbol, duration_s):
-            self.store.available_columns(symbol, duration_s)  # raises a DataError naming it
-        history = kline_history(self.store, symbol, duration_s, now, data_length, self.calendar)
+        resampling = self._resampling(symbol, duration_s)  # None: stored; else built on the fly
+        history = kline_history(
+            self.store, symbol, duration_s, now, data_length, self.calendar, resampling
+        )
         buffer = SerialBuffer(symbol, duration_s, data_length)
         buffer.load_history(history, self.clock.step + 1)
         feed = market.klines[duration_s] = KlineFeed(market, buffer, self.clock, self.broker)
@@ -266,11 +269,11 @@ class Simulator:
         if feed.role == SESSION_SOURCE:
             instrument_sessions, calendar = market.instrument.sessions, self.calendar
             sessions = lambda day: instrument_sessions.bounds(day, calendar)  # noqa: E731
-        self._starts.append(_Start(symbol, duration_s, now, feed.handle, sessions))
+        self._starts.append(_Start(symbol, duration_s, now, feed.handle, sessions, resampling))
         self._set_previous_close(market, history, duration_s)
         market.set_limited(market.quote.limit_up == market.quote.limit_up)
         if feed.role in (QUOTE_SOURCE, SESSION_SOURCE) and history:
-            state = self._history_quote(market, duration_s, history, sessions)
+            state = self._history_quote(market, duration_s, history, sessions, resampling)
             if state is not None:
                 market.quote.update(state, self.clock.step + 1)
         return feed
@@ -281,6 +284,7 @@ class Simulator:
         duration_s: int,
         history: list[RowTuple],
         sessions: SessionBounds | None,
+        resampling: Resampling | None = None,
     ) -> QuoteState | None:
         """The quote the last history bar implies: its close, or its open if still in progress.
 
@@ -300,9 +304,10 @@ class Simulator:
                     return open_state(opens, bar[1], bar[7], tick)
             return None
         bar = history[-1]
-        opens_at, closes_at = bar_event_times(
-            duration_s, np.array([bar[0]], dtype=np.int64), self.calendar, market.symbol
-        )
+        opens_at, closes_at = kline_event_times(
+            duration_s, np.array([bar[0]], dtype=np.int64), self.calendar, market.symbol,
+            resampling,
+        )  # fmt: skip
         close_ts = int(closes_at[0])
         if close_ts > now:
             return open_state(int(opens_at[0]), bar[1], bar[7], tick)
@@ -321,11 +326,20 @@ class Simulator:
             else:
                 older = kline_history(
                     self.store, buffer.symbol, buffer.duration_s, first_time - 1, missing,
-                    self.calendar,
+                    self.calendar, self._resampling(buffer.symbol, buffer.duration_s),
                 )  # fmt: skip
             buffer.load_history(older, self.clock.step + 1)
             self._starts.append(None)
         buffer.keep = max(buffer.keep, data_length)
+
+    def _resampling(self, symbol: str, duration_s: int) -> Resampling | None:
+        """None when the store holds these klines, else how to build them from finer data.
+
+        Raises:
+            DataError: the store has neither the klines nor finer data to build them from.
+        """
+        sessions = self.market(symbol).instrument.sessions
+        return find_resampling(self.store, symbol, duration_s, sessions, self.calendar)
 
     def _ensure_quote_source(self, market: Market) -> None:
         if market.ticks is not None or any(d <= _QUOTE_MAX_DURATION for d in market.klines):
@@ -444,7 +458,7 @@ class Simulator:
         else:
             events = kline_events(
                 self.store, start.symbol, start.duration_s, start.after_ns, self.end_ns,
-                self.calendar, sessions=start.sessions,
+                self.calendar, sessions=start.sessions, resampling=start.resampling,
             )  # fmt: skip
         await self.merger.add(start.symbol, start.duration_s, events, start.handler)
 

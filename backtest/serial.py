@@ -11,6 +11,11 @@ no Python call of its own:
   ``CLOSE`` at start + duration − 1 µs shows the full bar. Daily bars open when their trading
   day starts (18:00 of the previous trading day) and close 1 µs before the next one starts.
 
+A kline serial the store lacks is built on the fly from finer stored data (a
+:class:`~backtest.resample.Resampling`, e.g. 5-minute bars from 1-minute bars or from ticks);
+a resampled bar cut short by a session break closes 1 µs before the break
+(:func:`~backtest.resample.session_bar_ends`) instead of 1 µs before start + duration.
+
 A serial yields only events later than ``after_ns`` (what happened up to then is history,
 delivered separately by :func:`kline_history` / :func:`tick_history`) and stops at the first
 event later than ``end_ns``. Whoever iterates a serial closes it (``aclose``); the merger does.
@@ -33,6 +38,7 @@ from .calendar import TradingCalendar
 from .errors import DataError
 from .frame import RowTuple
 from .model import DAY, TICK
+from .resample import Resampling
 from .store import KLINE_COLUMNS, TICK_COLUMNS, Store
 from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, date_of_day_number
 
@@ -103,6 +109,19 @@ def bar_event_times(
     return opens, closes
 
 
+def kline_event_times(
+    duration_s: int,
+    starts: npt.NDArray[np.int64],
+    calendar: TradingCalendar,
+    symbol: str,
+    resampling: Resampling | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """:func:`bar_event_times`, with session-clipped closes for resampled intraday bars."""
+    if resampling is not None and duration_s < DAY:
+        return starts, resampling.bar_ends(starts) - BAR_CLOSE_OFFSET_NS
+    return bar_event_times(duration_s, starts, calendar, symbol)
+
+
 def _column_lists(
     batch: pa.RecordBatch | pa.Table, present: Sequence[str], canonical: Sequence[str]
 ) -> list[list[Any]]:
@@ -146,21 +165,29 @@ async def kline_events(
     calendar: TradingCalendar,
     batch_rows: int = 65_536,
     sessions: SessionBounds | None = None,
+    resampling: Resampling | None = None,
 ) -> AsyncIterator[Iterator[Event]]:
     """Events of the bars of one symbol and duration with times in ``(after_ns, end_ns]``.
 
     Yields one iterator of events per Parquet batch read. With ``sessions`` (daily bars that
     make a symbol's quote), each bar also has ``SESSION_OPEN`` and ``SESSION_CLOSE`` events at
     its trading day's first session open and 1 µs before its last session close, so that its
-    quotes fall inside trading hours.
+    quotes fall inside trading hours. With ``resampling``, the bars are built from finer
+    stored data.
     """
-    present = store.available_columns(symbol, duration_s)
     lookback = _day_lookback(duration_s)
     scan_end = end_ns + (lookback if duration_s >= DAY else 0)
-    scan = store.scan(symbol, duration_s, after_ns - lookback + 1, scan_end, present, batch_rows)
+    scan_start = after_ns - lookback + 1
+    if resampling is None:
+        present = store.available_columns(symbol, duration_s)
+        scan = store.scan(symbol, duration_s, scan_start, scan_end, present, batch_rows)
+    else:
+        present = resampling.columns(store)
+        scan = resampling.scan(store, scan_start, scan_end, batch_rows)
     for batch in scan:
         await asyncio.sleep(0)  # a turn for the event loop (progress, interrupts) per batch
-        opens, closes = bar_event_times(duration_s, batch.column(0).to_numpy(), calendar, symbol)
+        starts = batch.column(0).to_numpy()
+        opens, closes = kline_event_times(duration_s, starts, calendar, symbol, resampling)
         columns = _column_lists(batch, present, KLINE_COLUMNS)
         open_times, close_times = opens.tolist(), closes.tolist()
         if sessions is not None and duration_s >= DAY:
@@ -239,18 +266,25 @@ def kline_history(
     now_ns: int,
     count: int,
     calendar: TradingCalendar,
+    resampling: Resampling | None = None,
 ) -> list[RowTuple]:
     """The last ``count`` bars whose open event is at or before ``now_ns``.
 
     A bar that has opened but not closed by ``now_ns`` comes in its opening state (it is the
-    bar in progress; its close event is still ahead in :func:`kline_events`).
+    bar in progress; its close event is still ahead in :func:`kline_events`). With
+    ``resampling``, the bars are built from finer stored data.
     """
-    present = store.available_columns(symbol, duration_s)
     lookahead = _day_lookback(duration_s) if duration_s >= DAY else 0
-    table = store.tail(symbol, duration_s, now_ns + lookahead, count + 30, present)
+    if resampling is None:
+        present = store.available_columns(symbol, duration_s)
+        table = store.tail(symbol, duration_s, now_ns + lookahead, count + 30, present)
+    else:
+        table = resampling.tail(store, now_ns + lookahead, count + 30)
+        present = tuple(table.column_names)
     if table.num_rows == 0:
         return []
-    opens, closes = bar_event_times(duration_s, table.column(0).to_numpy(), calendar, symbol)
+    starts = table.column(0).to_numpy()
+    opens, closes = kline_event_times(duration_s, starts, calendar, symbol, resampling)
     keep = int(np.searchsorted(opens, now_ns, "right"))
     rows = list(_rows(table.slice(0, keep), present, KLINE_COLUMNS))[-count:]
     if rows and int(closes[keep - 1]) > now_ns:
