@@ -26,7 +26,7 @@ from typing import Any, Final, overload
 from .account import Account, Position
 from .engine import Simulator
 from .errors import ApiUsageError
-from .frame import KlineFrame, Row, SerialFrame, TickFrame
+from .frame import FIRST_LIVE_ID, KlineFrame, Row, SerialFrame, TickFrame
 from .model import Direction, Offset, normalize_symbol
 from .order import Order, Tracked, Trade
 from .quotes import Quote
@@ -245,8 +245,8 @@ class Api:
         )
 
 
-MAX_DATA_LENGTH: Final = 1_000_000
-"""The longest serial a strategy can ask for (tqsdk's limit is 8,964; memory is ours)."""
+MAX_DATA_LENGTH: Final = FIRST_LIVE_ID
+"""The longest serial a strategy can ask for: 1,000,000 (tqsdk's limit is 8,964)."""
 
 
 def _length(data_length: int) -> int:
@@ -256,7 +256,6 @@ def _length(data_length: int) -> int:
         or not 1 <= data_length <= MAX_DATA_LENGTH
     ):
         raise ApiUsageError(
-            f"data_length must be a whole number from 1 to {MAX_DATA_LENGTH:,}, was "
-            f"{data_length!r}"
+            f"data_length must be a whole number from 1 to {MAX_DATA_LENGTH:,}, was {data_length!r}"
         )
     return data_length

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .errors import ApiUsageError
 from .model import TICK, period_label
 from .store import KLINE_COLUMNS, TICK_COLUMNS
 
@@ -33,12 +34,16 @@ RowTuple = tuple[Any, ...]
 """One bar or tick, values in the buffer's column order (``datetime`` first)."""
 
 _NAN: Final = math.nan
+FIRST_LIVE_ID: Final = 1_000_000
+"""Id of a serial's first row after its first history load: older rows count down from it,
+newer ones up. Also the most rows of history a serial can hold (``data_length``'s limit)."""
 
 
 class SerialBuffer:
     """Rows of one (symbol, duration) serial with the changes of the latest step.
 
-    Row ids are absolute and increase by one per bar (tick). ``keep`` rows at least are kept;
+    Row ids are absolute and increase by one per bar (tick); they never change, even when
+    older history is prepended (see :data:`FIRST_LIVE_ID`). ``keep`` rows at least are kept;
     older ones are dropped in chunks so memory stays flat as history grows.
     """
 
@@ -47,6 +52,7 @@ class SerialBuffer:
         "duration_s",
         "end_id",
         "first_id",
+        "history_to",
         "index",
         "keep",
         "last_id",
@@ -68,9 +74,10 @@ class SerialBuffer:
         self.index: dict[str, int] = {name: i for i, name in enumerate(self.columns)}
         self.padding: RowTuple = (0, *([_NAN] * (len(self.columns) - 1)))
         self.rows: list[RowTuple] = []
-        self.first_id = 0  # id of rows[0]
-        self.end_id = 0  # id the next row will get
-        self.last_id = -1  # id of the newest row: end_id - 1
+        # History is prepended below FIRST_LIVE_ID, so ids never need renumbering
+        self.first_id = FIRST_LIVE_ID  # id of rows[0]
+        self.end_id = FIRST_LIVE_ID  # id the next row will get
+        self.last_id = FIRST_LIVE_ID - 1  # id of the newest row: end_id - 1
         self.keep = keep
         self.trim_at = 2 * keep + 64
         self.layout = 0  # bumped when rows are prepended: caches must rebuild
@@ -79,6 +86,7 @@ class SerialBuffer:
         self.new_from = 0  # rows with ids >= new_from appeared in step `stamp`
         self.updated_id = -1  # the row replaced in step `stamp`, if any
         self.updated_prev: RowTuple | None = None  # ...and its value before
+        self.history_to = 0  # rows with ids < history_to were prepended in step `stamp`
 
     def row(self, row_id: int) -> RowTuple:
         """The row with this id, or padding if there is none."""
@@ -93,6 +101,7 @@ class SerialBuffer:
             self.stamp = step
             self.new_from = self.end_id
             self.updated_id = -1
+            self.history_to = 0
         self.rows.append(row)
         self.last_id = self.end_id
         self.end_id += 1
@@ -115,33 +124,51 @@ class SerialBuffer:
             self.new_from = self.end_id
             self.updated_id = last
             self.updated_prev = rows[-1]
+            self.history_to = 0
         elif last < self.new_from and self.updated_id != last:
             self.updated_id = last
             self.updated_prev = rows[-1]
         rows[-1] = row
 
     def load_history(self, rows: Sequence[RowTuple], step: int) -> None:
-        """Put history rows before the current ones; all rows count as new in ``step``.
+        """Put older rows before the current ones, as changed in ``step``.
 
-        Ids stay non-negative (−1 marks padding): if needed every id shifts up.
+        The first load makes every row new (a subscription delivered); a later one (a longer
+        ``data_length`` asked for) marks only the prepended rows new, so that
+        ``is_changing(klines.iloc[-1], "datetime")`` does not report a bar that did not open.
+        Ids never change: the prepended rows take the ids below the oldest row's.
         """
+        first_load = not self.rows
+        if first_load:
+            self.mark_new(step)
+        elif self.stamp != step:  # the serial (a new view of it) counts as changed, no row
+            self.stamp = step
+            self.new_from = self.end_id
+            self.updated_id = -1
+            self.history_to = 0
+        if not rows:
+            return
+        oldest = self.first_id
+        if oldest - len(rows) < 0:
+            raise ApiUsageError(
+                f"{self.symbol}: more than {FIRST_LIVE_ID:,} rows of history were asked for"
+            )
         self.rows[:0] = rows
         self.first_id -= len(rows)
-        if self.first_id < 0:
-            shift = -self.first_id
-            self.first_id = 0
-            self.end_id += shift
-        self.last_id = self.end_id - 1
         self.layout += 1
         self.keep = max(self.keep, len(self.rows))
         self.trim_at = self.end_id + self.keep + 64
-        self.mark_new(step)
+        if first_load:
+            self.mark_new(step)
+        else:
+            self.history_to = oldest
 
     def mark_new(self, step: int) -> None:
         """Report every row as changed in ``step`` (a subscription delivered to the strategy)."""
         self.stamp = step
         self.new_from = self.first_id
         self.updated_id = -1
+        self.history_to = 0
 
     def changed(self, step: int, row_id: int | None = None, field: str | None = None) -> bool:
         """True if the serial (a row, a row's field) changed during ``step``."""
@@ -151,6 +178,8 @@ class SerialBuffer:
             return True
         if row_id >= self.new_from:
             return row_id < self.end_id
+        if row_id < self.history_to:
+            return row_id >= self.first_id
         if row_id != self.updated_id or self.updated_prev is None:
             return False
         before, after = self.updated_prev, self.row(row_id)

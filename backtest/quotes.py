@@ -14,10 +14,13 @@ latest tick, and its kline serials make no quotes. Otherwise quotes are synthesi
 - open events of larger durations leave the quote alone: a daily bar opens at 18:00 the day
   before, and its open price is not known then.
 
-Fields klines cannot know (``highest, lowest, average, amount``, limits, previous close and
-settlement) are NaN, and ``volume`` is 0; ``open_interest`` is the bar's close_oi (open_oi at
-the open event). When a quote is first requested it shows the latest state already in the
-serial's history, so it is usable before the first ``wait_update``.
+Fields klines cannot know (``highest, lowest, average, amount``, previous close and settlement)
+are NaN, and ``volume`` is 0; ``open_interest`` is the bar's close_oi (open_oi at the open
+event). ``upper_limit``/``lower_limit`` are the day's limits from the instrument's rule (NaN
+when it has none or yesterday's price is unknown); ``is_changing(quote, "upper_limit")`` reports
+a new day's limits at that day's first update. When a quote is first requested it shows the
+latest state already in the serial's history, so it is usable before the first
+``wait_update``.
 """
 
 from __future__ import annotations
@@ -117,6 +120,8 @@ class Quote:
 
     __slots__ = (
         "_prev",
+        "_prev_limits",
+        "_seen_limits",
         "_stamp",
         "_state",
         "exchange_id",
@@ -147,11 +152,18 @@ class Quote:
         self._state: QuoteState = EMPTY_STATE
         self._prev: QuoteState | None = None
         self._stamp = -1
+        # The rule's limits in the step of the last update, and in the update step before: a
+        # new day's limits count as changed in the step of the day's first update.
+        self._seen_limits = (_NAN, _NAN)
+        self._prev_limits = (_NAN, _NAN)
 
     def update(self, state: QuoteState, step: int) -> None:
         """Replace the market state (engine use); remembers the state before this step."""
         if self._stamp != step:
             self._prev = self._state
+            # limits change only between steps (at a trading day's start)
+            self._prev_limits = self._seen_limits
+            self._seen_limits = (self.limit_up, self.limit_down)
             self._stamp = step
         self._state = state
 
@@ -163,17 +175,32 @@ class Quote:
         if prev is None:
             return True
         if field is None:
-            return any(
-                _differs(_at(prev, i), _at(self._state, i)) for i in range(len(QUOTE_FIELDS))
+            return (
+                any(_differs(_at(prev, i), _at(self._state, i)) for i in range(len(QUOTE_FIELDS)))
+                or self._limits_changed(prev, 0)
+                or self._limits_changed(prev, 1)
             )
+        if field in _LIMIT_FIELDS:
+            return self._limits_changed(prev, _LIMIT_FIELDS[field])
         index = FIELD_INDEX.get(field)
         # Instrument fields are constant: they change only when the quote is new.
         return index is not None and _differs(_at(prev, index), _at(self._state, index))
+
+    def _limits_changed(self, prev: QuoteState, which: int) -> bool:
+        """Did the effective upper (0) or lower (1) limit change: the data's, else the rule's."""
+        index = 29 + which
+        before, after = _at(prev, index), _at(self._state, index)
+        if before != before:
+            before = self._prev_limits[which]
+        if after != after:
+            after = self._seen_limits[which]
+        return _differs(before, after)
 
     def mark_new(self, step: int) -> None:
         """Report every field as changed in ``step`` (a quote handed to the strategy)."""
         self._stamp = step
         self._prev = None
+        self._seen_limits = (self.limit_up, self.limit_down)
 
     @property
     def datetime(self) -> str:
@@ -376,6 +403,9 @@ class Quote:
             f"Quote({self.symbol} {self.datetime} last={self.last_price} "
             f"bid={self.bid_price1}x{self.bid_volume1} ask={self.ask_price1}x{self.ask_volume1})"
         )
+
+
+_LIMIT_FIELDS: Final = {"upper_limit": 0, "lower_limit": 1}
 
 
 def _at(state: QuoteState, index: int) -> float:

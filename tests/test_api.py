@@ -130,7 +130,7 @@ def test_rows_before_the_data_are_padding(store: Store) -> None:
     run(store, strategy)
 
     frame = frames[0]
-    assert list(frame.id) == [-1, -1, 0]
+    assert list(frame.id) == [-1, -1, 1_000_000]
     assert list(frame.datetime) == [0, 0, ns("2020-01-02 09:30")]
     assert math.isnan(frame.close[0]) and frame.close[2] == 4030.0
 
@@ -400,4 +400,64 @@ def test_a_row_copies_and_pickles_as_the_same_snapshot(store: Store) -> None:
         copied.append((clone.id, clone.datetime, clone.close))
 
     run(store, strategy)
-    assert copied == [True, True, (0, ns("2020-01-02 09:30:00"), 4031.0)]
+    assert copied == [True, True, (1_000_000, ns("2020-01-02 09:30:00"), 4031.0)]
+
+
+def test_asking_for_more_history_neither_renumbers_rows_nor_fakes_a_new_bar(
+    store: Store,
+) -> None:
+    signals: list[tuple[int, int]] = []
+    ids: list[list[int]] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial(SYMBOL, 60, 2)
+        while True:
+            await api.wait_update()
+            if api.is_changing(klines.iloc[-1], "datetime"):
+                signals.append((api.now_ns, klines.last_id))
+            if api.now_ns == ns("2020-01-02 09:32:00"):
+                longer = api.get_kline_serial(SYMBOL, 60, 4)  # older rows are prepended
+                await api.wait_update()  # delivers them; time does not move
+                ids.append(longer.to_numpy("id").tolist())
+                ids.append(klines.to_numpy("id").tolist())
+                assert api.is_changing(longer) and not api.is_changing(klines.iloc[-1], "datetime")
+
+    run(store, strategy)
+    assert signals == [
+        (ns("2020-01-02 09:30:00"), 1_000_000),
+        (ns("2020-01-02 09:31:00"), 1_000_001),
+        (ns("2020-01-02 09:32:00"), 1_000_002),
+        (ns("2020-01-02 09:33:00"), 1_000_003),
+        (ns("2020-01-02 09:34:00"), 1_000_004),
+    ]
+    assert ids == [[-1, 1_000_000, 1_000_001, 1_000_002], [1_000_001, 1_000_002]]
+
+
+def test_prepended_history_takes_the_ids_below_the_oldest_row(store: Store) -> None:
+    from datetime import datetime
+
+    seen: list[Any] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial(SYMBOL, 60, 2)
+        await api.wait_update()
+        seen.append(klines.to_numpy("id").tolist())
+        longer = api.get_kline_serial(SYMBOL, 60, 4)
+        await api.wait_update()
+        seen.append(longer.to_numpy("id").tolist())
+        seen.append(longer.to_numpy("close")[1:].tolist())
+        seen.append(
+            [api.is_changing(longer.iloc[i], "datetime") for i in range(4)]
+            + [api.is_changing(klines.iloc[-1], "datetime")]
+        )
+
+    start = datetime(2020, 1, 2, 9, 32, 30)
+    Backtest(strategy, start, date(2020, 1, 2), data=store.root).run()
+    # At 09:32:30 the history is 09:31 and the 09:32 bar in progress (opening state: close =
+    # open = 4032). Only the 09:30 bar is older: it is prepended, the first row is padding.
+    assert seen == [
+        [999_998, 999_999],
+        [-1, 999_997, 999_998, 999_999],
+        [4031.0, 4032.0, 4032.0],
+        [False, True, False, False, False],
+    ]

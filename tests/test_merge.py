@@ -207,4 +207,4 @@ def test_history_arrives_without_moving_time(empty_store: Store) -> None:
     assert math.isnan(closes[0])
     assert closes[1:] == [4031.0, 4032.0, 4033.0, 4033.0]
     assert short == [4033.0, 4033.0]
-    assert ids == [-1, 0, 1, 2, 3]
+    assert ids == [-1, 1_000_000, 1_000_001, 1_000_002, 1_000_003]
