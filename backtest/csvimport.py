@@ -21,11 +21,14 @@ Presets (``format=``):
 - ``tdx``: TongDaXin daily CSVs with a ``volume_unit`` column (``lots``/``shares``).
 - ``generic``: any CSV, with ``columns={"datetime": "Date", "close": "Close", …}``.
 
-Options: ``tz`` (the time zone of the file's clock, default Asia/Shanghai), ``label``
-(``"start"``/``"end"``: what a bar's time marks), ``volume_unit`` (``"shares"``/``"lots"``; lots
-are converted to shares for stocks and funds), ``decimals`` (round prices, e.g. 2 to remove a
-decoder's binary noise or a source's truncation). A file holding several symbols is filtered on
-its symbol column (any spelling of the symbol).
+Options: ``tz`` (the time zone of the file's clock, default Asia/Shanghai; times written with
+an offset, such as ``2020-01-02T01:30:00Z``, keep it), ``label`` (``"start"``/``"end"``: what a
+bar's time marks), ``volume_unit`` (``"shares"``/``"lots"``; lots are converted to shares for
+stocks and funds, also when a ``volume_unit`` column gives them per row), ``decimals`` (round
+prices, e.g. 2 to remove a decoder's binary noise or a source's truncation), ``columns`` (store
+column → source column, overriding a preset's; ``datetime`` names the time column). A file
+holding several symbols is filtered on its symbol column (any spelling of the symbol); messages
+give row numbers of the file.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +54,7 @@ from .errors import ConfigError, DataError
 from .instrument import InstrumentTable
 from .model import DAY, TICK, ProductClass, Symbol, normalize_symbol, parse_period, period_label
 from .store import KLINE_COLUMNS, TICK_COLUMNS, TICK_LEVEL_COLUMNS, Store
+from .times import format_ns
 from .validate import Policy, Report, apply_policy
 
 _NUMBER: Final = r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(nan|NaN|inf|Inf)|)\s*$"
@@ -148,32 +152,33 @@ class ImportReport:
 
 
 def preset(name: str, columns: Mapping[str, str] | None = None) -> Preset:
-    """The preset ``name``; for ``generic``, the ``columns`` mapping (store → source).
+    """The preset ``name`` with ``columns`` (store → source; ``datetime`` names the time
+    column) overriding its mapping; ``generic`` takes its whole mapping from ``columns``.
 
     Raises:
-        ConfigError: unknown preset, or ``generic`` without a mapping of ``datetime``.
+        ConfigError: unknown preset, a mapping naming an unknown store column, or ``generic``
+            without a mapping of ``datetime``.
     """
-    if name == "generic":
-        if not columns or "datetime" not in columns:
-            raise ConfigError(
-                "format 'generic' needs a column mapping including datetime, e.g. "
-                "--columns datetime=Date,open=Open,high=High,low=Low,close=Close,volume=Vol"
-            )
-        mapping = {k: v for k, v in columns.items() if k != "datetime"}
-        unknown = set(mapping) - set(_IDENTITY)
-        if unknown:
-            raise ConfigError(
-                f"column mapping names unknown store column(s) {', '.join(sorted(unknown))}"
-            )
-        return Preset(mapping, time=(columns["datetime"],))
-    found = PRESETS.get(name)
+    found = Preset({}) if name == "generic" else PRESETS.get(name)
     if found is None:
         raise ConfigError(
             f"unknown format {name!r}; formats are {', '.join(sorted(PRESETS))}, generic"
         )
-    if columns:
-        return replace(found, columns={**found.columns, **columns})
-    return found
+    if name == "generic" and (not columns or "datetime" not in columns):
+        raise ConfigError(
+            "format 'generic' needs a column mapping including datetime, e.g. "
+            "--columns datetime=Date,open=Open,high=High,low=Low,close=Close,volume=Vol"
+        )
+    if not columns:
+        return found
+    mapping = {k: v for k, v in columns.items() if k != "datetime"}
+    unknown = set(mapping) - set(_IDENTITY)
+    if unknown:
+        raise ConfigError(
+            f"column mapping names unknown store column(s) {', '.join(sorted(unknown))}"
+        )
+    time = (columns["datetime"],) if "datetime" in columns else found.time
+    return replace(found, columns={**found.columns, **mapping}, time=time)
 
 
 def _open_text(path: Path) -> bytes:
@@ -191,10 +196,28 @@ def _open_text(path: Path) -> bytes:
     return data
 
 
-def _read(path: Path, wanted: Sequence[str], strings: Sequence[str]) -> pa.Table:
-    """The ``wanted`` columns of a CSV; numbers as float64, ``strings`` as text."""
+def _read(
+    path: Path, wanted: Sequence[str], strings: Sequence[str], required: Sequence[str]
+) -> pa.Table:
+    """The ``wanted`` columns of a CSV; numbers as float64, ``strings`` as text.
+
+    Raises:
+        DataError: the file is not a readable CSV, lacks a ``required`` column, or holds text
+            where a number should be.
+    """
     data = _open_text(path)
-    header = pacsv.read_csv(io.BytesIO(data), read_options=pacsv.ReadOptions(block_size=1 << 16))
+    try:
+        header = pacsv.read_csv(
+            io.BytesIO(data), read_options=pacsv.ReadOptions(block_size=1 << 16)
+        )
+    except pa.ArrowInvalid as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from None
+    missing = [name for name in required if name not in header.column_names]
+    if missing:
+        raise DataError(
+            f"{path}: no column {missing[0]!r}: is --format right? (columns: "
+            f"{', '.join(header.column_names)})"
+        )
     present = [name for name in wanted if name in header.column_names]
     types = {name: (pa.string() if name in strings else pa.float64()) for name in present}
     options = pacsv.ConvertOptions(column_types=types, include_columns=present,
@@ -223,28 +246,66 @@ def _read(path: Path, wanted: Sequence[str], strings: Sequence[str]) -> pa.Table
         raise DataError(f"{path}: cannot read: {exc}") from None
 
 
-def _times(table: pa.Table, spec: Preset, tz: str, path: Path) -> npt.NDArray[np.int64]:
-    """Source times → int64 ns since the epoch."""
+def _zone(tz: str) -> str:
+    """The zone handed to pandas for ``tz``: Beijing names are a fixed +08:00 (as the store).
+
+    Raises:
+        ConfigError: pandas knows no such zone.
+    """
+    zone = "+08:00" if tz in ("Asia/Shanghai", "Asia/Beijing", "CST") else tz
+    try:
+        pd.Timestamp(0).tz_localize(zone)
+    except (LookupError, ValueError):
+        raise ConfigError(
+            f"unknown time zone {tz!r}; use a zone name such as 'Asia/Shanghai' or 'UTC', or an "
+            f"offset such as '+08:00'"
+        ) from None
+    return zone
+
+
+def _times(
+    table: pa.Table, spec: Preset, tz: str, path: Path, rows: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Source times → int64 ns since the epoch; ``rows`` are the file's row numbers."""
     columns = [table.column(name).to_pandas() for name in spec.time]
     text = columns[0] if len(columns) == 1 else columns[0].astype(str) + " " + columns[1]
+    where = f"column {', '.join(spec.time)}"
+    if text.isna().any():
+        row = int(np.flatnonzero(text.isna().to_numpy())[0])
+        raise DataError(f"{path}: row {rows[row]}, {where}: empty time")
+    if spec.time_format == "ms":
+        ms = text.to_numpy(dtype=np.float64)
+        if not np.isfinite(ms).all():
+            row = int(np.flatnonzero(~np.isfinite(ms))[0])
+            raise DataError(f"{path}: row {rows[row]}, {where}: value {ms[row]!r} is not a time")
+        return ms.astype(np.int64) * 1_000_000
+    form = {"iso": "mixed", "date": None}.get(spec.time_format, spec.time_format)
     try:
-        if spec.time_format == "ms":
-            return np.asarray(pd.to_numeric(text).astype("int64"), dtype=np.int64) * 1_000_000
-        if spec.time_format in ("iso", "date"):
-            parsed = pd.to_datetime(text, format="mixed" if spec.time_format == "iso" else None)
-        else:
-            parsed = pd.to_datetime(text, format=spec.time_format)
+        parsed = pd.to_datetime(text, format=form)
     except (ValueError, TypeError) as exc:
-        raise DataError(
-            f"{path}: column {', '.join(spec.time)}: cannot parse times: {exc}"
-        ) from None
+        try:
+            bad = np.flatnonzero(pd.to_datetime(text, format=form, errors="coerce").isna())
+        except (ValueError, TypeError):
+            bad = np.array([], np.int64)
+        if bad.size:
+            row = int(bad[0])
+            raise DataError(
+                f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} is not a time"
+            ) from None
+        raise DataError(f"{path}: {where}: cannot parse times: {exc}") from None
     if parsed.isna().any():
         row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-        raise DataError(f"{path}: row {row + 1}, column {spec.time[0]}: empty time")
-    zone = "+08:00" if tz in ("Asia/Shanghai", "Asia/Beijing", "CST") else tz
-    local = parsed.dt.tz_localize(None).dt.tz_localize(zone)
+        raise DataError(f"{path}: row {rows[row]}, {where}: empty time")
+    if parsed.dt.tz is None:  # wall-clock times of ``tz``; times with an offset keep it
+        parsed = parsed.dt.tz_localize(_zone(tz), ambiguous="NaT", nonexistent="NaT")
+        if parsed.isna().any():  # skipped or repeated by a daylight-saving change
+            row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+            raise DataError(
+                f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} does not exist or "
+                f"is ambiguous in {tz} (daylight saving time)"
+            )
     # pandas may parse at µs resolution: ask for ns before taking the integers.
-    return np.asarray(local.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64"), dtype=np.int64)
+    return np.asarray(parsed.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64"), dtype=np.int64)
 
 
 def read_csv(
@@ -262,9 +323,25 @@ def read_csv(
 
     ``decimals`` rounds the prices (overriding the preset's rounding).
     """
-    path = Path(path)
-    sources = {src: dst for dst, src in spec.columns.items()}
-    wanted = [*spec.time, *sources, *spec.lists]
+    table, _ = _read_rows(
+        Path(path), symbol, duration_s, spec, tz, label, volume_unit, product_class, decimals
+    )
+    return table
+
+
+def _read_rows(
+    path: Path,
+    symbol: str,
+    duration_s: int,
+    spec: Preset,
+    tz: str,
+    label: str | None,
+    volume_unit: str | None,
+    product_class: ProductClass | None,
+    decimals: int | None,
+) -> tuple[pa.Table, npt.NDArray[np.int64]]:
+    """:func:`read_csv`, with the file's row number of each row (1 = the first data row)."""
+    wanted = list(dict.fromkeys([*spec.time, *spec.columns.values(), *spec.lists]))
     strings = list(spec.time if spec.time_format != "ms" else ()) + list(spec.lists)
     if spec.symbol_column:
         wanted.append(spec.symbol_column)
@@ -272,26 +349,23 @@ def read_csv(
     if spec.volume_unit_column:
         wanted.append(spec.volume_unit_column)
         strings.append(spec.volume_unit_column)
-    table = _read(path, wanted, strings)
-    missing = [name for name in spec.time if name not in table.column_names]
-    if missing:
-        raise DataError(
-            f"{path}: no column {missing[0]!r}: is --format right? (columns: "
-            f"{', '.join(table.column_names)})"
-        )
+    table = _read(path, wanted, strings, spec.time)
+    rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
     if spec.symbol_column and spec.symbol_column in table.column_names:
-        table = _only_symbol(table, spec.symbol_column, symbol, path)
-    times = _times(table, spec, tz, path)
+        keep = _symbol_rows(table, spec.symbol_column, symbol, path)
+        table, rows = table.take(keep), rows[keep]
+    times = _times(table, spec, tz, path, rows)
     if duration_s not in (TICK,) and duration_s < DAY and (label or spec.label) == "end":
         times = times - duration_s * 1_000_000_000
     arrays: dict[str, pa.Array] = {"datetime": pa.array(times, pa.int64())}  # type: ignore[type-arg]
     allowed = set(TICK_COLUMNS if duration_s == TICK else KLINE_COLUMNS)
-    for source, target in sources.items():
+    # a source column may feed several store columns (xtquant's high: bars' high, ticks' highest)
+    for target, source in spec.columns.items():
         if target in allowed and source in table.column_names:
             arrays[target] = pc.cast(table.column(source), pa.float64()).combine_chunks()
     for source, prefix in spec.lists.items():
         if duration_s == TICK and source in table.column_names:
-            arrays.update(_expand(table.column(source), prefix, path, source))
+            arrays.update(_expand(table.column(source), prefix, path, source, rows))
     rounding = spec.round_prices if decimals is None else decimals
     if rounding is not None:
         for name in list(arrays):
@@ -304,21 +378,21 @@ def read_csv(
             column = arrays[name]
             zero = pc.equal(column, pa.scalar(0.0))
             arrays[name] = pc.if_else(zero, pa.scalar(None, pa.float64()), column)
-    unit = volume_unit or spec.volume_unit
-    in_lots = unit == "lots" and product_class in (ProductClass.STOCK, ProductClass.FUND)
-    if (
-        "volume" in arrays
-        and spec.volume_unit_column
-        and spec.volume_unit_column in table.column_names
-    ):
-        lots = pc.equal(table.column(spec.volume_unit_column), pa.scalar("lots"))
-        arrays["volume"] = pc.if_else(lots, pc.multiply(arrays["volume"], 100.0), arrays["volume"])
-    elif "volume" in arrays and in_lots and duration_s != TICK:
-        arrays["volume"] = pc.multiply(arrays["volume"], 100.0)
-    return pa.table(arrays)
+    # lots are converted for stocks and funds only (futures count contracts, indexes keep the
+    # source's number), whether the unit is per file or per row
+    if "volume" in arrays and product_class in (ProductClass.STOCK, ProductClass.FUND):
+        if spec.volume_unit_column and spec.volume_unit_column in table.column_names:
+            lots = pc.equal(table.column(spec.volume_unit_column), pa.scalar("lots"))
+            arrays["volume"] = pc.if_else(
+                lots, pc.multiply(arrays["volume"], 100.0), arrays["volume"]
+            )
+        elif (volume_unit or spec.volume_unit) == "lots" and duration_s != TICK:
+            arrays["volume"] = pc.multiply(arrays["volume"], 100.0)
+    return pa.table(arrays), rows
 
 
-def _only_symbol(table: pa.Table, column: str, symbol: str, path: Path) -> pa.Table:
+def _symbol_rows(table: pa.Table, column: str, symbol: str, path: Path) -> npt.NDArray[np.int64]:
+    """Positions of the rows of ``symbol`` (any spelling) in a multi-symbol table."""
     values = pc.unique(table.column(column)).to_pylist()
     wanted = Symbol.parse(symbol)
     matches = [v for v in values if v is not None and _same_symbol(str(v), wanted)]
@@ -327,7 +401,8 @@ def _only_symbol(table: pa.Table, column: str, symbol: str, path: Path) -> pa.Ta
             f"{path}: no rows of {symbol} in column {column!r} (it holds: "
             f"{', '.join(sorted(map(str, values))[:10])})"
         )
-    return table.filter(pc.is_in(table.column(column), value_set=pa.array(matches)))
+    mask = pc.is_in(table.column(column), value_set=pa.array(matches))
+    return np.flatnonzero(mask.to_numpy(zero_copy_only=False)).astype(np.int64)
 
 
 def _same_symbol(text: str, wanted: Symbol) -> bool:
@@ -339,13 +414,17 @@ def _same_symbol(text: str, wanted: Symbol) -> bool:
         return False
 
 
-def _expand(column: pa.ChunkedArray, prefix: str, path: Path, source: str) -> dict[str, pa.Array]:  # type: ignore[type-arg]
+def _expand(
+    column: pa.ChunkedArray[Any], prefix: str, path: Path, source: str, rows: npt.NDArray[np.int64]
+) -> dict[str, pa.Array[Any]]:
     """``"[1.0, 2.0, …]"`` strings → ``prefix1`` … ``prefix5`` float columns (0 → missing)."""
     levels: list[list[float]] = [[] for _ in range(5)]
     for row, text in enumerate(column.to_pylist()):
         parts = re.findall(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?", text or "")
         if text and len(parts) > 5:
-            raise DataError(f"{path}: row {row + 1}, column {source}: more than 5 levels: {text!r}")
+            raise DataError(
+                f"{path}: row {rows[row]}, column {source}: more than 5 levels: {text!r}"
+            )
         values = [float(p) for p in parts] + [float("nan")] * (5 - len(parts))
         for level, value in enumerate(values):
             levels[level].append(value)
@@ -372,8 +451,9 @@ def import_csv(
     already stored replace them, so importing the same files twice changes nothing.
 
     Raises:
-        ConfigError: unknown format or options.
-        DataError: a file is missing or unreadable, or (policy refuse) has problems.
+        ConfigError: unknown format, column mapping, label, volume unit or time zone.
+        DataError: a file is missing or unreadable, has problems (policy refuse; see
+            :func:`backtest.validate.apply_policy` for skip), or two files hold the same time.
     """
     canonical = normalize_symbol(symbol)
     duration = parse_period(period)
@@ -382,6 +462,7 @@ def import_csv(
         raise ConfigError(f"label must be 'start' or 'end', was {label!r}")
     if volume_unit not in (None, "shares", "lots"):
         raise ConfigError(f"volume_unit must be 'shares' or 'lots', was {volume_unit!r}")
+    _zone(tz)
     table = InstrumentTable(store.instruments(), None, str(store.root))
     try:
         instrument = table.get(canonical)
@@ -392,20 +473,25 @@ def import_csv(
     report = ImportReport(canonical, period_label(duration))
     cleaned: list[pa.Table] = []
     for path in paths:
-        raw = read_csv(
-            path, canonical, duration, spec, tz, label, volume_unit, product_class, decimals
+        raw, rows = _read_rows(
+            Path(path), canonical, duration, spec, tz, label, volume_unit, product_class, decimals
         )
-        good, checked = apply_policy(raw, duration, policy, str(path), sessions, calendar)
+        good, checked = apply_policy(
+            raw, duration, policy, str(path), sessions, calendar, row_numbers=rows
+        )
         report.files.append((str(path), checked))
         cleaned.append(good)
     merged = pa.concat_tables(cleaned, promote_options="default") if cleaned else None
     if merged is not None and merged.num_rows:
         merged = merged.sort_by("datetime")
         times = merged.column("datetime").to_numpy()
-        if len(times) > 1 and (np.diff(times) <= 0).any():
+        shared = np.flatnonzero(np.diff(times) <= 0)
+        if shared.size:
+            # --repair works file by file: it cannot choose between two files
             raise DataError(
-                f"the files overlap: some timestamps of {canonical} appear in more than one of "
-                f"them; import them separately or with --repair"
+                f"the files overlap: {format_ns(int(times[shared[0]]))} of {canonical} appears "
+                f"in more than one of them; import them one at a time (an import replaces the "
+                f"stored rows with the times it brings)"
             )
         with store.transaction() as transaction:
             transaction.write(canonical, duration, merged)

@@ -13,18 +13,19 @@ Real data is dirty. Each check names the row, the column and the value it object
 
 Policies (:class:`Policy`): **refuse** (the default) raises a :class:`DataError` listing the first
 problems and how to proceed; **skip** drops the rows with problems (duplicates and order
-problems still refuse); **repair** sorts, drops duplicates (keeping the last), clips OHLC into
-[low, high], and drops the rest of the bad rows — every change counted in the
-:class:`Report`.
+problems still refuse); **repair** sorts, drops duplicates (keeping the last), widens high and
+low to hold open and close (rows whose four prices are positive numbers), and drops the rest of
+the bad rows — every change counted in the :class:`Report`. Both skip and repair drop rows until
+none is left with a problem: dropping a tick can reveal a fall of cumulative volume at the next.
 
-Row numbers are 1-based positions in the input (for a CSV file: data rows, after the header).
+Row numbers are 1-based positions in the input (for a CSV file: data rows, after the header);
+``row_numbers`` gives them when the table is a selection of the input's rows.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
 
@@ -209,17 +210,22 @@ def apply_policy(
     where: str,
     sessions: TradingSessions | None = None,
     calendar: TradingCalendar | None = None,
+    row_numbers: npt.NDArray[np.int64] | None = None,
 ) -> tuple[pa.Table, Report]:
     """Check ``table`` and return it (possibly cleaned) with a report, or raise.
 
     Args:
         where: names the input in messages, e.g. the file path.
+        row_numbers: the input row number of each row of ``table``, for messages and the
+            report (default 1, 2, …), e.g. the file rows of one symbol of a multi-symbol CSV.
 
     Raises:
         DataError: under ``refuse`` when there is any problem; under ``skip`` when rows are
             duplicated or out of order. The message lists the first problems and the options.
     """
     problems = find_problems(table, duration_s, sessions, calendar)
+    if row_numbers is not None:
+        problems = [replace(p, row=int(row_numbers[p.row - 1])) for p in problems]
     report = Report(rows_in=table.num_rows, problems=problems)
     structural = [p for p in problems if p.check in ("order", "duplicate")]
     if problems and (policy is Policy.REFUSE or (policy is Policy.SKIP and structural)):
@@ -238,25 +244,41 @@ def apply_policy(
         report.rows_out = table.num_rows
         return table, report
     if policy is Policy.SKIP:
-        bad = sorted({p.row - 1 for p in problems})
-        keep = np.setdiff1d(np.arange(table.num_rows), bad)
-        report.changes["bad rows dropped"] = len(bad)
-        cleaned = table.take(keep)
+        cleaned = _drop_bad_rows(table, duration_s, report, sessions, calendar, "bad rows dropped")
     else:
-        cleaned = _repair(table, duration_s, problems, report, sessions, calendar)
+        cleaned = _repair(table, duration_s, report, sessions, calendar)
     report.rows_out = cleaned.num_rows
     return cleaned, report
+
+
+def _drop_bad_rows(
+    table: pa.Table,
+    duration_s: int,
+    report: Report,
+    sessions: TradingSessions | None,
+    calendar: TradingCalendar | None,
+    label: str | None = None,
+) -> pa.Table:
+    """Drop rows with problems until none is left, counting them under ``label`` (default: by
+    the row's first check)."""
+    while problems := find_problems(table, duration_s, sessions, calendar):
+        first_problem: dict[int, str] = {}
+        for problem in problems:
+            first_problem.setdefault(problem.row - 1, problem.check)
+        for kind in first_problem.values():
+            report.changes[label or f"rows dropped ({kind})"] += 1
+        table = table.take(np.setdiff1d(np.arange(table.num_rows), sorted(first_problem)))
+    return table
 
 
 def _repair(
     table: pa.Table,
     duration_s: int,
-    problems: Sequence[Problem],
     report: Report,
     sessions: TradingSessions | None,
     calendar: TradingCalendar | None,
 ) -> pa.Table:
-    """Sort, keep the last of duplicates, clip OHLC, drop the rows still bad."""
+    """Sort, keep the last of duplicates, widen high/low, drop the rows still bad."""
     times = _times(table)
     order = np.argsort(times, kind="stable")
     if (order != np.arange(len(order))).any():
@@ -269,18 +291,13 @@ def _repair(
     if duration_s != TICK:
         o, h, low, c = (_float(table, name) for name in _PRICES)
         stacked = np.vstack([o, h, low, c])
-        high, lowest = np.nanmax(stacked, axis=0), np.nanmin(stacked, axis=0)
-        clipped = int(((high != h) | (lowest != low)).sum())
-        if clipped and np.isfinite(stacked).all(axis=0).any():
+        # only rows with four positive prices: a missing price is not invented from the others
+        valid = (stacked > 0).all(axis=0)
+        high = np.where(valid, stacked.max(axis=0), h)
+        lowest = np.where(valid, stacked.min(axis=0), low)
+        clipped = int((valid & ((high != h) | (lowest != low))).sum())
+        if clipped:
             report.changes["OHLC clipped"] = clipped
             table = table.set_column(table.column_names.index("high"), "high", pa.array(high))
             table = table.set_column(table.column_names.index("low"), "low", pa.array(lowest))
-    first_problem: dict[int, str] = {}
-    for problem in find_problems(table, duration_s, sessions, calendar):
-        first_problem.setdefault(problem.row - 1, problem.check)
-    if first_problem:
-        for kind in first_problem.values():
-            report.changes[f"rows dropped ({kind})"] += 1
-        keep = np.setdiff1d(np.arange(table.num_rows), sorted(first_problem))
-        table = table.take(keep)
-    return table
+    return _drop_bad_rows(table, duration_s, report, sessions, calendar)

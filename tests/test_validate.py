@@ -1,0 +1,494 @@
+"""Row checks and the refuse/skip/repair policies (backtest/validate.py).
+
+Every check gets a tiny hand-made table and its exact message under ``refuse``; ``skip`` must
+drop exactly the bad rows and ``repair`` must sort, keep the last of duplicates, widen high/low
+and drop what is still bad, each change counted. Times are Beijing wall-clock times; the
+calendar is hand-made: 2024-01-02 (Tue) … 01-05 (Fri), then 01-08 (Mon) and 01-09.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from backtest.calendar import TradingCalendar
+from backtest.errors import DataError
+from backtest.session import TradingSessions
+from backtest.validate import Policy, Problem, Report, apply_policy, find_problems
+
+BEIJING = timezone(timedelta(hours=8))
+MINUTE = 60
+DAY = 86_400
+TICK = 0
+NAN = math.nan
+CALENDAR = TradingCalendar(
+    [date(2024, 1, d) for d in (2, 3, 4, 5, 8, 9)], source="hand-made calendar"
+)
+IF_SESSIONS = TradingSessions.parse("09:30-11:30,13:00-15:00")
+ADVICE = (
+    "fix the data, or use --repair (sort, drop duplicates, drop or clip bad rows) or "
+    "--skip-bad-rows (drop the bad rows)"
+)
+SKIP_ADVICE = "use --repair to sort, drop duplicates and drop or clip bad rows"
+
+Bar = tuple[str, float, float, float, float]
+"""(Beijing time "YYYY-MM-DD HH:MM", open, high, low, close)."""
+
+
+def at(text: str) -> int:
+    """int ns of a Beijing wall-clock time, computed without backtest.times."""
+    moment = datetime.fromisoformat(text).replace(tzinfo=BEIJING)
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1000
+
+
+def shown(ts_ns: int) -> str:
+    """``at`` backwards: "YYYY-MM-DD HH:MM" (Beijing)."""
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts_ns // 1000)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def bars(*rows: Bar) -> pa.Table:
+    """Bars with volume 1 (store columns, datetime as int64 ns)."""
+    return pa.table(
+        {
+            "datetime": pa.array([at(r[0]) for r in rows], pa.int64()),
+            "open": pa.array([r[1] for r in rows], pa.float64()),
+            "high": pa.array([r[2] for r in rows], pa.float64()),
+            "low": pa.array([r[3] for r in rows], pa.float64()),
+            "close": pa.array([r[4] for r in rows], pa.float64()),
+            "volume": pa.array([1.0] * len(rows), pa.float64()),
+        }
+    )
+
+
+def good(when: str, price: float = 10.0) -> Bar:
+    """A consistent bar around ``price``."""
+    return (when, price, price + 1, price - 1, price)
+
+
+def ticks(*rows: tuple[str, float, float]) -> pa.Table:
+    """Ticks: (Beijing time, last_price, cumulative volume)."""
+    return pa.table(
+        {
+            "datetime": pa.array([at(r[0]) for r in rows], pa.int64()),
+            "last_price": pa.array([r[1] for r in rows], pa.float64()),
+            "volume": pa.array([r[2] for r in rows], pa.float64()),
+        }
+    )
+
+
+def refused(table: pa.Table, duration_s: int = MINUTE, **checks: object) -> str:
+    """The message of the DataError that ``refuse`` raises."""
+    with pytest.raises(DataError) as caught:
+        apply_policy(table, duration_s, Policy.REFUSE, "bars.csv", **checks)  # type: ignore[arg-type]
+    return str(caught.value)
+
+
+def cleaned(
+    table: pa.Table, policy: Policy, duration_s: int = MINUTE, **checks: object
+) -> tuple[list[str], Report]:
+    """The times kept under ``policy`` and the report."""
+    result, report = apply_policy(table, duration_s, policy, "bars.csv", **checks)  # type: ignore[arg-type]
+    assert report.rows_out == result.num_rows
+    return [shown(t) for t in result.column("datetime").to_pylist()], report
+
+
+# --- one check at a time, under refuse --------------------------------------------------------
+
+
+def test_nan_price_is_refused_naming_row_column_and_value() -> None:
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", 10.0, 11.0, 9.0, NAN))
+    assert refused(table) == (
+        "bars.csv: 1 problem(s) (1 price):\n"
+        "  row 2, column close, value nan: a price must be a positive number\n" + ADVICE
+    )
+
+
+def test_zero_and_negative_prices_are_refused() -> None:
+    table = bars(
+        ("2024-01-02 09:30", 0.0, 11.0, 9.0, 10.0),
+        ("2024-01-02 09:31", 10.0, 11.0, -1.0, 10.0),
+    )
+    # the zero open is also below low; the negative low is a price problem only
+    assert refused(table) == (
+        "bars.csv: 3 problem(s) (1 ohlc, 2 price):\n"
+        "  row 1, column open, value 0.0: open is outside [low, high]\n"
+        "  row 1, column open, value 0.0: a price must be a positive number\n"
+        "  row 2, column low, value -1.0: a price must be a positive number\n" + ADVICE
+    )
+
+
+def test_high_below_low_is_refused() -> None:
+    table = bars(("2024-01-02 09:30", 10.0, 9.0, 11.0, 10.0))
+    # no open or close can lie in an empty [low, high]
+    assert refused(table) == (
+        "bars.csv: 3 problem(s) (3 ohlc):\n"
+        "  row 1, column high, value 9.0: high is below low\n"
+        "  row 1, column open, value 10.0: open is outside [low, high]\n"
+        "  row 1, column close, value 10.0: close is outside [low, high]\n" + ADVICE
+    )
+
+
+def test_open_above_high_and_close_below_low_are_refused() -> None:
+    table = bars(
+        ("2024-01-02 09:30", 11.5, 11.0, 9.0, 10.0),
+        ("2024-01-02 09:31", 10.0, 11.0, 9.0, 8.5),
+        ("2024-01-02 09:32", 11.0, 11.0, 9.0, 9.0),  # on the bounds: fine
+        ("2024-01-02 09:33", 10.0, 10.0, 10.0, 10.0),  # flat (high == low): fine
+    )
+    assert refused(table) == (
+        "bars.csv: 2 problem(s) (2 ohlc):\n"
+        "  row 1, column open, value 11.5: open is outside [low, high]\n"
+        "  row 2, column close, value 8.5: close is outside [low, high]\n" + ADVICE
+    )
+
+
+def test_duplicate_timestamp_is_refused_at_its_second_occurrence() -> None:
+    table = bars(good("2024-01-02 09:30"), good("2024-01-02 09:31"), good("2024-01-02 09:31"))
+    assert refused(table) == (
+        "bars.csv: 1 problem(s) (1 duplicate):\n"
+        "  row 3, column datetime, value '2024-01-02 09:31:00.000000': a timestamp seen before\n"
+        + ADVICE
+    )
+
+
+def test_out_of_order_timestamp_is_refused() -> None:
+    table = bars(good("2024-01-02 09:30"), good("2024-01-02 09:32"), good("2024-01-02 09:31"))
+    assert refused(table) == (
+        "bars.csv: 1 problem(s) (1 order):\n"
+        "  row 3, column datetime, value '2024-01-02 09:31:00.000000': earlier than the row "
+        "before it\n" + ADVICE
+    )
+
+
+def test_out_of_order_repeat_is_both_an_order_and_a_duplicate_problem() -> None:
+    table = bars(good("2024-01-02 09:30"), good("2024-01-02 09:31"), good("2024-01-02 09:30"))
+    assert [(p.check, p.row) for p in find_problems(table, MINUTE)] == [
+        ("duplicate", 3),
+        ("order", 3),
+    ]
+
+
+def test_minute_bar_in_the_lunch_break_is_outside_the_sessions() -> None:
+    table = bars(
+        good("2024-01-02 11:29"),  # last bar of the morning
+        good("2024-01-02 11:30"),  # sessions are [start, end): 11:30 is the break
+        good("2024-01-02 12:15"),
+        good("2024-01-02 13:00"),  # first bar of the afternoon
+    )
+    message = refused(table, sessions=IF_SESSIONS, calendar=CALENDAR)
+    assert message == (
+        "bars.csv: 2 problem(s) (2 session):\n"
+        "  row 2, column datetime, value '2024-01-02 11:30:00.000000': outside the trading "
+        "sessions 09:30-11:30,13:00-15:00\n"
+        "  row 3, column datetime, value '2024-01-02 12:15:00.000000': outside the trading "
+        "sessions 09:30-11:30,13:00-15:00\n" + ADVICE
+    )
+
+
+def test_minute_bar_on_a_weekend_is_outside_the_sessions() -> None:
+    table = bars(good("2024-01-05 14:59"), good("2024-01-06 10:00"))
+    problems = find_problems(table, MINUTE, IF_SESSIONS, CALENDAR)
+    assert [(p.check, p.row, p.value) for p in problems] == [
+        ("session", 2, "2024-01-06 10:00:00.000000")
+    ]
+
+
+def test_sessions_are_not_checked_without_a_calendar() -> None:
+    assert find_problems(bars(good("2024-01-02 12:15")), MINUTE, IF_SESSIONS, None) == []
+
+
+def test_daily_bar_on_a_non_trading_day_is_refused() -> None:
+    table = bars(good("2024-01-05 00:00"), good("2024-01-06 00:00"), good("2024-01-08 00:00"))
+    assert refused(table, DAY, calendar=CALENDAR) == (
+        "bars.csv: 1 problem(s) (1 session):\n"
+        "  row 2, column datetime, value '2024-01-06': not a trading day\n" + ADVICE
+    )
+
+
+def test_ticks_are_not_checked_against_the_sessions() -> None:
+    # the 09:29 auction print and a post-close settlement update are legitimate ticks
+    table = ticks(("2024-01-02 09:29", 10.0, 5.0), ("2024-01-02 15:30", 10.0, 5.0))
+    assert find_problems(table, TICK, IF_SESSIONS, CALENDAR) == []
+
+
+def test_tick_price_must_be_positive() -> None:
+    table = ticks(("2024-01-02 09:30", 10.0, 5.0), ("2024-01-02 09:31", NAN, 6.0))
+    assert refused(table, TICK) == (
+        "bars.csv: 1 problem(s) (1 price):\n"
+        "  row 2, column last_price, value nan: a price must be a positive number\n" + ADVICE
+    )
+
+
+@pytest.mark.parametrize("calendar", [CALENDAR, None], ids=["calendar", "18:00 boundary"])
+def test_tick_volume_falling_within_a_trading_day_is_refused(
+    calendar: TradingCalendar | None,
+) -> None:
+    table = ticks(
+        ("2024-01-02 09:30", 10.0, 10.0),
+        ("2024-01-02 09:31", 10.0, 12.0),
+        ("2024-01-02 09:32", 10.0, 8.0),
+    )
+    assert refused(table, TICK, calendar=calendar) == (
+        "bars.csv: 1 problem(s) (1 volume):\n"
+        "  row 3, column volume, value 8.0: cumulative volume fell from 12\n" + ADVICE
+    )
+
+
+@pytest.mark.parametrize("calendar", [CALENDAR, None], ids=["calendar", "18:00 boundary"])
+def test_tick_volume_restarting_on_the_next_trading_day_is_fine(
+    calendar: TradingCalendar | None,
+) -> None:
+    table = ticks(
+        ("2024-01-02 14:59", 10.0, 900.0),
+        ("2024-01-02 15:30", 10.0, 900.0),  # post-close update, same day
+        ("2024-01-02 21:00", 10.0, 3.0),  # night session: trading day 01-03
+        ("2024-01-03 09:30", 10.0, 40.0),
+        ("2024-01-05 21:00", 10.0, 2.0),  # Friday night belongs to Monday 01-08
+    )
+    assert find_problems(table, TICK, None, calendar) == []
+
+
+@pytest.mark.parametrize("calendar", [CALENDAR, None], ids=["calendar", "18:00 boundary"])
+def test_tick_volume_falling_after_midnight_is_the_same_trading_day(
+    calendar: TradingCalendar | None,
+) -> None:
+    table = ticks(("2024-01-05 23:59", 10.0, 50.0), ("2024-01-06 00:30", 10.0, 40.0))
+    problems = find_problems(table, TICK, None, calendar)
+    assert [(p.check, p.row, p.value) for p in problems] == [("volume", 2, 40.0)]
+
+
+def test_more_than_five_problems_are_cut_with_a_count_of_the_rest() -> None:
+    table = bars(*((f"2024-01-02 09:{30 + i}", 10.0, 11.0, 9.0, NAN) for i in range(7)))
+    lines = "".join(
+        f"  row {row}, column close, value nan: a price must be a positive number\n"
+        for row in range(1, 6)
+    )
+    assert refused(table) == (
+        f"bars.csv: 7 problem(s) (7 price):\n{lines}  … and 2 more\n" + ADVICE
+    )
+
+
+def test_exactly_five_problems_are_all_listed() -> None:
+    table = bars(*((f"2024-01-02 09:{30 + i}", 10.0, 11.0, 9.0, NAN) for i in range(5)))
+    assert "more" not in refused(table)
+    assert refused(table).count("\n  row ") == 5
+
+
+def test_row_numbers_name_the_input_rows() -> None:
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", 10.0, 11.0, 9.0, NAN))
+    message = refused(table, row_numbers=np.array([4, 9], np.int64))
+    assert "\n  row 9, column close, value nan: " in message
+    _, report = cleaned(table, Policy.SKIP, row_numbers=np.array([4, 9], np.int64))
+    assert [p.row for p in report.problems] == [9]
+
+
+def test_problem_reads_as_row_column_value_and_detail() -> None:
+    problem = Problem("ohlc", 3, "high", 9.5, "high is below low")
+    assert str(problem) == "row 3, column high, value 9.5: high is below low"
+
+
+def test_timestamp_typed_datetime_is_checked_like_int_ns() -> None:
+    table = bars(good("2024-01-02 09:31"), good("2024-01-02 09:30"))
+    typed = table.set_column(
+        0, "datetime", table.column("datetime").cast(pa.timestamp("ns", tz="+08:00"))
+    )
+    assert find_problems(typed, MINUTE) == find_problems(table, MINUTE)
+    assert [p.check for p in find_problems(typed, MINUTE)] == ["order"]
+
+
+# --- clean input, empty input, one row -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", list(Policy))
+def test_clean_table_passes_unchanged_under_every_policy(policy: Policy) -> None:
+    table = bars(good("2024-01-02 09:30"), good("2024-01-02 09:31"))
+    result, report = apply_policy(table, MINUTE, policy, "bars.csv", IF_SESSIONS, CALENDAR)
+    assert result is table
+    assert (report.rows_in, report.rows_out, report.problems, report.changes) == (2, 2, [], {})
+    assert report.summary() == "2 of 2 rows kept"
+
+
+@pytest.mark.parametrize("policy", list(Policy))
+@pytest.mark.parametrize("duration_s", [TICK, MINUTE, DAY])
+def test_empty_table_passes_under_every_policy(policy: Policy, duration_s: int) -> None:
+    table = ticks() if duration_s == TICK else bars()
+    result, report = apply_policy(table, duration_s, policy, "bars.csv", IF_SESSIONS, CALENDAR)
+    assert result.num_rows == 0
+    assert report.summary() == "0 of 0 rows kept"
+
+
+@pytest.mark.parametrize("policy", list(Policy))
+def test_single_good_row_is_kept(policy: Policy) -> None:
+    times, report = cleaned(bars(good("2024-01-02 09:30")), policy, calendar=CALENDAR)
+    assert (times, report.summary()) == (["2024-01-02 09:30"], "1 of 1 rows kept")
+
+
+def test_single_bad_row_is_dropped_by_skip_and_repair() -> None:
+    table = bars(("2024-01-02 09:30", NAN, NAN, NAN, NAN))
+    assert cleaned(table, Policy.SKIP)[1].summary() == "0 of 1 rows kept (1 bad rows dropped)"
+    assert cleaned(table, Policy.REPAIR)[1].summary() == (
+        "0 of 1 rows kept (1 rows dropped (price))"
+    )
+
+
+# --- skip --------------------------------------------------------------------------------------
+
+
+def test_skip_drops_exactly_the_bad_rows() -> None:
+    table = bars(
+        good("2024-01-02 09:30"),
+        ("2024-01-02 09:31", 10.0, 11.0, 9.0, NAN),  # price
+        ("2024-01-02 09:32", 10.0, 9.0, 11.0, 10.0),  # ohlc (three problems, one row)
+        good("2024-01-02 11:30"),  # session
+        good("2024-01-02 13:00"),
+    )
+    times, report = cleaned(table, Policy.SKIP, sessions=IF_SESSIONS, calendar=CALENDAR)
+    assert times == ["2024-01-02 09:30", "2024-01-02 13:00"]
+    assert (report.rows_in, report.rows_out) == (5, 2)
+    assert [(p.row, p.check) for p in report.problems] == [
+        (2, "price"),
+        (3, "ohlc"),
+        (3, "ohlc"),
+        (3, "ohlc"),
+        (4, "session"),
+    ]
+    assert report.changes == Counter({"bad rows dropped": 3})
+    assert report.summary() == "2 of 5 rows kept (3 bad rows dropped)"
+
+
+def test_skip_refuses_duplicates_listing_only_them() -> None:
+    table = bars(
+        good("2024-01-02 09:30"),
+        ("2024-01-02 09:31", 10.0, 11.0, 9.0, NAN),
+        good("2024-01-02 09:31"),
+    )
+    with pytest.raises(DataError) as caught:
+        apply_policy(table, MINUTE, Policy.SKIP, "bars.csv")
+    assert str(caught.value) == (
+        "bars.csv: 1 problem(s) (1 duplicate):\n"
+        "  row 3, column datetime, value '2024-01-02 09:31:00.000000': a timestamp seen before\n"
+        + SKIP_ADVICE
+    )
+
+
+def test_skip_refuses_out_of_order_rows() -> None:
+    table = bars(good("2024-01-02 09:31"), good("2024-01-02 09:30"))
+    with pytest.raises(DataError) as caught:
+        apply_policy(table, MINUTE, Policy.SKIP, "bars.csv")
+    assert str(caught.value).endswith("earlier than the row before it\n" + SKIP_ADVICE)
+
+
+def test_skip_keeps_dropping_until_cumulative_volume_no_longer_falls() -> None:
+    # dropping the 5 leaves 10 → 6, a fall the first pass could not see
+    table = ticks(
+        ("2024-01-02 09:30", 10.0, 10.0),
+        ("2024-01-02 09:31", 10.0, 5.0),
+        ("2024-01-02 09:32", 10.0, 6.0),
+        ("2024-01-02 09:33", 10.0, 11.0),
+    )
+    times, report = cleaned(table, Policy.SKIP, TICK, calendar=CALENDAR)
+    assert times == ["2024-01-02 09:30", "2024-01-02 09:33"]
+    assert report.summary() == "2 of 4 rows kept (2 bad rows dropped)"
+    assert [(p.row, p.value) for p in report.problems] == [(2, 5.0)]
+
+
+# --- repair ------------------------------------------------------------------------------------
+
+
+def test_repair_sorts_keeps_the_last_duplicate_widens_and_drops_bad_rows() -> None:
+    table = bars(
+        ("2024-01-02 09:32", 10.0, 11.0, 9.0, 10.0),
+        ("2024-01-02 09:30", 10.0, 11.0, 9.0, 10.0),
+        ("2024-01-02 09:31", 10.0, 11.0, 9.0, 10.5),  # replaced by the later 09:31
+        ("2024-01-02 09:33", 12.0, 11.0, 9.0, 8.0),  # open above high, close below low
+        ("2024-01-02 09:31", 10.0, 11.0, 9.0, 10.7),
+        ("2024-01-02 09:34", NAN, 11.0, 9.0, 10.0),
+    )
+    result, report = apply_policy(table, MINUTE, Policy.REPAIR, "bars.csv")
+    assert [shown(t) for t in result.column("datetime").to_pylist()] == [
+        "2024-01-02 09:30",
+        "2024-01-02 09:31",
+        "2024-01-02 09:32",
+        "2024-01-02 09:33",
+    ]
+    assert result.column("close").to_pylist() == [10.0, 10.7, 10.0, 8.0]
+    assert result.column("high").to_pylist() == [11.0, 11.0, 11.0, 12.0]
+    assert result.column("low").to_pylist() == [9.0, 9.0, 9.0, 8.0]
+    # stable sort order [1, 2, 4, 0, 3, 5]: five rows moved
+    assert report.changes == Counter(
+        {
+            "rows sorted": 5,
+            "duplicates dropped": 1,
+            "OHLC clipped": 1,
+            "rows dropped (price)": 1,
+        }
+    )
+    assert report.summary() == (
+        "4 of 6 rows kept (1 OHLC clipped, 1 duplicates dropped, 1 rows dropped (price), "
+        "5 rows sorted)"
+    )
+    assert find_problems(result, MINUTE) == []
+
+
+def test_repair_swaps_high_and_low_when_high_is_below_low() -> None:
+    result, report = apply_policy(
+        bars(("2024-01-02 09:30", 10.0, 9.0, 11.0, 10.0)), MINUTE, Policy.REPAIR, "bars.csv"
+    )
+    assert (result.column("high").to_pylist(), result.column("low").to_pylist()) == ([11.0], [9.0])
+    assert report.summary() == "1 of 1 rows kept (1 OHLC clipped)"
+
+
+def test_repair_drops_an_all_nan_row_without_warnings() -> None:
+    # pytest turns warnings into errors: numpy's "All-NaN slice" would fail this test
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", NAN, NAN, NAN, NAN))
+    times, report = cleaned(table, Policy.REPAIR)
+    assert times == ["2024-01-02 09:30"]
+    assert report.changes == Counter({"rows dropped (price)": 1})
+
+
+def test_repair_does_not_invent_a_missing_high_from_the_other_prices() -> None:
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", 10.0, NAN, 9.0, 10.5))
+    times, report = cleaned(table, Policy.REPAIR)
+    assert times == ["2024-01-02 09:30"]
+    assert report.changes == Counter({"rows dropped (price)": 1})
+
+
+def test_repair_does_not_widen_rows_it_then_drops() -> None:
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", 10.0, 11.0, 9.0, -10.0))
+    times, report = cleaned(table, Policy.REPAIR)
+    assert times == ["2024-01-02 09:30"]
+    # the row is counted under its first check by name: ohlc (close below low) before price
+    assert report.changes == Counter({"rows dropped (ohlc)": 1})
+
+
+def test_repair_drops_lunch_break_bars_and_counts_them_as_session() -> None:
+    table = bars(good("2024-01-02 11:29"), good("2024-01-02 12:00"), good("2024-01-02 13:00"))
+    times, report = cleaned(table, Policy.REPAIR, sessions=IF_SESSIONS, calendar=CALENDAR)
+    assert times == ["2024-01-02 11:29", "2024-01-02 13:00"]
+    assert report.summary() == "2 of 3 rows kept (1 rows dropped (session))"
+
+
+def test_repair_drops_daily_bars_of_non_trading_days() -> None:
+    table = bars(good("2024-01-06 00:00"), good("2024-01-05 00:00"))
+    times, report = cleaned(table, Policy.REPAIR, DAY, calendar=CALENDAR)
+    assert times == ["2024-01-05 00:00"]
+    assert report.changes == Counter({"rows sorted": 2, "rows dropped (session)": 1})
+
+
+def test_repair_leaves_no_falling_cumulative_volume() -> None:
+    table = ticks(
+        ("2024-01-02 09:31", 10.0, 5.0),
+        ("2024-01-02 09:30", 10.0, 10.0),
+        ("2024-01-02 09:32", 10.0, 6.0),
+        ("2024-01-02 09:33", 10.0, 11.0),
+    )
+    result, report = apply_policy(table, TICK, Policy.REPAIR, "ticks.csv", None, CALENDAR)
+    assert result.column("volume").to_pylist() == [10.0, 11.0]
+    assert report.changes == Counter({"rows sorted": 2, "rows dropped (volume)": 2})
+    assert find_problems(result, TICK, None, CALENDAR) == []
