@@ -142,7 +142,60 @@ class Simulator:
             quote = Quote(instrument)
             resting = self.broker.open_book(instrument, quote, self._ledger(instrument))
             found = self._markets[symbol] = Market(instrument, quote, resting)
+            self._load_previous_prices(found)
+            self._set_limits(found)
         return found
+
+    def _load_previous_prices(self, market: Market) -> None:
+        """Yesterday's close (stocks) or settlement (futures) from the store, whatever serials
+        the strategy subscribes, adjusted for ex-dates since then (DESIGN.md §7)."""
+        symbol, day = market.symbol, self.trading_day
+        stored = self.store.durations(symbol)
+        if market.instrument.is_futures:
+            # Futures limits are set off the settlement price, which bars do not carry: the
+            # settlement is known only from ticks (their settlement and pre_settlement fields).
+            if TICK in stored:
+                market.pre_settlement = self._previous_settlement(symbol)
+            return
+        durations = sorted(stored, key=lambda d: (d != DAY, d))  # the daily close first
+        for duration in durations:
+            if duration == TICK:
+                before = self.calendar.day_start_ns(day) - 1
+                table = self.store.tail(symbol, TICK, before, 1, ["last_price"])
+            else:
+                # intraday bars start before today's start; daily bars are labelled before today
+                before = (
+                    local_midnight_ns(day) - 1
+                    if duration >= DAY
+                    else self.calendar.day_start_ns(day) - 1
+                )
+                table = self.store.tail(symbol, duration, before, 1, ["close"])
+            if table.num_rows:
+                last_ns, price = int(table.column(0)[0].as_py()), table.column(1)[0].as_py()
+                if price is not None and price == price:
+                    previous_day = self.calendar.trading_day_of(last_ns)
+                    market.pre_close = float(price)
+                    self._apply_corporate_actions(market, previous_day, day, pay=False)
+                    return
+
+    def _previous_settlement(self, symbol: str) -> float:
+        """The last settlement price before today in the ticks (NaN if none is known)."""
+        day_start = self.calendar.day_start_ns(self.trading_day)
+        columns = self.store.available_columns(symbol, TICK)
+        if "pre_settlement" in columns:
+            # today's first ticks carry yesterday's settlement
+            for batch in self.store.scan(symbol, TICK, day_start, self._day_end_ns,
+                                         ["pre_settlement"], 256):  # fmt: skip
+                values = [v for v in batch.column(1).to_pylist() if v == v and v]
+                if values:
+                    return float(values[0])
+                break
+        if "settlement" in columns:
+            table = self.store.tail(symbol, TICK, day_start - 1, 200, ["settlement"])
+            values = [v for v in table.column(1).to_pylist() if v == v and v]
+            if values:
+                return float(values[-1])
+        return float("nan")
 
     # --- price limits ------------------------------------------------------------------------
 
@@ -166,14 +219,19 @@ class Simulator:
         quote.limit_up, quote.limit_down = up, down
         market.set_limited(up == up)
 
-    def _apply_corporate_actions(self, market: Market) -> None:
-        """On an ex-date: pay the stock account and adjust yesterday's close ex-rights."""
+    def _apply_corporate_actions(
+        self, market: Market, after: date, upto: date, pay: bool = True
+    ) -> None:
+        """Corporate actions with ex-dates in ``(after, upto]``: pay the stock account (with
+        ``pay``) and adjust yesterday's close ex-rights. An ex-date that is not a trading day
+        takes effect on the next trading day."""
         actions = self.dividends.get(market.symbol)
         if not actions:
             return
         for day, cash, ratio in actions:
-            if day == self.trading_day:
-                self.stocks.apply_corporate_action(market.symbol, cash, ratio, self.clock.step)
+            if after < day <= upto:
+                if pay:
+                    self.stocks.apply_corporate_action(market.symbol, cash, ratio, self.clock.step)
                 if market.pre_close == market.pre_close:
                     market.pre_close = (market.pre_close - cash) / (1.0 + ratio)
 
@@ -185,20 +243,6 @@ class Simulator:
             return False
         days = len(self.calendar.trading_days(listed, day))
         return days <= unlimited_days(instrument.board, listed)
-
-    def _set_previous_close(self, market: Market, history: list[RowTuple], duration_s: int) -> None:
-        """Yesterday's close from history rows (bars before today), if not known yet."""
-        if market.pre_close == market.pre_close:
-            return
-        today_start = self.calendar.day_start_ns(self.trading_day)
-        if duration_s >= DAY:
-            today_label = local_midnight_ns(self.trading_day)
-            before = [row for row in history if row[0] < today_label]
-        else:
-            before = [row for row in history if row[0] < today_start]
-        if before:
-            market.pre_close = market.pre_settlement = float(before[-1][4])
-            self._set_limits(market)
 
     def _ledger(self, instrument: Instrument) -> Ledger:
         return self.futures if instrument.is_futures else self.stocks
@@ -259,8 +303,9 @@ class Simulator:
         now = self.clock.now_ns
         resampling = self._resampling(symbol, duration_s)  # None: stored; else built on the fly
         history = kline_history(
-            self.store, symbol, duration_s, now, data_length, self.calendar, resampling
-        )
+            self.store, symbol, duration_s, now, data_length, self.calendar, resampling,
+            market.instrument.sessions,
+        )  # fmt: skip
         buffer = SerialBuffer(symbol, duration_s, data_length)
         buffer.load_history(history, self.clock.step + 1)
         feed = market.klines[duration_s] = KlineFeed(market, buffer, self.clock, self.broker)
@@ -270,7 +315,6 @@ class Simulator:
             instrument_sessions, calendar = market.instrument.sessions, self.calendar
             sessions = lambda day: instrument_sessions.bounds(day, calendar)  # noqa: E731
         self._starts.append(_Start(symbol, duration_s, now, feed.handle, sessions, resampling))
-        self._set_previous_close(market, history, duration_s)
         market.set_limited(market.quote.limit_up == market.quote.limit_up)
         if feed.role in (QUOTE_SOURCE, SESSION_SOURCE) and history:
             state = self._history_quote(market, duration_s, history, sessions, resampling)
@@ -293,9 +337,12 @@ class Simulator:
         tick = market.instrument.price_tick
         now = self.clock.now_ns
         if sessions is not None:
-            for bar in reversed(history):
+            for position, bar in enumerate(reversed(history)):
                 day = date_of_day_number((bar[0] + UTC_OFFSET_NS) // NS_PER_DAY)
-                if bar[5] <= 0:
+                # The last bar may be in progress, shown in its opening state (volume 0): the
+                # stored bar tells whether the day traded at all.
+                volume = bar[5] if position else self._stored_volume(market.symbol, bar[0])
+                if not volume > 0:
                     continue  # suspended: no quote that day
                 opens, closes = sessions(day)
                 if closes - 1000 <= now:
@@ -306,12 +353,25 @@ class Simulator:
         bar = history[-1]
         opens_at, closes_at = kline_event_times(
             duration_s, np.array([bar[0]], dtype=np.int64), self.calendar, market.symbol,
-            resampling,
+            resampling, market.instrument.sessions,
         )  # fmt: skip
         close_ts = int(closes_at[0])
         if close_ts > now:
             return open_state(int(opens_at[0]), bar[1], bar[7], tick)
         return close_state(close_ts, bar[4], bar[8], tick)
+
+    def _stored_volume(self, symbol: str, label_ns: int) -> float:
+        """Volume of the stored daily bar labelled ``label_ns`` (0 if there is none).
+
+        A daily bar built on the fly exists only for days with finer data: it traded (1).
+        """
+        if not self.store.has(symbol, DAY):
+            return 1.0
+        table = self.store.tail(symbol, DAY, label_ns, 1, ["volume"])
+        if table.num_rows and int(table.column(0)[0].as_py()) == label_ns:
+            volume = table.column(1)[0].as_py()
+            return float(volume) if volume is not None else 0.0
+        return 0.0
 
     def _extend_history(self, buffer: SerialBuffer, data_length: int) -> None:
         """Load older rows when a longer view of an existing serial is requested."""
@@ -325,9 +385,13 @@ class Simulator:
                 older = tick_history(self.store, buffer.symbol, first_time - 1, missing)
             else:
                 older = kline_history(
-                    self.store, buffer.symbol, buffer.duration_s, first_time - 1, missing,
+                    self.store, buffer.symbol, buffer.duration_s, first_time - 1, missing + 1,
                     self.calendar, self._resampling(buffer.symbol, buffer.duration_s),
+                    self.market(buffer.symbol).instrument.sessions,
                 )  # fmt: skip
+                # A daily bar opens (18:00 the evening before) before its midnight label: the
+                # held oldest bar itself can come back, in its opening state.
+                older = [row for row in older if row[0] < first_time][-missing:]
             buffer.load_history(older, self.clock.step + 1)
             self._starts.append(None)
         buffer.keep = max(buffer.keep, data_length)
@@ -459,6 +523,7 @@ class Simulator:
             events = kline_events(
                 self.store, start.symbol, start.duration_s, start.after_ns, self.end_ns,
                 self.calendar, sessions=start.sessions, resampling=start.resampling,
+                trading_sessions=self.market(start.symbol).instrument.sessions,
             )  # fmt: skip
         await self.merger.add(start.symbol, start.duration_s, events, start.handler)
 
@@ -466,11 +531,12 @@ class Simulator:
         """Settle every trading day that ends before ``ts``; set the new day's price limits."""
         while ts > self._day_end_ns:
             self._settle_day()
-            self.trading_day = self.calendar.next_trading_day(self.trading_day)
+            previous = self.trading_day
+            self.trading_day = self.calendar.next_trading_day(previous)
             self._day_end_ns = self.calendar.day_end_ns(self.trading_day)
             self._start_broker_day()
             for market in self._markets.values():
-                self._apply_corporate_actions(market)
+                self._apply_corporate_actions(market, previous, self.trading_day)
                 self._set_limits(market)
 
     def _start_broker_day(self) -> None:
@@ -489,8 +555,9 @@ class Simulator:
             prices[symbol] = price
             if last == last:
                 market.pre_close = last
-            if price == price:
-                market.pre_settlement = price
+            # futures limits need the real settlement (see _load_previous_prices)
+            if settlement == settlement:
+                market.pre_settlement = settlement
         row = self.futures.settle(prices, step) | self.stocks.settle(prices, step)
         self.daily.append(DailyRow(self.trading_day, row))
 

@@ -76,8 +76,11 @@ def limited_state(
     Bid and ask are ``price ∓ tick`` clipped to the limits. At a limit price with no trading
     away from it (``locked``: a one-price bar at the limit, or an opening print at the limit,
     whose bar is not known yet) nobody takes the other side: a locked limit-up has no ask, a
-    locked limit-down no bid.
+    locked limit-down no bid. A price outside the limits means the data knows better than the
+    rule (a limit widened by the exchange): nothing is clipped, so bid never exceeds ask.
     """
+    if not down <= price <= up:  # also when a limit is NaN
+        return (ts_ns, last, price - tick, 1.0, price + tick, 1.0, 0.0, oi)
     ask = price + tick if not price + tick > up else up
     bid = price - tick if not price - tick < down else down
     if locked and price >= up:

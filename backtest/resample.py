@@ -731,12 +731,8 @@ def resample_store(
     Returns:
         The number of bars written.
 
-    Note:
-        The engine times a *stored* intraday bar's close at start + duration − 1 µs, while a
-        bar resampled on the fly closes at its session-clipped end. Both agree when the
-        period divides every session (5m, 15m everywhere; 30m and 1h on CFFEX index
-        futures); for other periods (1h on SHFE, whose 10:00 bar ends at 10:15) prefer
-        leaving the period to on-the-fly resampling.
+    Stored bars and bars built on the fly behave the same in a backtest: the engine closes
+    both at their session-clipped end (SHFE's 10:00 hourly bar closes at 10:15).
     """
     if sessions is None:
         sessions = InstrumentTable(store.instruments(), None, str(store.root)).get(symbol).sessions

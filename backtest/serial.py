@@ -38,7 +38,8 @@ from .calendar import TradingCalendar
 from .errors import DataError
 from .frame import RowTuple
 from .model import DAY, TICK
-from .resample import Resampling
+from .resample import Resampling, session_bar_ends
+from .session import TradingSessions
 from .store import KLINE_COLUMNS, TICK_COLUMNS, Store
 from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, date_of_day_number
 
@@ -115,10 +116,16 @@ def kline_event_times(
     calendar: TradingCalendar,
     symbol: str,
     resampling: Resampling | None = None,
+    trading_sessions: TradingSessions | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """:func:`bar_event_times`, with session-clipped closes for resampled intraday bars."""
+    """:func:`bar_event_times`, with session-clipped closes for intraday bars a session break
+    can cut short: resampled ones, and stored bars longer than a minute when the symbol's
+    ``trading_sessions`` are given (an hourly SHFE bar starting at 10:00 closes at 10:15)."""
     if resampling is not None and duration_s < DAY:
         return starts, resampling.bar_ends(starts) - BAR_CLOSE_OFFSET_NS
+    if trading_sessions is not None and 60 < duration_s < DAY:
+        ends = session_bar_ends(starts, duration_s, trading_sessions, calendar)
+        return starts, ends - BAR_CLOSE_OFFSET_NS
     return bar_event_times(duration_s, starts, calendar, symbol)
 
 
@@ -166,6 +173,7 @@ async def kline_events(
     batch_rows: int = 65_536,
     sessions: SessionBounds | None = None,
     resampling: Resampling | None = None,
+    trading_sessions: TradingSessions | None = None,
 ) -> AsyncIterator[Iterator[Event]]:
     """Events of the bars of one symbol and duration with times in ``(after_ns, end_ns]``.
 
@@ -173,7 +181,8 @@ async def kline_events(
     make a symbol's quote), each bar also has ``SESSION_OPEN`` and ``SESSION_CLOSE`` events at
     its trading day's first session open and 1 µs before its last session close, so that its
     quotes fall inside trading hours. With ``resampling``, the bars are built from finer
-    stored data.
+    stored data. ``trading_sessions`` clips stored bars' closes at session breaks
+    (:func:`kline_event_times`).
     """
     lookback = _day_lookback(duration_s)
     scan_end = end_ns + (lookback if duration_s >= DAY else 0)
@@ -187,7 +196,9 @@ async def kline_events(
     for batch in scan:
         await asyncio.sleep(0)  # a turn for the event loop (progress, interrupts) per batch
         starts = batch.column(0).to_numpy()
-        opens, closes = kline_event_times(duration_s, starts, calendar, symbol, resampling)
+        opens, closes = kline_event_times(
+            duration_s, starts, calendar, symbol, resampling, trading_sessions
+        )
         columns = _column_lists(batch, present, KLINE_COLUMNS)
         open_times, close_times = opens.tolist(), closes.tolist()
         if sessions is not None and duration_s >= DAY:
@@ -267,6 +278,7 @@ def kline_history(
     count: int,
     calendar: TradingCalendar,
     resampling: Resampling | None = None,
+    trading_sessions: TradingSessions | None = None,
 ) -> list[RowTuple]:
     """The last ``count`` bars whose open event is at or before ``now_ns``.
 
@@ -284,7 +296,9 @@ def kline_history(
     if table.num_rows == 0:
         return []
     starts = table.column(0).to_numpy()
-    opens, closes = kline_event_times(duration_s, starts, calendar, symbol, resampling)
+    opens, closes = kline_event_times(
+        duration_s, starts, calendar, symbol, resampling, trading_sessions
+    )
     keep = int(np.searchsorted(opens, now_ns, "right"))
     rows = list(_rows(table.slice(0, keep), present, KLINE_COLUMNS))[-count:]
     if rows and int(closes[keep - 1]) > now_ns:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from backtest import Api, Backtest
-from backtest.quotes import close_packets, close_state, open_state
+from backtest.quotes import close_packets, close_state, limited_state, open_state
 from backtest.store import Store
 from tests.conftest import ns, write_bars
 from tests.test_merge import write_ticks
@@ -19,6 +19,26 @@ SYMBOL = "IF2003.IF"  # price tick 0.2
 
 def test_open_state_is_open_plus_minus_one_tick() -> None:
     assert open_state(5, 4000.0, 100.0, 0.2) == (5, 4000.0, 3999.8, 1.0, 4000.2, 1.0, 0.0, 100.0)
+
+
+@pytest.mark.parametrize(
+    ("price", "locked", "bid", "ask"),
+    [
+        (10.0, False, 9.99, 10.01),  # inside the limits: price ∓ tick
+        (11.0, False, 10.99, 11.0),  # at limit-up, trading away from it: ask clipped
+        (11.0, True, 10.99, math.nan),  # locked at limit-up: no ask
+        (9.0, True, math.nan, 9.01),  # locked at limit-down: no bid
+        (11.5, False, 11.49, 11.51),  # beyond the rule's limit: the data wins, nothing clipped
+        (8.5, True, 8.49, 8.51),
+    ],
+)
+def test_limited_state_clips_to_the_limits_and_never_crosses(
+    price: float, locked: bool, bid: float, ask: float
+) -> None:
+    state = limited_state(7, price, price, 100.0, 0.01, 11.0, 9.0, locked)
+    assert state[:2] == (7, price) and state[5:] == (1.0, 0.0, 100.0)
+    assert state[2] == pytest.approx(bid, nan_ok=True)
+    assert state[4] == pytest.approx(ask, nan_ok=True)
 
 
 def test_close_packets_are_high_low_close_each_carrying_the_close() -> None:

@@ -7,14 +7,17 @@ and CFFEX IF2101 ticks. Hand-made bars where a case needs exact prices (limit lo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from backtest import Api, Backtest, BacktestResult
 from backtest.store import Store
+from backtest.times import format_ns
 from tests.conftest import ns, write_bars
 
 SH = "600009.SH"
@@ -352,3 +355,191 @@ def test_futures_limits_from_the_ticks_and_session_edges() -> None:
         "rejected: IF2101.IF does not trade at 2021-01-04 15:00:00 (sessions "
         "09:30-11:30,13:00-15:00)",
     ]
+
+
+# --- yesterday's prices, whatever the strategy subscribes ------------------------------------
+
+
+def test_limits_are_known_when_a_stock_is_first_asked_for_during_the_day() -> None:
+    from datetime import datetime
+
+    limits: list[tuple[float, float]] = []
+
+    async def strategy(api: Api) -> None:
+        quote = api.get_quote(SH)  # one row of 1m history: today's 09:59 bar, no yesterday
+        limits.append((quote.upper_limit, quote.lower_limit))
+        api.insert_order(SH, "BUY", volume=100, limit_price=99.0)
+        while True:
+            await api.wait_update()
+
+    start = datetime(2020, 1, 23, 10, 0)
+    result = Backtest(strategy, start, date(2020, 1, 23), init_balance=100_000).run()
+
+    assert limits == [(78.06, 63.86)]  # from the 2020-01-22 close, 70.96
+    assert messages(result) == ["rejected: limit price 99 is above today's upper limit 78.06"]
+
+
+DAYS = ("2023-08-21", "2023-08-22", "2023-08-23")
+
+
+@pytest.mark.parametrize("also_klines", [False, True])
+def test_a_daily_only_stock_first_asked_for_during_the_day_trades(
+    empty_store: Store, also_klines: bool
+) -> None:
+    write_bars(empty_store, "600123.SH", 86_400, [(d, 10.0, 10.2, 9.9, 10.1, 1000.0) for d in DAYS])
+    write_bars(empty_store, "600124.SH", 86_400, [(d, 5.0, 5.1, 4.9, 5.0, 1000.0) for d in DAYS])
+    seen: list[tuple[str, float, float]] = []
+
+    def act(api: Api) -> None:
+        if also_klines:
+            api.get_kline_serial("600124.SH", 86_400, 5)
+        quote = api.get_quote("600124.SH")  # today's bar is in progress: not a suspension
+        seen.append((quote.datetime, quote.last_price, quote.upper_limit))
+        api.insert_order("600124.SH", "BUY", volume=100, limit_price=5.1)
+
+    result = script(
+        {"2023-08-22 09:30:00": act}, date(2023, 8, 21), date(2023, 8, 23),
+        data=empty_store.root, quote="600123.SH",
+    )  # fmt: skip
+
+    assert seen == [("2023-08-22 09:30:00.000000", 5.0, 5.5)]
+    assert messages(result) == ["filled"]
+
+
+def test_a_tick_only_stock_has_limits_on_the_first_day(empty_store: Store) -> None:
+    import pyarrow as pa
+
+    times = ["2023-08-21 09:30:00", "2023-08-21 14:59:00", "2023-08-22 09:30:00",
+             "2023-08-22 09:31:00"]  # fmt: skip
+    prices = [10.0, 10.0, 10.0, 10.01]
+    empty_store.write(
+        "600123.SH", 0,
+        pa.table({"datetime": [ns(t) for t in times], "last_price": prices,
+                  "volume": [1.0, 2.0, 1.0, 2.0], "bid_price1": [p - 0.01 for p in prices],
+                  "ask_price1": [p + 0.01 for p in prices], "bid_volume1": [5.0] * 4,
+                  "ask_volume1": [5.0] * 4}),
+    )  # fmt: skip
+
+    async def strategy(api: Api) -> None:
+        api.get_tick_serial("600123.SH", 5)
+        while api.now_ns < ns("2023-08-22 09:30:00"):
+            await api.wait_update()
+        api.insert_order("600123.SH", "BUY", volume=100, limit_price=15.0)
+        while True:
+            await api.wait_update()
+
+    result = Backtest(strategy, date(2023, 8, 22), date(2023, 8, 22), data=empty_store.root).run()
+    assert messages(result) == ["rejected: limit price 15 is above today's upper limit 11"]
+
+
+@pytest.mark.parametrize("start", [date(2023, 8, 21), date(2023, 8, 22)])
+def test_a_backtest_starting_on_an_ex_date_uses_the_ex_rights_close(
+    empty_store: Store, start: date
+) -> None:
+    write_bars(
+        empty_store, "600123.SH", 86_400,
+        [("2023-08-21", 10.0, 10.0, 10.0, 10.0, 1000.0),
+         ("2023-08-22", 5.0, 5.1, 4.9, 5.0, 1000.0)],  # 10-for-10 bonus issue: 10 / 2 = 5
+    )  # fmt: skip
+    empty_store.write_dividends([("600123.SH", date(2023, 8, 22), 0.0, 1.0)])
+    limits: list[float] = []
+
+    def act(api: Api) -> None:
+        limits.append(api.get_quote("600123.SH").upper_limit)
+        api.insert_order("600123.SH", "BUY", volume=100, limit_price=5.1)
+
+    result = script(
+        {"2023-08-22 09:30:00": act}, start, date(2023, 8, 22), data=empty_store.root,
+        quote="600123.SH",
+    )  # fmt: skip
+    assert limits == [5.5]
+    assert messages(result) == ["filled"]
+
+
+@pytest.mark.parametrize("ex_date", [date(2023, 8, 21), date(2023, 8, 19)])  # Mon, Sat
+def test_a_dividend_is_paid_on_its_ex_date_or_the_next_trading_day(
+    empty_store: Store, ex_date: date
+) -> None:
+    days = ("2023-08-17", "2023-08-18", "2023-08-21", "2023-08-22")
+    write_bars(empty_store, "600123.SH", 86_400, [(d, 10.0, 10.1, 9.9, 10.0, 1000.0) for d in days])
+    empty_store.write_dividends([("600123.SH", ex_date, 1.0, 0.0)])
+    result = script(
+        {"2023-08-17 09:30:00": lambda api: api.insert_order("600123.SH", "BUY", volume=1000,
+                                                               limit_price=10.1)},
+        date(2023, 8, 17), date(2023, 8, 22), data=empty_store.root, quote="600123.SH",
+        init_balance=100_000,
+    )  # fmt: skip
+    # 100,000 − 10,100 − 5 commission − 0.10 transfer fee (0.001%) + 1,000 dividend
+    assert list(result.daily.stock_cash) == [89_894.9, 89_894.9, 90_894.9, 90_894.9]
+
+
+def test_a_longer_daily_serial_does_not_repeat_its_oldest_bar(empty_store: Store) -> None:
+    days = ("2023-08-16", "2023-08-17", "2023-08-18", "2023-08-21", "2023-08-22")
+    write_bars(
+        empty_store, "600123.SH", 86_400,
+        [(d, 10.0 + i, 10.5 + i, 9.5 + i, 10.2 + i, 1000.0) for i, d in enumerate(days)],
+    )  # fmt: skip
+    closes: list[list[float]] = []
+
+    async def strategy(api: Api) -> None:
+        api.get_kline_serial("600123.SH", 86_400, 2)
+        await api.wait_update()
+        longer = api.get_kline_serial("600123.SH", 86_400, 5)
+        await api.wait_update()
+        closes.append(longer.to_numpy("close").tolist())
+        closes.append(longer.to_numpy("volume").tolist())
+        raise BacktestFinished
+
+    from backtest import BacktestFinished
+
+    Backtest(strategy, date(2023, 8, 22), date(2023, 8, 22), data=empty_store.root).run()
+    # 08-22 is in progress at the start: opening state (close = open = 14, volume 0)
+    assert closes == [[10.2, 11.2, 12.2, 13.2, 14.0], [1000.0, 1000.0, 1000.0, 1000.0, 0.0]]
+
+
+def test_futures_without_a_settlement_price_have_no_rule_limits() -> None:
+    # IF2003 traded at its real limit-down, 3592.0, on 2020-02-03; 1m bars carry no
+    # settlement price, the base of futures limits, so the rule's limits are not applied.
+    limits: list[tuple[float, float]] = []
+
+    def sell(api: Api) -> None:
+        quote = api.get_quote("IF2003.IF")
+        limits.append((quote.upper_limit, quote.lower_limit))
+        api.insert_order("IF2003.IF", "SELL", "OPEN", 1, 3592.0)
+
+    result = script(
+        {"2020-02-03 09:30:00": sell}, date(2020, 2, 3), date(2020, 2, 3), quote="IF2003.IF"
+    )
+    assert [math.isnan(x) for x in limits[0]] == [True, True]
+    assert messages(result) == ["filled"]
+
+
+def test_stored_bars_close_at_session_breaks(sample_store: Store, tmp_path: Any) -> None:
+    from backtest.resample import resample_store
+
+    store = Store.create(tmp_path / "gold")
+    calendar = sample_store.calendar()
+    assert calendar is not None
+    store.write_calendar(calendar.days())
+    store.write_instruments({"au1912.SF": sample_store.instruments()["au1912.SF"]})
+    start, end = ns("2019-07-01 18:00:00"), ns("2019-07-02 15:00:00")
+    for batch in sample_store.scan("au1912.SF", 60, start, end, ["open", "high", "low", "close",
+                                                                 "volume"]):  # fmt: skip
+        store.write("au1912.SF", 60, pa.Table.from_batches([batch]))
+    resample_store(store, "au1912.SF", 60, 3600)  # stored hourly bars, SHFE sessions
+    times: list[int] = []
+
+    async def strategy(api: Api) -> None:
+        api.get_kline_serial("au1912.SF", 3600, 2)
+        while True:
+            await api.wait_update()
+            times.append(api.now_ns)
+
+    Backtest(strategy, date(2019, 7, 2), date(2019, 7, 2), data=store.root).run()
+
+    assert times == sorted(times)  # time never goes backwards
+    shown = [format_ns(t)[11:26] for t in times]
+    # the 10:00 bar is cut short by the 10:15 break: it closes before the 10:30 bar opens
+    assert shown[shown.index("10:00:00.000000") :][:3] == [
+        "10:00:00.000000", "10:14:59.999999", "10:30:00.000000"
+    ]  # fmt: skip
