@@ -165,16 +165,22 @@ def stamp_duty_rate(day: date, selling: bool) -> float:
 
 TRANSFER_FEE_ON_TURNOVER_FROM: Final = date(2015, 8, 1)
 TRANSFER_FEE_HALVED_FROM: Final = date(2022, 4, 29)
+SSE_TRANSFER_FEE_CUT_FROM: Final = date(2012, 9, 1)
 
 
 def transfer_fee(
     day: date, shanghai: bool, turnover: float, shares: int, rate: float | None = None
 ) -> float:
-    """Transfer fee (过户费) of one fill, CNY, rounded to the cent.
+    """Transfer fee (过户费) of one fill, CNY, rounded to the cent: what the clearing house
+    (CSDC) charges each side.
 
     With ``rate`` given, ``rate × turnover`` (a broker's own figure). Otherwise the dated rule:
-    0.001% of turnover from 2022-04-29, 0.002% from 2015-08-01 (both exchanges); before that
-    0.6 CNY per 1,000 shares on Shanghai (at least 1 CNY) and none on Shenzhen.
+    0.001% of turnover from 2022-04-29 and 0.002% from 2015-08-01, on both exchanges; before
+    that, on Shanghai, 0.03% of the par value traded (0.3 CNY per 1,000 shares) from
+    2012-09-01 and 0.0375% before, and on Shenzhen 0.00255% of turnover. (Sources: the
+    SSE/SZSE/CSDC Q&A of 2015-07-03 on the August 2015 cut, and the 2012 notice of the 20%
+    cut.) Many brokers charged retail clients more, e.g. 1 CNY per 1,000 Shanghai shares with a
+    1 CNY minimum: give ``transfer_fee_rate`` to model a broker's terms.
     """
     if rate is not None:
         return round_money(rate * turnover)
@@ -183,8 +189,9 @@ def transfer_fee(
     if day >= TRANSFER_FEE_ON_TURNOVER_FROM:
         return round_money(0.00002 * turnover)
     if not shanghai:
-        return 0.0
-    return round_money(max(0.0006 * shares, 1.0))
+        return round_money(0.0000255 * turnover)
+    per_share = 0.0003 if day >= SSE_TRANSFER_FEE_CUT_FROM else 0.000375  # par value: 1 CNY
+    return round_money(per_share * shares)
 
 
 @dataclass(frozen=True)

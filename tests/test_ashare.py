@@ -116,10 +116,13 @@ def test_transfer_fee_follows_the_dated_rule_or_a_given_rate() -> None:
     assert transfer_fee(date(2024, 1, 2), False, 100_000.0, 10_000) == 1.0
     # 2016: 0.002%.
     assert transfer_fee(date(2016, 1, 4), False, 100_000.0, 10_000) == 2.0
-    # 2010: Shanghai 0.6 per 1,000 shares, at least 1 CNY; none in Shenzhen.
-    assert transfer_fee(date(2010, 1, 4), True, 100_000.0, 10_000) == 6.0
-    assert transfer_fee(date(2010, 1, 4), True, 1_000.0, 100) == 1.0
-    assert transfer_fee(date(2010, 1, 4), False, 100_000.0, 10_000) == 0.0
+    # 2013: Shanghai 0.03% of par value (0.3 per 1,000 shares); Shenzhen 0.00255% of turnover.
+    assert transfer_fee(date(2013, 1, 4), True, 100_000.0, 10_000) == 3.0
+    assert transfer_fee(date(2015, 7, 31), False, 100_000.0, 10_000) == 2.55
+    # 2010: Shanghai 0.0375% of par value, before the 2012-09-01 cut; no minimum.
+    assert transfer_fee(date(2010, 1, 4), True, 100_000.0, 10_000) == 3.75
+    assert transfer_fee(date(2012, 8, 31), True, 1_000.0, 100) == 0.04  # 0.0375 rounded
+    assert transfer_fee(date(2012, 9, 1), True, 1_000.0, 100) == 0.03
     assert transfer_fee(date(2010, 1, 4), True, 100_000.0, 10_000, rate=0.00003) == 3.0
 
 
