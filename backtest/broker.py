@@ -204,6 +204,15 @@ class SimBroker:
                 if order.status is OrderStatus.ALIVE:
                     self._cancel(order, "cancelled")
 
+    def drop_pending(self, message: str) -> None:
+        """Finish queued inserts unsent (with ``message``) and forget queued cancels."""
+        pending = self.pending[:]
+        self.pending.clear()
+        for item in pending:
+            if isinstance(item, Order):
+                item.touch(self.clock.step)
+                self._finish(item, message)
+
     # --- matching ------------------------------------------------------------------------
 
     def _arrive(self, order: Order) -> None:

@@ -567,8 +567,10 @@ class Simulator:
             return
         self.finished = True
         try:
-            if self.broker.pending:
-                self.broker.process_pending()
+            # orders are sent by wait_update(); those placed after the last one never were
+            self.broker.drop_pending(
+                "cancelled: not sent: the strategy ended before the next wait_update()"
+            )
             if self.clock.now_ns > self.start_ns:  # the market moved at least once
                 self._settle_day()
         finally:

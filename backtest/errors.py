@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
 
 class BacktestError(Exception):
-    """Root of every error backtest raises on purpose; catch it to handle them all."""
+    """Root of every error backtest raises on purpose; catch it to handle them all.
+
+    Raised from inside a running strategy (an ``ApiUsageError`` from a bad call, a ``DataError``
+    for a symbol the store lacks), the error's ``result`` holds the partial result up to that
+    point, as :class:`StrategyError`'s does; otherwise it is None.
+    """
+
+    result: BacktestResult | None = None
 
 
 class ConfigError(BacktestError, ValueError):

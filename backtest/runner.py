@@ -106,8 +106,10 @@ class Backtest:
             await coroutine
         except BacktestFinished:
             pass
-        except BacktestError:
-            await simulator.aclose()
+        except BacktestError as exc:
+            # a bad API call or missing data inside the strategy: keep what was simulated
+            await simulator.finish()
+            exc.result = self._result(simulator)
             raise
         except Exception as exc:
             await simulator.finish()

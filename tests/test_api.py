@@ -246,6 +246,48 @@ def test_strategy_exception_is_wrapped_with_the_partial_result(store: Store) -> 
     assert err.value.result.stats["trading_days"] == 1
 
 
+@pytest.mark.parametrize("ending", ["raise", "return"])
+def test_orders_placed_after_the_last_wait_update_are_never_sent(
+    store: Store, ending: str
+) -> None:
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while api.now_ns < ns("2020-01-02 09:31:00"):
+            await api.wait_update()
+        api.insert_order(SYMBOL, "BUY", "OPEN", 1)
+        if ending == "raise":
+            raise ZeroDivisionError("boom")
+
+    if ending == "raise":
+        with pytest.raises(StrategyError) as err:
+            run(store, strategy)
+        assert err.value.result is not None
+        result = err.value.result
+    else:
+        result = run(store, strategy)
+
+    assert list(result.orders.last_msg) == [
+        "cancelled: not sent: the strategy ended before the next wait_update()"
+    ]
+    assert list(result.orders.status) == ["FINISHED"]
+    assert result.trades.empty
+
+
+def test_an_api_error_inside_the_strategy_keeps_the_partial_result(store: Store) -> None:
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while api.now_ns < ns("2020-01-02 09:31:00"):
+            await api.wait_update()
+        api.insert_order(SYMBOL, "BUY", "OPEN", 1)
+        await api.wait_update()
+        api.insert_order(SYMBOL, "LONG", "OPEN", 1)
+
+    with pytest.raises(ApiUsageError, match="direction must be") as err:
+        run(store, strategy)
+    assert err.value.result is not None
+    assert len(err.value.result.trades) == 1
+
+
 def test_a_strategy_that_is_not_async_is_a_config_error(store: Store) -> None:
     def strategy(api: Api) -> None:
         pass
