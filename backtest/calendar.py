@@ -120,6 +120,19 @@ class TradingCalendar:
             self._out_of_range(ts_ns)
         return date_of_day_number(int(self._days[index]))
 
+    def trading_day_numbers(self, times_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """:meth:`trading_day_of` of many timestamps at once, as days since 1970-01-01.
+
+        Raises:
+            DataError: a timestamp lies outside the calendar.
+        """
+        index = np.searchsorted(self._starts, times_ns, "right") - 1
+        last_end = self.day_end_ns(self.last_day)
+        outside = (index < 0) | (times_ns > last_end)
+        if outside.any():
+            self._out_of_range(int(times_ns[np.flatnonzero(outside)[0]]))
+        return self._days[index]
+
     def day_start_ns(self, day: date) -> int:
         """First ns of trading day ``day``: 18:00 of the previous trading day."""
         return int(self._starts[self._index(day)])

@@ -56,6 +56,7 @@ from .model import DAY, TICK, ProductClass, Symbol, normalize_symbol, parse_peri
 from .store import KLINE_COLUMNS, TICK_COLUMNS, TICK_LEVEL_COLUMNS, Store
 from .times import format_ns
 from .validate import Policy, Report, apply_policy
+from .xtquant import AUCTION_EXCHANGES, auction_bars, fold_auction
 
 _NUMBER: Final = r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(nan|NaN|inf|Inf)|)\s*$"
 
@@ -77,6 +78,10 @@ class Preset:
         lists: source columns holding ``[v1, …, v5]`` lists → store columns prefix, e.g.
             ``{"askPrice": "ask_price"}`` gives ``ask_price1`` … ``ask_price5``.
         volume_unit_column: a column saying, per row, ``lots`` or ``shares``.
+        futures_open_interest: open-interest columns only for futures (xtquant's ``openInt``
+            is a stock's trading status).
+        fold_auction: fold intraday bars starting before 09:30 (the opening-auction bar) into
+            the next bar on SSE, SZSE, BSE and CFFEX, as :mod:`backtest.xtquant` does.
     """
 
     columns: Mapping[str, str]
@@ -89,6 +94,8 @@ class Preset:
     round_prices: int | None = None
     lists: Mapping[str, str] = field(default_factory=dict)
     volume_unit_column: str | None = None
+    futures_open_interest: bool = False
+    fold_auction: bool = False
 
 
 _IDENTITY: Final = {name: name for name in (*KLINE_COLUMNS, *TICK_COLUMNS) if name != "datetime"}
@@ -106,6 +113,7 @@ _XT_TICKS: Final = {
     "last_price": "lastPrice", "open": "open", "highest": "high", "lowest": "low",
     "pre_close": "lastClose", "amount": "amount", "volume": "volume",
     "open_interest": "openInt", "pre_settlement": "lastSettlementPrice",
+    "settlement": "settlementPrice",
 }  # fmt: skip
 
 PRESETS: Final[dict[str, Preset]] = {
@@ -117,9 +125,12 @@ PRESETS: Final[dict[str, Preset]] = {
     "wondertrader-bar": Preset(_OHLCV, label="end", symbol_column="symbol"),
     "xtquant": Preset(
         {**_XT_BARS, **_XT_TICKS}, time=("time",), time_format="ms", label="end",
-        volume_unit="lots", lists={"askPrice": "ask_price", "bidPrice": "bid_price",
+        volume_unit="lots", futures_open_interest=True, fold_auction=True,
+        lists={"askPrice": "ask_price", "bidPrice": "bid_price",
                                    "askVol": "ask_volume", "bidVol": "bid_volume"},
-        zero_is_missing=(*TICK_LEVEL_COLUMNS, "bid_price1", "ask_price1"),
+        zero_is_missing=(
+            *TICK_LEVEL_COLUMNS, "bid_price1", "ask_price1", "settlement", "pre_settlement"
+        ),
     ),
     "hikyuu": Preset(
         {**_OHLCV, "amount": "amount"}, time=("date",), time_format="date",
@@ -206,19 +217,18 @@ def _read(
             where a number should be.
     """
     data = _open_text(path)
-    try:
-        header = pacsv.read_csv(
+    try:  # the header only: the first block
+        names = pacsv.open_csv(
             io.BytesIO(data), read_options=pacsv.ReadOptions(block_size=1 << 16)
-        )
+        ).schema.names
     except pa.ArrowInvalid as exc:
         raise DataError(f"{path}: cannot read: {exc}") from None
-    missing = [name for name in required if name not in header.column_names]
+    missing = [name for name in required if name not in names]
     if missing:
         raise DataError(
-            f"{path}: no column {missing[0]!r}: is --format right? (columns: "
-            f"{', '.join(header.column_names)})"
+            f"{path}: no column {missing[0]!r}: is --format right? (columns: {', '.join(names)})"
         )
-    present = [name for name in wanted if name in header.column_names]
+    present = [name for name in wanted if name in names]
     types = {name: (pa.string() if name in strings else pa.float64()) for name in present}
     options = pacsv.ConvertOptions(column_types=types, include_columns=present,
                                    strings_can_be_null=True)  # fmt: skip
@@ -349,7 +359,9 @@ def _read_rows(
     if spec.volume_unit_column:
         wanted.append(spec.volume_unit_column)
         strings.append(spec.volume_unit_column)
-    table = _read(path, wanted, strings, spec.time)
+    needed = ("last_price", "volume") if duration_s == TICK else ("open", "high", "low", "close")
+    required = [*spec.time, *(spec.columns[name] for name in needed if name in spec.columns)]
+    table = _read(path, wanted, strings, required)
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
     if spec.symbol_column and spec.symbol_column in table.column_names:
         keep = _symbol_rows(table, spec.symbol_column, symbol, path)
@@ -386,9 +398,34 @@ def _read_rows(
             arrays["volume"] = pc.if_else(
                 lots, pc.multiply(arrays["volume"], 100.0), arrays["volume"]
             )
-        elif (volume_unit or spec.volume_unit) == "lots" and duration_s != TICK:
-            arrays["volume"] = pc.multiply(arrays["volume"], 100.0)
-    return pa.table(arrays), rows
+        elif (volume_unit or spec.volume_unit) == "lots":
+            # bars' volume; ticks' cumulative volume and book volumes (amounts stay CNY)
+            for name in [n for n in arrays if n == "volume" or "_volume" in n]:
+                arrays[name] = pc.multiply(arrays[name], 100.0)
+    if spec.futures_open_interest and product_class is not ProductClass.FUTURE:
+        for name in ("open_interest", "open_oi", "close_oi"):
+            arrays.pop(name, None)
+    result = pa.table(arrays)
+    if spec.fold_auction and TICK < duration_s < DAY:
+        result, rows = _fold_auction(result, rows, symbol)
+    return result, rows
+
+
+def _fold_auction(
+    table: pa.Table, rows: npt.NDArray[np.int64], symbol: str
+) -> tuple[pa.Table, npt.NDArray[np.int64]]:
+    """Opening-auction bars folded into the first bar (sorted files of auction exchanges)."""
+    times = np.asarray(table.column("datetime").to_numpy(), dtype=np.int64)
+    if Symbol.parse(symbol).exchange not in AUCTION_EXCHANGES or len(times) == 0:
+        return table, rows
+    if (np.diff(times) <= 0).any():
+        return table, rows  # unsorted: leave it to the checks, which name the rows
+    columns = {name: table.column(name).to_numpy(zero_copy_only=False).astype(
+        np.int64 if name == "datetime" else np.float64) for name in table.column_names}  # fmt: skip
+    kept = ~auction_bars(times)
+    merged = fold_auction(columns)
+    arrays = {name: pa.array(values) for name, values in merged.items()}
+    return pa.table(arrays), rows[kept]
 
 
 def _symbol_rows(table: pa.Table, column: str, symbol: str, path: Path) -> npt.NDArray[np.int64]:

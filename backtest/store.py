@@ -62,6 +62,8 @@ from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
 _STAGING: Final = ".staging"
 _JOURNAL: Final = ".journal"
 _LOCK: Final = ".lock"
+_FAR: Final = 2**62
+"""Beyond any stored time (year 2116): time bounds are clipped to ±_FAR."""
 LOCK_TIMEOUT_S: Final = 600.0
 """How long a writer waits for another process's write to the same store to finish."""
 SCHEMA_VERSION: Final = 1
@@ -463,6 +465,9 @@ class Store:
         files = self._files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
+        # keep the key arithmetic inside int64 (callers may pass ±(2**63 - 1) for "no bound")
+        start_ns = None if start_ns is None else max(start_ns, -_FAR)
+        end_ns = min(end_ns, _FAR)
         lo_key = None if start_ns is None else _partition_keys(np.array([start_ns]), duration_s)[0]
         hi_key = _partition_keys(np.array([end_ns]), duration_s)[0]
         chosen = []

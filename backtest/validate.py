@@ -85,10 +85,14 @@ _PRICES: Final = ("open", "high", "low", "close")
 
 
 def _times(table: pa.Table) -> npt.NDArray[np.int64]:
+    """int64 ns of ``datetime``; a timestamp without a time zone is Beijing time, as in the
+    store."""
     column = table.column("datetime")
+    naive = pa.types.is_timestamp(column.type) and column.type.tz is None
     if pa.types.is_timestamp(column.type):
         column = pc.cast(column, pa.timestamp("ns")).cast(pa.int64())
-    return np.asarray(column.to_numpy(), dtype=np.int64)
+    times = np.asarray(column.to_numpy(), dtype=np.int64)
+    return times - UTC_OFFSET_NS if naive else times
 
 
 def _float(table: pa.Table, name: str) -> npt.NDArray[np.float64]:
@@ -186,7 +190,7 @@ def _volume_problems(
     if len(volume) < 2:
         return []
     if calendar is not None:
-        days = np.array([calendar.trading_day_of(int(t)).toordinal() for t in times])
+        days = calendar.trading_day_numbers(times)
     else:  # without a calendar, a Beijing 18:00 boundary separates days
         days = (times + UTC_OFFSET_NS + 6 * 3600 * 10**9) // NS_PER_DAY
     same_day = days[1:] == days[:-1]

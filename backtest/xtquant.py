@@ -160,7 +160,7 @@ _NS_PER_MS: Final = 1_000_000
 _HOUR_NS: Final = 3600 * NS_PER_SECOND
 _AUCTION_END_NS: Final = (9 * 3600 + 30 * 60) * NS_PER_SECOND
 """09:30: bars starting earlier on the exchanges below hold the opening call auction."""
-_AUCTION_EXCHANGES: Final = frozenset({Exchange.SSE, Exchange.SZSE, Exchange.BSE, Exchange.CFFEX})
+AUCTION_EXCHANGES: Final = frozenset({Exchange.SSE, Exchange.SZSE, Exchange.BSE, Exchange.CFFEX})
 _LATEST_NS: Final = day_number(date(2100, 1, 1)) * NS_PER_DAY
 _UNSET_INT: Final = 2_147_483_647
 """xtquant's "no value" for int fields (MainContract, LastVolume)."""
@@ -517,7 +517,7 @@ def _convert(job: _Job, symbol: str, frame: pd.DataFrame) -> pa.Table:
         job.duration,
         volume_factor=volume_factor(symbol),
         open_interest=futures,
-        merge_auction=parsed.exchange in _AUCTION_EXCHANGES,
+        merge_auction=parsed.exchange in AUCTION_EXCHANGES,
         previous_close_oi=previous_oi,
     )
 
@@ -674,7 +674,7 @@ def bars_to_table(
     suspended = (_float_column(frame, "suspendFlag") == 1) & ~(columns["volume"] > 0)
     columns = _sorted_unique(_select(columns, keep & ~suspended))
     if merge_auction and duration_s < DAY:
-        columns = _merge_auction(columns)
+        columns = fold_auction(columns)
     if open_interest:
         close_oi = columns["close_oi"]
         columns["open_oi"] = np.concatenate([[previous_close_oi], close_oi[:-1]])
@@ -793,11 +793,20 @@ def _sorted_unique(columns: dict[str, np.ndarray[Any, Any]]) -> dict[str, np.nda
     return {name: values[order][last] for name, values in columns.items()}
 
 
-def _merge_auction(columns: dict[str, np.ndarray[Any, Any]]) -> dict[str, np.ndarray[Any, Any]]:
-    """Fold bars starting before 09:30 into the next bar of the same day, then drop them."""
+def auction_bars(times: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Which bars (int ns starts) start before 09:30 Beijing time: the opening-auction bars."""
+    return (times.astype(np.int64) + UTC_OFFSET_NS) % NS_PER_DAY < _AUCTION_END_NS
+
+
+def fold_auction(columns: dict[str, np.ndarray[Any, Any]]) -> dict[str, np.ndarray[Any, Any]]:
+    """Fold bars starting before 09:30 into the next bar of the same day, then drop them.
+
+    ``columns`` are sorted by ``datetime`` (int ns); the result lacks the rows
+    :func:`auction_bars` marks.
+    """
     times = columns["datetime"]
     local = times + UTC_OFFSET_NS
-    auction = local % NS_PER_DAY < _AUCTION_END_NS
+    auction = auction_bars(times)
     if not bool(auction.any()):
         return columns
     source = np.flatnonzero(auction)

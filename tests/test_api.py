@@ -247,9 +247,7 @@ def test_strategy_exception_is_wrapped_with_the_partial_result(store: Store) -> 
 
 
 @pytest.mark.parametrize("ending", ["raise", "return"])
-def test_orders_placed_after_the_last_wait_update_are_never_sent(
-    store: Store, ending: str
-) -> None:
+def test_orders_placed_after_the_last_wait_update_are_never_sent(store: Store, ending: str) -> None:
     async def strategy(api: Api) -> None:
         api.get_quote(SYMBOL)
         while api.now_ns < ns("2020-01-02 09:31:00"):

@@ -155,6 +155,20 @@ def test_trading_day_of_assigns_evenings_to_the_next_trading_day(
     assert calendar.trading_day_of(moment) == expected
 
 
+def test_trading_day_numbers_agree_with_trading_day_of(calendar: TradingCalendar) -> None:
+    import numpy as np
+
+    moments = [beijing_ns(2020, 1, 23, h) for h in range(24)] + [
+        beijing_ns(2019, 12, 13, 21), beijing_ns(2019, 12, 14, 1), beijing_ns(2020, 2, 3, 9, 30)
+    ]  # fmt: skip
+    numbers = calendar.trading_day_numbers(np.array(moments, dtype=np.int64))
+    assert [date.fromordinal(int(n) + date(1970, 1, 1).toordinal()) for n in numbers] == [
+        calendar.trading_day_of(m) for m in moments
+    ]
+    with pytest.raises(DataError, match=r"^time 2027-01-04 00:00:00\.000000 is outside"):
+        calendar.trading_day_numbers(np.array([beijing_ns(2027, 1, 4)], dtype=np.int64))
+
+
 @pytest.mark.parametrize(
     ("day", "expected"),
     [

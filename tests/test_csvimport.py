@@ -280,6 +280,17 @@ def test_generic_preset_reads_any_headers_through_a_column_mapping(
     assert store.available_columns("IF2003.IF", 60) == ("datetime", *OHLCV)
 
 
+def test_a_mapping_to_a_missing_price_column_names_it(store: Store, tmp_path: Path) -> None:
+    renamed = [",".join(row.split(",")[:7]) for row in IF2003_ROWS]
+    path = write_csv(tmp_path / "if.csv", "Time,Code,O,H,L,C,Vol", *renamed)
+    mapping = {"datetime": "Time", "open": "O", "high": "H", "low": "L", "close": "Close"}
+    with pytest.raises(DataError) as caught:
+        import_csv(store, [path], "IF2003.IF", "1m", columns=mapping)
+    assert str(caught.value) == (
+        f"{path}: no column 'Close': is --format right? (columns: Time, Code, O, H, L, C, Vol)"
+    )
+
+
 def test_a_preset_mapping_can_be_overridden_including_the_time_column(
     store: Store, tmp_path: Path
 ) -> None:
@@ -375,6 +386,62 @@ def test_xtquant_ticks_expand_the_book_lists_and_treat_zero_levels_as_missing(
         ("2021-01-04 09:30:00.400", 5230.8, 311.0, 90751.0, 5232.8, 5229.2, 5227.0, 5216.2,
          5231.6, 1.0, 5231.4, 2.0, None, None, None),
     ]  # fmt: skip
+
+
+def test_xtquant_stock_ticks_convert_lots_and_drop_the_trading_status(
+    store: Store, tmp_path: Path
+) -> None:
+    # A stock's tick: volume and book volumes in lots, openInt is the trading status (13)
+    path = write_csv(
+        tmp_path / "600009.csv",
+        XT_TICK_HEADER,
+        xt_tick(
+            "2020-01-02 09:30:03",
+            "70.5,70.5,70.5,70.5,70.0,705000.0,100,13,0.0,"
+            '"[70.51, 70.52, 0.0, 0.0, 0.0]","[70.5, 0.0, 0.0, 0.0, 0.0]","[3, 4, 0, 0, 0]",'
+            '"[5, 0, 0, 0, 0]"',
+        ),
+    )
+    import_csv(store, [path], "600009.SH", "tick", format="xtquant")
+    columns = ("last_price", "volume", "amount", "ask_volume1", "ask_volume2", "bid_volume1")
+    assert stored(store, "600009.SH", "tick", columns) == [
+        ("2020-01-02 09:30:03.000", 70.5, 10000.0, 705000.0, 300.0, 400.0, 500.0)
+    ]
+    assert "open_interest" not in store.available_columns("600009.SH", 0)
+
+
+def test_xtquant_futures_ticks_keep_the_settlement_price(store: Store, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "if2101.csv",
+        ",time,lastPrice,volume,openInt,settlementPrice",
+        xt_tick("2021-01-04 15:00:00.400", "5275.0,1000,90800,0.0"),
+        xt_tick("2021-01-04 15:30:00.000", "5275.0,1000,90800,5278.6"),
+    )
+    import_csv(store, [path], "IF2101.IF", "tick", format="xtquant")
+    assert stored(store, "IF2101.IF", "tick", ("open_interest", "settlement")) == [
+        ("2021-01-04 15:00:00.400", 90800.0, None),  # 0: not known yet
+        ("2021-01-04 15:30:00.000", 90800.0, 5278.6),
+    ]
+
+
+def test_xtquant_opening_auction_bar_is_folded_as_the_download_does(
+    store: Store, tmp_path: Path
+) -> None:
+    # SZSE 1m bars labelled by their end: 09:30 is the opening auction, folded into 09:30-09:31
+    path = write_csv(
+        tmp_path / "000001.csv",
+        ",time,open,high,low,close,volume,amount",
+        f"20240102093000,{at('2024-01-02 09:30') // 10**6},10.0,10.0,10.0,10.0,50,50000.0",
+        f"20240102093100,{at('2024-01-02 09:31') // 10**6},10.1,10.2,10.05,10.1,10,10100.0",
+        f"20240102093200,{at('2024-01-02 09:32') // 10**6},10.1,10.3,10.1,10.2,20,20300.0",
+    )
+    report = import_csv(store, [path], "000001.SZ", "1m", format="xtquant")
+    assert report.rows == 2
+    columns = ("open", "high", "low", "close", "volume", "amount")
+    assert stored(store, "000001.SZ", "1m", columns) == [
+        ("2024-01-02 09:30:00.000", 10.0, 10.2, 10.0, 10.1, 6000.0, 60100.0),
+        ("2024-01-02 09:31:00.000", 10.1, 10.3, 10.1, 10.2, 2000.0, 20300.0),
+    ]
 
 
 def test_xtquant_tick_with_more_than_five_levels_is_refused(store: Store, tmp_path: Path) -> None:

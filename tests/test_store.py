@@ -586,3 +586,12 @@ def test_sample_daily_bars_are_labelled_at_beijing_midnight(sample_store: Store)
         list(sample_store.scan("600000.SH", 86_400, start, start + 86_400 * 10**9 - 1, ["close"]))
     )
     assert table["datetime"].to_pylist() == [start]
+
+
+def test_reads_accept_the_widest_int64_bounds(five_bars: tuple[Store, list[int]]) -> None:
+    store, times = five_bars
+    widest = 2**63 - 1
+    scanned = [t for b in store.scan(SYMBOL, 60, -widest, widest, ["open"])
+               for t in b.column(0).to_pylist()]  # fmt: skip
+    assert scanned == times
+    assert store.tail(SYMBOL, 60, widest, 2, ["open"]).column(0).to_pylist() == times[-2:]
