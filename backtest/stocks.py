@@ -16,10 +16,10 @@ ledger applies the A-share rules of :mod:`backtest.ashare` to a cash account:
 - **Corporate actions** (from the store's ``dividends.parquet``): on each ex-date, cash
   dividends are credited and bonus shares added before the day's first trade. Without a
   dividend table, unadjusted prices drop on ex-dates and held positions simply lose that
-  value. Use **unadjusted prices with the table**: adjusted (前复权) prices are off the 0.01
-  price grid (limit orders at them are rejected as off-tick, market orders fill at off-grid
-  prices), their price limits are not the exchange's, and combined with a dividend table they
-  count each dividend twice.
+  value. Prefer **unadjusted prices with the table**. Adjusted (前复权) prices work with a
+  finer ``price_tick`` override (they are off the 0.01 grid, where limit orders would be
+  rejected as off-tick) and no dividend table (it would count each dividend twice); their fees
+  and limits are approximate before the last ex-date.
 """
 
 from __future__ import annotations

@@ -543,3 +543,31 @@ def test_stored_bars_close_at_session_breaks(sample_store: Store, tmp_path: Any)
     assert shown[shown.index("10:00:00.000000") :][:3] == [
         "10:00:00.000000", "10:14:59.999999", "10:30:00.000000"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, "rejected: limit price 9.9378 is not a multiple of the price tick 0.01 of 600123.SH"),
+        ({"600123.SH": {"price_tick": 0.0001}}, "filled"),  # the recipe for adjusted prices
+    ],
+)
+def test_forward_adjusted_prices_trade_with_a_finer_price_tick(
+    empty_store: Store, overrides: dict[str, Any], expected: str
+) -> None:
+    write_bars(
+        empty_store, "600123.SH", 86_400,
+        [("2023-08-21", 9.8734, 9.9912, 9.8012, 9.9377, 1000.0),  # front_ratio prices are
+         ("2023-08-22", 9.9377, 10.0412, 9.8825, 10.0003, 1000.0)],  # off the 0.01 grid
+    )  # fmt: skip
+
+    def buy_at_the_ask(api: Api) -> None:
+        quote = api.get_quote("600123.SH")
+        api.insert_order("600123.SH", "BUY", volume=100, limit_price=round(9.9377 + 0.0001, 4))
+        assert quote.ask_price1 == pytest.approx(9.9378 if overrides else 9.9477)
+
+    result = script(
+        {"2023-08-22 09:30:00": buy_at_the_ask}, date(2023, 8, 21), date(2023, 8, 22),
+        data=empty_store.root, quote="600123.SH", instruments=overrides,
+    )  # fmt: skip
+    assert messages(result) == [expected]
