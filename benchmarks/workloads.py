@@ -512,8 +512,8 @@ def run_vnpy(mode: str, variant: str, store_dir: Path, count: int) -> Measuremen
     from vnpy.trader.constant import Direction, Exchange, Interval
     from vnpy.trader.object import BarData, TickData
     from vnpy.trader.utility import ArrayManager
-    from vnpy_ctastrategy import CtaTemplate  # type: ignore[import-untyped]
-    from vnpy_ctastrategy.backtesting import (  # type: ignore[import-untyped]
+    from vnpy_ctastrategy import CtaTemplate
+    from vnpy_ctastrategy.backtesting import (
         BacktestingEngine,
         BacktestingMode,
     )
@@ -698,7 +698,7 @@ def run_backtesting(mode: str, variant: str, store_dir: Path, count: int) -> Mea
     if mode != "bars":
         raise ValueError("backtesting.py has no tick mode")
     import pandas as pd
-    from backtesting import Backtest as KBacktest  # type: ignore[import-untyped]
+    from backtesting import Backtest as KBacktest
     from backtesting import Strategy
     from backtesting import backtesting as kernc
 
