@@ -21,6 +21,7 @@ subscribes 1-minute klines; a store without them falls back to the smallest dura
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
@@ -40,6 +41,7 @@ from .instrument import Instrument, InstrumentTable
 from .merge import Handler, Merger
 from .model import DAY, TICK, Direction, Offset, period_label
 from .order import Order
+from .positions import PositionRow, position_rows
 from .quotes import Quote, QuoteState, close_state, open_state
 from .resample import Resampling, find_resampling
 from .serial import (
@@ -124,6 +126,8 @@ class Simulator:
         self.broker = SimBroker(self.clock, calendar)
         self._start_broker_day()
         self.daily: list[DailyRow] = []
+        self.positions: list[PositionRow] = []  # held positions at each settlement
+        self.on_settle: Callable[[date], None] | None = None  # called after each settlement
         self.finished = False
         self._markets: dict[str, Market] = {}
         # Requests since the last step: serials to start (None: history only), and orders.
@@ -558,8 +562,12 @@ class Simulator:
             # futures limits need the real settlement (see _load_previous_prices)
             if settlement == settlement:
                 market.pre_settlement = settlement
+        self.positions.extend(position_rows(self.trading_day, self.account, self.stock_account,
+                                            prices))  # fmt: skip
         row = self.futures.settle(prices, step) | self.stocks.settle(prices, step)
         self.daily.append(DailyRow(self.trading_day, row))
+        if self.on_settle is not None:
+            self.on_settle(self.trading_day)
 
     async def finish(self) -> None:
         """End the simulation: settle the last trading day reached and close every serial."""

@@ -220,6 +220,7 @@ ORDER_COLUMNS = (
     "order_id", "symbol", "exchange_id", "instrument_id", "direction", "offset", "volume_orign",
     "volume_left", "limit_price", "price_type", "volume_condition", "time_condition",
     "insert_date_time", "status", "last_msg", "is_error", "trade_price", "frozen_margin",
+    "exchange_order_id",
 )  # fmt: skip
 """Columns of ``result.orders``."""
 TRADE_COLUMNS = tuple(f.name for f in fields(Trade) if not f.name.startswith("_"))

@@ -6,6 +6,7 @@ so results can be compared, written and read back.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import operator
@@ -20,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .order import ORDER_COLUMNS, TRADE_COLUMNS, Order, Trade
+from .positions import POSITION_COLUMNS, PositionRow
 
 FUTURES_COLUMNS = (
     "pre_balance", "static_balance", "balance", "available", "float_profit",
@@ -56,6 +58,24 @@ def trades_frame(trades: Sequence[Trade]) -> pd.DataFrame:
     )  # fmt: skip
 
 
+def positions_frame(rows: Sequence[PositionRow]) -> pd.DataFrame:
+    """Positions at settlements as a DataFrame with :data:`~backtest.positions.POSITION_COLUMNS`."""
+    frame = _records(rows, POSITION_COLUMNS)
+    return frame.astype(
+        {"pos_long_his": "int64", "pos_long_today": "int64", "pos_short_his": "int64",
+         "pos_short_today": "int64", "open_price_long": "float64", "open_price_short": "float64",
+         "settlement_price": "float64", "market_value": "float64", "float_profit": "float64",
+         "margin": "float64"}
+    )  # fmt: skip
+
+
+def round_trips_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """Round trips as a DataFrame with :data:`ROUND_TRIP_COLUMNS`."""
+    from .stats import ROUND_TRIP_COLUMNS
+
+    return pd.DataFrame(list(rows), columns=list(ROUND_TRIP_COLUMNS))
+
+
 def daily_frame(
     days: Sequence[tuple[date, Mapping[str, float]]], futures: bool = True, stocks: bool = False
 ) -> pd.DataFrame:
@@ -71,22 +91,47 @@ def daily_frame(
     return frame.astype(dict.fromkeys(DAILY_COLUMNS[1:], "float64"))
 
 
-_PERCENT_STATS = frozenset({"ror", "annual_yield", "max_drawdown", "winning_rate"})
-_MONEY_STATS = frozenset(
-    {"init_balance", "final_balance", "commission", "stamp_duty", "transfer_fee"}
-)
+def _format_stat(name: str, value: Any) -> str:
+    """A statistic for people: fractions as percentages, CNY to the cent (units from
+    :data:`backtest.stats.STAT_UNITS`)."""
+    from .stats import STAT_UNITS
 
-
-def _format_stat(name: str, value: float | int) -> str:
-    if isinstance(value, float) and math.isnan(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if name in _PERCENT_STATS:
+    if isinstance(value, str):
+        return value or "n/a"
+    unit = STAT_UNITS.get(name, "")
+    if unit == "fraction":
         return f"{value:.2%}"
-    if name in _MONEY_STATS:
+    if unit == "CNY":
         return f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:.4f}"
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """SHA-256 of a run's config as canonical JSON (sorted keys): what identifies a run.
+
+    The data store's location (``data``) is left out, its content fingerprint
+    (``data_fingerprint``) kept: the same run in another checkout has the same hash.
+    """
+    portable = {key: value for key, value in config.items() if key != "data"}
+    text = json.dumps(_json_safe(portable), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def error_headline(error: str | None) -> str:
+    """The line that says what went wrong: ``ValueError: boom`` of a Python traceback (the line
+    after the last stack frame), else the error's first line."""
+    lines = (error or "").strip().splitlines()
+    if not lines:
+        return "unknown error"
+    if lines[0].startswith("Traceback"):
+        last_frame = max(i for i, line in enumerate(lines) if line[:1].isspace() or i == 0)
+        if last_frame + 1 < len(lines):
+            return lines[last_frame + 1]
+    return lines[0]
 
 
 def _json_safe(value: Any) -> Any:
@@ -124,45 +169,87 @@ class BacktestResult:
             ``volume_left``, ``limit_price``…
         daily: one row per trading day: the account at settlement.
         config: the settings of the run (start, end, balance, data store…).
+        positions: the positions held at each settlement (:mod:`backtest.positions`).
+        round_trips: closing fills matched to opening fills, FIFO per symbol and side
+            (:func:`backtest.stats.round_trips`).
+        complete: False when the run ended early (the strategy raised, or was interrupted);
+            ``error`` then says how.
+        error: the strategy's exception and traceback of an incomplete run, else None.
     """
 
-    stats: dict[str, float | int]
+    stats: dict[str, Any]
     trades: pd.DataFrame
     orders: pd.DataFrame
     daily: pd.DataFrame
     config: dict[str, Any] = field(default_factory=dict)
+    positions: pd.DataFrame = field(default_factory=lambda: positions_frame([]))
+    round_trips: pd.DataFrame = field(default_factory=lambda: round_trips_frame([]))
+    complete: bool = True
+    error: str | None = None
 
     def stats_json(self) -> str:
         """The statistics as deterministic JSON (sorted keys, NaN as null)."""
         return json.dumps(_json_safe(self.stats), sort_keys=True, indent=2)
 
-    def save(self, directory: str | os.PathLike[str]) -> Path:
-        """Write the result to ``directory`` (created if needed) and return its path.
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        csv: bool = False,
+        report: bool = True,
+        qifi: bool = True,
+    ) -> Path:
+        """Write the run directory (see :mod:`backtest.rundir`) and return its path.
 
-        Files: ``result.json`` (config and stats), ``trades.csv``, ``orders.csv``,
-        ``daily.csv``. The same result always gives byte-identical files.
+        ``result.json``, the tables as Parquet (and CSV with ``csv=True``), ``qifi/`` and
+        ``report.html``. The same result always gives byte-identical files.
         """
-        path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
-        summary = {"config": self.config, "stats": self.stats}
-        text = json.dumps(_json_safe(summary), sort_keys=True, indent=2, ensure_ascii=False)
-        (path / "result.json").write_text(text + "\n", encoding="utf-8")
-        for name in ("trades", "orders", "daily"):
-            frame: pd.DataFrame = getattr(self, name)
-            frame.to_csv(path / f"{name}.csv", index=False, lineterminator="\n")
-        return path
+        from .rundir import save_run
+
+        return save_run(self, Path(directory), csv=csv, report=report, qifi=qifi)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> BacktestResult:
+        """Read a run directory written by :meth:`save` (or ``backtest run``).
+
+        Raises:
+            DataError: the directory is not a run directory, or was written by a newer version.
+        """
+        from .rundir import load_run
+
+        return load_run(Path(directory))
 
     def summary(self) -> str:
         """The statistics as an aligned text table (percentages for rates, CNY to the cent)."""
         width = max((len(name) for name in self.stats), default=0)
         lines = [f"{name:<{width}}  {_format_stat(name, value)}" for name, value in
                  self.stats.items()]  # fmt: skip
+        if not self.complete:
+            lines.append(f"{'complete':<{width}}  no: {error_headline(self.error)}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         stats = self.stats
+        state = "" if self.complete else " (incomplete)"
         return (
-            f"<BacktestResult {stats.get('trading_days', 0)} trading days, "
+            f"<BacktestResult{state} {stats.get('trading_days', 0)} trading days, "
             f"{len(self.trades)} trades, ror {stats.get('ror', math.nan):.4%}, "
             f"max drawdown {stats.get('max_drawdown', math.nan):.4%}>"
         )
+
+    def plot(self, symbol: str | None = None) -> Any:
+        """A plotly figure: equity and drawdown, or with ``symbol`` (``"IF2003.IF"``) that
+        symbol's price with the fills marked. Jupyter displays it; ``.show()`` elsewhere.
+
+        Raises:
+            DataError: with ``symbol``, the run's data store is gone or lacks the symbol.
+        """
+        from .plot import equity_figure, price_figure
+
+        return equity_figure(self) if symbol is None else price_figure(self, symbol)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: headline statistics, an equity sparkline, order and trade counts."""
+        from .report import summary_html
+
+        return summary_html(self)

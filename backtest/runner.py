@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import traceback
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,10 +17,11 @@ from .config import BacktestConfig, load_instruments
 from .engine import Simulator
 from .errors import ApiUsageError, BacktestError, BacktestFinished, ConfigError, StrategyError
 from .instrument import InstrumentTable
-from .result import BacktestResult, daily_frame, orders_frame, trades_frame
-from .stats import compute_stats
+from .progress import DayProgress
+from .result import BacktestResult, daily_frame, orders_frame, positions_frame, trades_frame
+from .stats import compute_stats, round_trips
 from .store import Store, default_store_path
-from .times import to_ns
+from .times import format_ns, to_ns
 
 StrategyFunction = Callable[[Api], Awaitable[Any]]
 """An ``async def strategy(api)``."""
@@ -40,6 +43,8 @@ class Backtest:
             "commission_min": 5}``.
         annual_days: trading days per year for annualized statistics.
         risk_free_rate: annual risk-free rate for Sharpe and Sortino.
+        progress: show a progress bar by simulated trading day: None (the default) where
+            someone watches (a notebook, a terminal), True always, False never.
 
     Example::
 
@@ -62,10 +67,12 @@ class Backtest:
         risk_free_rate: float = 0.0,
         stock_init_balance: float | None = None,
         stock_fees: Mapping[str, float | None] | None = None,
+        progress: bool | None = None,
     ) -> None:
         if not callable(strategy):
             raise ConfigError(f"strategy must be an async function taking api, was {strategy!r}")
         self.strategy = strategy
+        self.progress = progress
         self.config = BacktestConfig(
             start=start,
             end=end,
@@ -95,6 +102,20 @@ class Backtest:
     async def arun(self) -> BacktestResult:
         """Run inside the current event loop (e.g. ``await`` it in a Jupyter cell)."""
         simulator = self._simulator()
+        bar = DayProgress(self._trading_days(simulator), self.progress)
+        simulator.on_settle = bar.advance
+        try:
+            return await self._drive(simulator)
+        finally:
+            bar.close()
+
+    def _trading_days(self, simulator: Simulator) -> int:
+        calendar = simulator.calendar
+        first = calendar.trading_day_of(simulator.start_ns)
+        last = calendar.trading_day_of(simulator.end_ns)
+        return len(calendar.trading_days(first, last))
+
+    async def _drive(self, simulator: Simulator) -> BacktestResult:
         api = Api(simulator)
         coroutine = self.strategy(api)
         if not inspect.isawaitable(coroutine):
@@ -109,11 +130,23 @@ class Backtest:
         except BacktestError as exc:
             # a bad API call or missing data inside the strategy: keep what was simulated
             await simulator.finish()
-            exc.result = self._result(simulator)
+            exc.result = self._result(simulator, _describe(exc))
+            raise
+        except KeyboardInterrupt:
+            # Ctrl-C, or "interrupt the kernel" in Jupyter: stop cleanly, keep what was computed
+            await simulator.finish()
+            moment = format_ns(simulator.clock.now_ns)[:19]
+            warnings.warn(
+                f"backtest interrupted at simulated time {moment}; the result is incomplete",
+                stacklevel=2,
+            )
+            return self._result(simulator, f"interrupted at simulated time {moment}")
+        except asyncio.CancelledError:
+            await simulator.aclose()
             raise
         except Exception as exc:
             await simulator.finish()
-            result = self._result(simulator)
+            result = self._result(simulator, _describe(exc))
             raise StrategyError(
                 f"the strategy raised {type(exc).__name__}: {exc} (the partial result is in "
                 f"this error's .result)",
@@ -144,7 +177,7 @@ class Backtest:
             config.stock_init_balance, config.fees(),
         )  # fmt: skip
 
-    def _result(self, simulator: Simulator) -> BacktestResult:
+    def _result(self, simulator: Simulator, error: str | None = None) -> BacktestResult:
         config = self.config
         trades = trades_frame(simulator.broker.trades)
         multiples = {
@@ -162,19 +195,31 @@ class Backtest:
         init_equity = (config.init_balance if futures_used else 0.0) + (
             (config.init_balance if stock_cash is None else stock_cash) if stocks_used else 0.0
         )
+        trips = round_trips(trades, multiples)
+        positions = positions_frame(simulator.positions)
         stats = compute_stats(
-            daily["equity"].tolist(), init_equity, trades, multiples,
-            config.annual_days, config.risk_free_rate,
+            daily, init_equity, trades, trips, positions, config.annual_days,
+            config.risk_free_rate, multiples=multiples,
         )  # fmt: skip
         settings = config.to_dict()
         settings["data"] = str(simulator.store.root)
+        settings["data_fingerprint"] = simulator.store.fingerprint()
         return BacktestResult(
             stats=stats,
             trades=trades,
             orders=orders_frame(list(simulator.broker.orders.values())),
             daily=daily,
             config=settings,
+            positions=positions,
+            round_trips=trips,
+            complete=error is None,
+            error=error,
         )
+
+
+def _describe(exc: BaseException) -> str:
+    """The exception and its traceback, as Python prints them."""
+    return "".join(traceback.format_exception(exc)).rstrip()
 
 
 def _event_loop_running() -> bool:

@@ -1,12 +1,97 @@
 """Backtest statistics, one documented function each, computed on trading days.
 
 Inputs are the daily account snapshots taken at each trading day's settlement (night sessions
-count in the trading day they belong to) and the fills. Conventions:
+count in the trading day they belong to), the fills, the round trips built from the fills and
+the positions held at each settlement. Conventions:
 
 - ``annual_days`` (default 250, as tqsdk) is the number of trading days in a year; it is the
   only annualization constant.
-- Daily returns: ``r_t = balance_t / balance_{t-1} − 1`` with ``balance_0`` the initial balance.
-- The risk-free rate is annual; its daily equivalent is ``(1 + rf)^(1 / annual_days) − 1``.
+- Equity ``E_0`` is the initial balance, ``E_t`` the equity at the settlement of trading day
+  ``t = 1 … n``. Daily returns: ``r_t = E_t / E_{t−1} − 1`` (NaN after a day that ended with
+  no or negative equity: a return on nothing is undefined).
+- The risk-free rate ``rf`` is annual; its daily equivalent is ``(1 + rf)^(1 / annual_days) − 1``.
+- Round trips pair closing fills with opening fills, first in first out per symbol and side
+  (:func:`round_trips`); their ``pnl`` is net of the fees of both fills.
+- Amounts are CNY; fractions are plain (0.1 = 10%). A statistic that is undefined (no days, no
+  round trips, a division by zero) is NaN, a date that is undefined is ``""``: the dict holds
+  only ``int``, ``float`` and ``str``, so it survives JSON (where NaN is written as null).
+
+:func:`compute_stats` returns these keys, in this order (:data:`STAT_UNITS` gives their units):
+
+``init_balance``
+    ``E_0``, the equity before the first day.
+``final_balance``
+    ``E_n`` (``E_0`` when there are no days).
+``trading_days``
+    ``n``, the number of daily snapshots.
+``total_return``
+    ``E_n / E_0 − 1``.
+``annual_return``
+    CAGR: ``(1 + total_return)^(annual_days / n) − 1``; −1 when ``E_n ≤ 0``.
+``max_drawdown``
+    ``max_t (1 − E_t / max_{s≤t} E_s)``, the largest fall from a running peak as a fraction of
+    that peak (the initial balance is the first peak).
+``sharpe_ratio``
+    ``√annual_days · mean(r − rf_daily) / std(r − rf_daily)``, sample standard deviation.
+``sortino_ratio``
+    ``√annual_days · mean(r − rf_daily) / √mean(min(r − rf_daily, 0)²)``, the downside
+    deviation taken over all days (textbook Sortino).
+``calmar_ratio``
+    ``annual_return / max_drawdown``.
+``max_drawdown_amount``
+    Peak minus trough of the max drawdown, CNY.
+``max_drawdown_duration``
+    Trading days from the max drawdown's peak to the first day back at that peak, or to the
+    last day when it never got back.
+``max_drawdown_start``
+    The max drawdown's first day below its peak (ISO date).
+``max_drawdown_end``
+    The max drawdown's trough day (ISO date).
+``daily_return_mean``
+    ``mean(r)``.
+``daily_return_std``
+    ``std(r)``, sample standard deviation (ddof = 1).
+``best_day``
+    ``max(r)``.
+``worst_day``
+    ``min(r)``.
+``longest_winning_streak``
+    Most consecutive trading days with ``r > 0``.
+``longest_losing_streak``
+    Most consecutive trading days with ``r < 0``.
+``exposure``
+    Trading days with a position held at settlement / ``n``.
+``trades``
+    Number of fills.
+``round_trips``
+    Number of round trips.
+``win_rate``
+    Round trips with ``pnl > 0`` / round trips.
+``profit_loss_ratio``
+    ``mean(winning pnl) / |mean(losing pnl)|``.
+``profit_factor``
+    ``sum(winning pnl) / |sum(losing pnl)|``.
+``expectancy``
+    ``mean(pnl)`` per round trip, CNY.
+``average_win``
+    ``mean(pnl)`` of the round trips with ``pnl > 0``, CNY.
+``average_loss``
+    ``mean(pnl)`` of the round trips with ``pnl < 0``, CNY (negative).
+``average_holding_days``
+    ``mean(exit_time − entry_time)`` of the round trips, in calendar days of 24 hours.
+``turnover``
+    ``Σ |price · volume · volume_multiple|`` over the fills, CNY.
+``fees``
+    ``commission + stamp_duty + transfer_fee``, CNY.
+``commission``
+    Sum of the fills' commissions, CNY.
+``stamp_duty``
+    Sum of the fills' stamp duty (A shares), CNY.
+``transfer_fee``
+    Sum of the fills' transfer fees (A shares), CNY.
+``ror``, ``annual_yield``, ``winning_rate``
+    tqsdk's names for ``total_return``, ``annual_return`` and ``win_rate`` (the same values;
+    ``profit_loss_ratio`` is tqsdk's name too).
 """
 
 from __future__ import annotations
@@ -14,7 +99,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -24,15 +111,71 @@ from .money import round_money
 
 FloatArray = npt.NDArray[np.float64]
 
+NS_PER_DAY: Final = 86_400 * 10**9
+
+STAT_UNITS: Final[Mapping[str, str]] = {
+    "init_balance": "CNY",
+    "final_balance": "CNY",
+    "trading_days": "count",
+    "total_return": "fraction",
+    "annual_return": "fraction",
+    "max_drawdown": "fraction",
+    "sharpe_ratio": "ratio",
+    "sortino_ratio": "ratio",
+    "calmar_ratio": "ratio",
+    "max_drawdown_amount": "CNY",
+    "max_drawdown_duration": "trading days",
+    "max_drawdown_start": "date",
+    "max_drawdown_end": "date",
+    "daily_return_mean": "fraction",
+    "daily_return_std": "fraction",
+    "best_day": "fraction",
+    "worst_day": "fraction",
+    "longest_winning_streak": "trading days",
+    "longest_losing_streak": "trading days",
+    "exposure": "fraction",
+    "trades": "count",
+    "round_trips": "count",
+    "win_rate": "fraction",
+    "profit_loss_ratio": "ratio",
+    "profit_factor": "ratio",
+    "expectancy": "CNY",
+    "average_win": "CNY",
+    "average_loss": "CNY",
+    "average_holding_days": "days",
+    "turnover": "CNY",
+    "fees": "CNY",
+    "commission": "CNY",
+    "stamp_duty": "CNY",
+    "transfer_fee": "CNY",
+    "ror": "fraction",
+    "annual_yield": "fraction",
+    "winning_rate": "fraction",
+}
+"""Every key :func:`compute_stats` returns, in its order, with its unit: ``"CNY"``,
+``"fraction"`` (0.1 = 10%), ``"ratio"``, ``"count"``, ``"trading days"``, ``"days"`` (calendar
+days of 24 hours) or ``"date"`` (ISO ``YYYY-MM-DD``, ``""`` when undefined)."""
+
+
+# --- returns -------------------------------------------------------------------------------
+
 
 def daily_returns(balances: Sequence[float], init_balance: float) -> FloatArray:
-    """``balance_t / balance_{t−1} − 1`` per trading day, the first against ``init_balance``."""
+    """``r_t = E_t / E_{t−1} − 1`` per trading day, the first against ``init_balance``.
+
+    A fraction per day (0.01 = 1%). NaN for a day whose previous equity is zero or negative
+    (futures without forced liquidation can end a day below zero; a return on it has no
+    meaning), so every statistic built on the returns is NaN from then on.
+    """
     equity = np.asarray([init_balance, *balances], dtype=np.float64)
-    return equity[1:] / equity[:-1] - 1.0
+    previous = equity[:-1]
+    ratio = np.full(len(previous), math.nan)
+    np.divide(equity[1:], previous, out=ratio, where=previous > 0.0)
+    return ratio - 1.0
 
 
 def total_return(final_balance: float, init_balance: float) -> float:
-    """Return over the whole backtest (tqsdk's ``ror``): ``final / initial − 1``."""
+    """Return over the whole backtest (tqsdk's ``ror``): ``final / initial − 1``, a fraction."""
     return final_balance / init_balance - 1.0
 
 
@@ -50,14 +193,118 @@ def annual_return(total: float, trading_days: int, annual_days: int = 250) -> fl
     return float((1.0 + total) ** (annual_days / trading_days) - 1.0)
 
 
+def daily_return_mean(returns: FloatArray) -> float:
+    """Arithmetic mean of the daily returns, a fraction per day; NaN with no days."""
+    return float(np.mean(returns)) if len(returns) else math.nan
+
+
+def daily_return_std(returns: FloatArray) -> float:
+    """Sample standard deviation (ddof = 1) of the daily returns; NaN with fewer than two days."""
+    return float(np.std(returns, ddof=1)) if len(returns) >= 2 else math.nan
+
+
+def best_day(returns: FloatArray) -> float:
+    """The largest daily return, a fraction; NaN with no days."""
+    return float(np.max(returns)) if len(returns) else math.nan
+
+
+def worst_day(returns: FloatArray) -> float:
+    """The smallest daily return, a fraction; NaN with no days."""
+    return float(np.min(returns)) if len(returns) else math.nan
+
+
+def longest_winning_streak(returns: FloatArray) -> int:
+    """Most consecutive trading days with a positive return (0 with none).
+
+    A flat day (``r = 0``) or an undefined one (NaN) ends a streak.
+    """
+    return _longest_run(returns > 0.0)
+
+
+def longest_losing_streak(returns: FloatArray) -> int:
+    """Most consecutive trading days with a negative return (0 with none).
+
+    A flat day (``r = 0``) or an undefined one (NaN) ends a streak.
+    """
+    return _longest_run(returns < 0.0)
+
+
+def _longest_run(flags: npt.NDArray[np.bool_]) -> int:
+    longest = current = 0
+    for flag in flags.tolist():
+        current = current + 1 if flag else 0
+        longest = max(longest, current)
+    return longest
+
+
+# --- risk ----------------------------------------------------------------------------------
+
+
 def max_drawdown(balances: Sequence[float], init_balance: float) -> float:
     """Largest fall from a running peak, as a fraction of that peak (0.1 = 10%).
 
-    The initial balance is the first peak.
+    ``max_t (1 − E_t / max_{s≤t} E_s)`` with ``E_0`` the initial balance, which is the first
+    peak. 0 when the equity never fell; above 1 when it fell below zero.
     """
     equity = np.asarray([init_balance, *balances], dtype=np.float64)
     peaks = np.maximum.accumulate(equity)
     return float(np.max(1.0 - equity / peaks))
+
+
+@dataclass(frozen=True, slots=True)
+class Drawdown:
+    """The max drawdown of an equity curve (see :func:`max_drawdown_details`).
+
+    Attributes:
+        fraction: the fall from the peak to the trough over the peak (:func:`max_drawdown`).
+        amount: peak minus trough, CNY (0 when there is no drawdown).
+        duration: trading days from the peak to the first day back at the peak, or to the last
+            day when the equity never got back (0 when there is no drawdown).
+        start: the first trading day below the peak (None when there is no drawdown).
+        end: the trough's trading day (None when there is no drawdown).
+    """
+
+    fraction: float
+    amount: float
+    duration: int
+    start: date | None
+    end: date | None
+
+
+def max_drawdown_details(
+    balances: Sequence[float], trading_days: Sequence[date], init_balance: float
+) -> Drawdown:
+    """The max drawdown's size, amount, duration and dates.
+
+    The trough is the first day where ``1 − E_t / max_{s≤t} E_s`` reaches its maximum; the
+    peak is the last day up to it with the equity at that running peak (possibly the initial
+    balance, which has no day of its own: that is why the drawdown is dated by its first day
+    below the peak, not by the peak). Example: initial 100, then 110, 99, 105, 121, 130: peak
+    110 on day 1, start day 2, trough 99 on day 2 (10%, 11 CNY), back at 110 or above on
+    day 4: duration 4 − 1 = 3 trading days.
+
+    Args:
+        balances: ``E_1 … E_n``, CNY.
+        trading_days: the day of each balance.
+        init_balance: ``E_0``, CNY.
+    """
+    equity = np.asarray([init_balance, *balances], dtype=np.float64)
+    peaks = np.maximum.accumulate(equity)
+    falls = 1.0 - equity / peaks
+    trough = int(np.argmax(falls))
+    if falls[trough] <= 0.0:
+        return Drawdown(0.0, 0.0, 0, None, None)
+    peak_value = peaks[trough]
+    peak = int(np.flatnonzero(equity[: trough + 1] >= peak_value)[-1])
+    back = np.flatnonzero(equity[trough:] >= peak_value)
+    recovery = trough + int(back[0]) if len(back) else len(equity) - 1
+    return Drawdown(
+        float(falls[trough]),
+        round_money(float(peak_value - equity[trough])),
+        recovery - peak,
+        trading_days[peak],  # equity index peak + 1 is day index peak
+        trading_days[trough - 1],
+    )
 
 
 def _daily_risk_free(risk_free_rate: float, annual_days: int) -> float:
@@ -67,8 +314,8 @@ def _daily_risk_free(risk_free_rate: float, annual_days: int) -> float:
 def sharpe_ratio(returns: FloatArray, annual_days: int = 250, risk_free_rate: float = 0.0) -> float:
     """Annualized Sharpe ratio: ``√annual_days · mean(r − rf) / std(r − rf)``.
 
-    The standard deviation is the sample one (ddof = 1). NaN with fewer than two days or no
-    variation.
+    ``rf`` is the daily equivalent of the annual ``risk_free_rate``; the standard deviation is
+    the sample one (ddof = 1). NaN with fewer than two days or no variation.
     """
     if len(returns) < 2:
         return math.nan
@@ -102,27 +349,53 @@ def calmar_ratio(annual: float, drawdown: float) -> float:
     return annual / drawdown if drawdown > 0 else math.nan
 
 
+def exposure(positions: pd.DataFrame, trading_days: Sequence[date]) -> float:
+    """Share of the trading days that ended with a position held at settlement (0 to 1).
+
+    ``positions`` is ``result.positions`` (one row per position held at a settlement); a day
+    counts when any row of it has a non-zero volume. NaN with no days.
+    """
+    if not trading_days:
+        return math.nan
+    volumes = positions[["pos_long_his", "pos_long_today", "pos_short_his", "pos_short_today"]]
+    held = set(positions.loc[(volumes != 0).any(axis=1), "trading_day"])
+    return sum(day in held for day in trading_days) / len(trading_days)
+
+
+# --- round trips ---------------------------------------------------------------------------
+
 ROUND_TRIP_COLUMNS = (
     "symbol", "side", "volume", "entry_time", "exit_time", "entry_price", "exit_price",
-    "pnl", "commission",
+    "pnl", "fees", "holding_ns", "volume_multiple",
 )  # fmt: skip
+"""Columns of ``result.round_trips`` (see :func:`round_trips`)."""
 
 
 def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.DataFrame:
     """Pair closing fills with opening fills, first in first out, per symbol and side.
 
-    Each matched piece (an opening fill's lots closed by one closing fill) is one round trip:
-    ``pnl`` = (exit − entry) × volume × multiplier for a long (the opposite for a short) minus
-    both fills' fees (commission, and for stocks stamp duty and transfer fee) pro rata to the
-    volume; ``side`` is ``"LONG"`` or ``"SHORT"``; times are int ns. Open lots left at the end
-    are not round trips.
+    Each matched piece (an opening fill's lots closed by one closing fill) is one round trip,
+    with the columns of :data:`ROUND_TRIP_COLUMNS`:
+
+    - ``side``: ``"LONG"`` or ``"SHORT"``; ``volume``: the lots (shares) of the piece;
+    - ``entry_time``, ``exit_time``: the two fills' times, int ns; ``holding_ns`` the
+      difference;
+    - ``entry_price``, ``exit_price``: the two fills' prices;
+    - ``fees``: both fills' fees (commission, and for stocks stamp duty and transfer fee) pro
+      rata to the volume, CNY;
+    - ``pnl``: (exit − entry) × volume × multiplier for a long (the opposite for a short) minus
+      ``fees``, CNY;
+    - ``volume_multiple``: the contract multiplier from ``multiples`` (1 for stocks).
+
+    Open lots left at the end are not round trips.
     """
     opened: dict[tuple[str, str], deque[list[Any]]] = defaultdict(deque)
     pieces: list[tuple[Any, ...]] = []
-    fees = _fees(trades)
     columns = ["symbol", "direction", "offset", "price", "volume", "trade_date_time"]
     rows = trades[columns].itertuples(index=False, name=None)
-    for (symbol, direction, offset, price, volume, when), fee in zip(rows, fees, strict=True):
+    for (symbol, direction, offset, price, volume, when), fee in zip(
+        rows, _fees(trades), strict=True
+    ):
         buying = direction == "BUY"
         if offset == "OPEN":
             side = "LONG" if buying else "SHORT"
@@ -130,14 +403,16 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
             continue
         side = "SHORT" if buying else "LONG"
         lots = opened[(symbol, side)]
+        multiple = multiples[symbol]
         left = volume
         while left > 0 and lots:
             entry = lots[0]
             take = min(left, entry[1])
             sign = 1.0 if side == "LONG" else -1.0
-            gross = sign * (price - entry[0]) * take * multiples[symbol]
+            gross = sign * (price - entry[0]) * take * multiple
             fees = entry[2] * take + fee * take / volume
-            pieces.append((symbol, side, take, entry[3], when, entry[0], price, gross - fees, fees))
+            pieces.append((symbol, side, take, entry[3], when, entry[0], price, gross - fees,
+                           fees, when - entry[3], float(multiple)))  # fmt: skip
             entry[1] -= take
             left -= take
             if entry[1] == 0:
@@ -168,45 +443,156 @@ def profit_loss_ratio(pnl: Sequence[float] | FloatArray) -> float:
     return float(np.mean(wins) / -np.mean(losses))
 
 
+def profit_factor(pnl: Sequence[float] | FloatArray) -> float:
+    """Gross profit / gross loss: ``Σ winning pnl / |Σ losing pnl|`` over round trips.
+
+    0 when nothing won; NaN without any losing round trip (no loss to divide by).
+    """
+    values = np.asarray(pnl, dtype=np.float64)
+    losses = float(-np.sum(values[values < 0]))
+    return float(np.sum(values[values > 0])) / losses if losses > 0 else math.nan
+
+
+def expectancy(pnl: Sequence[float] | FloatArray) -> float:
+    """Average net pnl per round trip, CNY (win rate × average win + loss rate × average loss).
+
+    NaN without round trips.
+    """
+    values = np.asarray(pnl, dtype=np.float64)
+    return float(np.mean(values)) if len(values) else math.nan
+
+
+def average_win(pnl: Sequence[float] | FloatArray) -> float:
+    """Average net pnl of the winning round trips (pnl > 0), CNY; NaN without any."""
+    values = np.asarray(pnl, dtype=np.float64)
+    wins = values[values > 0]
+    return float(np.mean(wins)) if len(wins) else math.nan
+
+
+def average_loss(pnl: Sequence[float] | FloatArray) -> float:
+    """Average net pnl of the losing round trips (pnl < 0), CNY, a negative number; NaN
+    without any."""
+    values = np.asarray(pnl, dtype=np.float64)
+    losses = values[values < 0]
+    return float(np.mean(losses)) if len(losses) else math.nan
+
+
+def average_holding_days(holding_ns: Sequence[int] | npt.NDArray[np.int64]) -> float:
+    """Average time from entry to exit of the round trips, in calendar days of 24 hours
+    (a trip opened on Friday's night session and closed on Monday counts about 2.6 days).
+
+    NaN without round trips.
+    """
+    values = np.asarray(holding_ns, dtype=np.float64)
+    return float(np.mean(values)) / NS_PER_DAY if len(values) else math.nan
+
+
+# --- trading costs -------------------------------------------------------------------------
+
+
+def turnover(trades: pd.DataFrame, multiples: Mapping[str, float]) -> float:
+    """Traded value: ``Σ |price × volume × multiplier|`` over the fills, CNY (to the cent).
+
+    Buys and sells both count. NaN when a traded symbol has no multiplier in ``multiples``.
+    """
+    if not len(trades):
+        return 0.0
+    factors = trades["symbol"].map(lambda symbol: multiples.get(symbol, math.nan))
+    values = trades["price"].astype("float64") * trades["volume"] * factors.astype("float64")
+    value = float(values.abs().sum(skipna=False))
+    return round_money(value) if math.isfinite(value) else math.nan
+
+
+def fee_total(trades: pd.DataFrame, kind: str) -> float:
+    """Sum of one kind of fee over the fills, CNY (to the cent): ``kind`` is a column of the
+    trades, ``"commission"``, ``"stamp_duty"`` or ``"transfer_fee"``; 0 without the column."""
+    if not len(trades) or kind not in trades.columns:
+        return 0.0
+    return round_money(float(trades[kind].sum()))
+
+
+# --- all of them ---------------------------------------------------------------------------
+
+
 def compute_stats(
-    balances: Sequence[float],
+    daily: pd.DataFrame,
     init_balance: float,
     trades: pd.DataFrame,
-    multiples: Mapping[str, float],
+    trips: pd.DataFrame,
+    positions: pd.DataFrame,
     annual_days: int = 250,
     risk_free_rate: float = 0.0,
-) -> dict[str, float | int]:
-    """Every statistic of a run, tqsdk names included (``ror``, ``annual_yield``,
-    ``winning_rate``, ``profit_loss_ratio``)."""
-    days = len(balances)
-    final = balances[-1] if days else init_balance
+    *,
+    multiples: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Every statistic of a run, keyed and ordered as :data:`STAT_UNITS` (formulas in the
+    module docstring), tqsdk's names included (``ror``, ``annual_yield``, ``winning_rate``,
+    ``profit_loss_ratio``).
+
+    Values are ``int``, ``float`` (NaN when undefined) or ``str`` (ISO dates, ``""`` when
+    undefined).
+
+    Args:
+        daily: one row per trading day with ``trading_day`` (``datetime.date``) and ``equity``
+            (the traded accounts' value at settlement, CNY).
+        init_balance: the equity before the first day, CNY.
+        trades: the fills (``result.trades``).
+        trips: the round trips (:func:`round_trips`).
+        positions: the positions at each settlement (``result.positions``).
+        annual_days: trading days per year, e.g. 250.
+        risk_free_rate: annual risk-free rate for Sharpe and Sortino, e.g. 0.02.
+        multiples: contract multiplier per symbol, for ``turnover``; by default those the
+            round trips carry (``volume_multiple``), which miss a symbol that was never closed.
+    """
+    balances = daily["equity"].tolist()
+    days: list[date] = daily["trading_day"].tolist()
+    count = len(balances)
+    final = balances[-1] if count else init_balance
     returns = daily_returns(balances, init_balance)
     ror = total_return(final, init_balance)
-    annual = annual_return(ror, days, annual_days)
+    annual = annual_return(ror, count, annual_days)
     drawdown = max_drawdown(balances, init_balance)
-    trips = round_trips(trades, multiples)
+    details = max_drawdown_details(balances, days, init_balance)
     pnl = trips["pnl"].to_numpy(dtype=np.float64)
-    return {
+    if multiples is None:
+        multiples = dict(zip(trips["symbol"], trips["volume_multiple"], strict=True))
+    fees = {kind: fee_total(trades, kind) for kind in ("commission", "stamp_duty", "transfer_fee")}
+    win_rate = winning_rate(pnl)
+    stats: dict[str, Any] = {
         "init_balance": float(init_balance),
         "final_balance": float(final),
-        "trading_days": days,
-        "ror": ror,
-        "annual_yield": annual,
+        "trading_days": count,
+        "total_return": ror,
+        "annual_return": annual,
         "max_drawdown": drawdown,
         "sharpe_ratio": sharpe_ratio(returns, annual_days, risk_free_rate),
         "sortino_ratio": sortino_ratio(returns, annual_days, risk_free_rate),
         "calmar_ratio": calmar_ratio(annual, drawdown),
-        "winning_rate": winning_rate(pnl),
-        "profit_loss_ratio": profit_loss_ratio(pnl),
-        "round_trips": len(trips),
+        "max_drawdown_amount": details.amount,
+        "max_drawdown_duration": details.duration,
+        "max_drawdown_start": details.start.isoformat() if details.start else "",
+        "max_drawdown_end": details.end.isoformat() if details.end else "",
+        "daily_return_mean": daily_return_mean(returns),
+        "daily_return_std": daily_return_std(returns),
+        "best_day": best_day(returns),
+        "worst_day": worst_day(returns),
+        "longest_winning_streak": longest_winning_streak(returns),
+        "longest_losing_streak": longest_losing_streak(returns),
+        "exposure": exposure(positions, days),
         "trades": len(trades),
-        "commission": _total(trades, "commission"),
-        "stamp_duty": _total(trades, "stamp_duty"),
-        "transfer_fee": _total(trades, "transfer_fee"),
+        "round_trips": len(trips),
+        "win_rate": win_rate,
+        "profit_loss_ratio": profit_loss_ratio(pnl),
+        "profit_factor": profit_factor(pnl),
+        "expectancy": expectancy(pnl),
+        "average_win": average_win(pnl),
+        "average_loss": average_loss(pnl),
+        "average_holding_days": average_holding_days(trips["holding_ns"].to_numpy()),
+        "turnover": turnover(trades, multiples),
+        "fees": round_money(sum(fees.values())),
+        **fees,
+        "ror": ror,
+        "annual_yield": annual,
+        "winning_rate": win_rate,
     }
-
-
-def _total(trades: pd.DataFrame, column: str) -> float:
-    if not len(trades) or column not in trades.columns:
-        return 0.0
-    return round_money(float(trades[column].sum()))
+    return stats

@@ -36,6 +36,7 @@ exits, even by a crash), so two imports into one store run one after the other.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -57,7 +59,7 @@ from filelock import FileLock, Timeout
 from .calendar import TradingCalendar
 from .errors import DataError
 from .model import TICK, parse_period, period_label
-from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
+from .times import BEIJING, NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
 
 _STAGING: Final = ".staging"
 _JOURNAL: Final = ".journal"
@@ -156,6 +158,24 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
+
+    def fingerprint(self) -> str:
+        """A SHA-256 identifying the store's content, quick even for large stores.
+
+        It covers the metadata files' bytes and every market data file's path and size: adding,
+        removing or rewriting data with a different size changes it; an edit that keeps a
+        file's size exactly does not (that would need reading every byte).
+        """
+        digest = hashlib.sha256()
+        for name in ("store.json", "instruments.parquet", "calendar.parquet", "dividends.parquet"):
+            path = self.root / name
+            digest.update(name.encode() + b"\0")
+            digest.update(path.read_bytes() if path.is_file() else b"-")
+        for kind in ("klines", "ticks"):
+            for path in sorted((self.root / kind).rglob("*.parquet")):
+                relative = path.relative_to(self.root).as_posix()
+                digest.update(f"{relative}\0{path.stat().st_size}\n".encode())
+        return digest.hexdigest()
 
     # --- metadata ------------------------------------------------------------------------
 
@@ -266,6 +286,28 @@ class Store:
             bytes=sum(path.stat().st_size for path in files),
             columns=self.available_columns(symbol, duration_s),
         )
+
+    def catalog(self) -> pd.DataFrame:
+        """What is stored, one row per (symbol, period): ``symbol``, ``period`` (``"1m"``,
+        ``"tick"`` …), ``rows``, ``first`` and ``last`` (Beijing time), ``files``, ``bytes``.
+
+        The same as ``backtest data ls``, as a DataFrame (it displays as a table in notebooks).
+        """
+        infos = [self.info(s, d) for s in self.symbols() for d in self.durations(s)]
+        frame = pd.DataFrame(
+            {
+                "symbol": [i.symbol for i in infos],
+                "period": [period_label(i.duration_s) for i in infos],
+                "rows": [i.rows for i in infos],
+                "first": pd.to_datetime([i.first_ns for i in infos], unit="ns", utc=True),
+                "last": pd.to_datetime([i.last_ns for i in infos], unit="ns", utc=True),
+                "files": [i.files for i in infos],
+                "bytes": [i.bytes for i in infos],
+            }
+        )
+        for column in ("first", "last"):
+            frame[column] = frame[column].dt.tz_convert(BEIJING)
+        return frame.astype({"rows": "int64", "files": "int64", "bytes": "int64"})
 
     def remove(self, symbol: str, duration_s: int | None = None) -> int:
         """Delete the stored data of ``symbol`` (one duration, or all of them).

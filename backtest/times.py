@@ -9,7 +9,7 @@ instead of time zone lookups.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,9 @@ SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 NS_PER_SECOND: Final = 1_000_000_000
 NS_PER_DAY: Final = 86_400 * NS_PER_SECOND
 UTC_OFFSET_NS: Final = 8 * 3600 * NS_PER_SECOND
+BEIJING: Final = timezone(timedelta(hours=8), "+08:00")
+"""Beijing time as the fixed UTC+8 the engine computes with (``SHANGHAI`` has 1986–1991's
+summer time, which no exchange timestamp of ours follows)."""
 """Beijing time is UTC+8 (no daylight saving time since 1991)."""
 
 _EPOCH_DAY: Final = date(1970, 1, 1).toordinal()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from backtest import Api, Backtest, BacktestResult
 
@@ -20,6 +21,13 @@ SYMBOL = "CFFEX.IF2003"
 FAST = 10
 SLOW = 30
 VOLUME = 1
+
+RUN: dict[str, Any] = {
+    "start": date(2020, 1, 2),
+    "end": date(2020, 2, 28),
+    "init_balance": 1_000_000,
+}
+"""The demo run's settings: ``backtest run strategies/double_ma.py`` uses them too."""
 
 
 async def strategy(
@@ -51,9 +59,7 @@ async def strategy(
 
 def demo() -> BacktestResult:
     """The demo run: IF2003, 2020-01-02 to 2020-02-28, 1,000,000 CNY."""
-    return Backtest(
-        strategy, start=date(2020, 1, 2), end=date(2020, 2, 28), init_balance=1_000_000
-    ).run()
+    return Backtest(strategy, **RUN).run()
 
 
 def main() -> int:

@@ -21,12 +21,20 @@ from __future__ import annotations
 import math
 import sys
 from datetime import date
+from typing import Any
 
 from backtest import Api, Backtest, BacktestResult
 
 STOCKS = ("600000.SH", "600004.SH", "600005.SH", "000001.SZ", "000002.SZ", "000004.SZ",
           "000005.SZ")  # fmt: skip
 LOT = 100
+
+RUN: dict[str, Any] = {
+    "start": date(2005, 1, 4),
+    "end": date(2011, 12, 6),
+    "init_balance": 1_000_000,
+}
+"""The demo run's settings: ``backtest run strategies/monthly_momentum.py`` uses them too."""
 
 
 async def strategy(
@@ -69,9 +77,7 @@ async def strategy(
 
 def demo() -> BacktestResult:
     """2005-01-04 to 2011-12-06, 1,000,000 CNY of stock cash."""
-    return Backtest(
-        strategy, start=date(2005, 1, 4), end=date(2011, 12, 6), init_balance=1_000_000
-    ).run()
+    return Backtest(strategy, **RUN).run()
 
 
 def main() -> int:

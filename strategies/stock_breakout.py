@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from typing import Any
 
 from backtest import Api, Backtest, BacktestResult
 
 SYMBOL = "600009.SH"
 LOT = 100
+
+RUN: dict[str, Any] = {
+    "start": date(2020, 1, 2),
+    "end": date(2020, 4, 10),
+    "init_balance": 1_000_000,
+}
+"""The demo run's settings: ``backtest run strategies/stock_breakout.py`` uses them too."""
 
 
 async def strategy(
@@ -62,9 +70,7 @@ async def strategy(
 
 def demo() -> BacktestResult:
     """600009.SH, 2020-01-02 to 2020-04-10, 1,000,000 CNY of stock cash."""
-    return Backtest(
-        strategy, start=date(2020, 1, 2), end=date(2020, 4, 10), init_balance=1_000_000
-    ).run()
+    return Backtest(strategy, **RUN).run()
 
 
 def main() -> int:

@@ -16,11 +16,19 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from typing import Any
 
 from backtest import Api, Backtest, BacktestResult
 from backtest.order import Order
 
 SYMBOL = "CFFEX.IF2101"
+
+RUN: dict[str, Any] = {
+    "start": date(2021, 1, 4),
+    "end": date(2021, 1, 6),
+    "init_balance": 1_000_000,
+}
+"""The demo run's settings: ``backtest run strategies/tick_momentum.py`` uses them too."""
 
 
 async def strategy(
@@ -69,9 +77,7 @@ async def strategy(
 
 def demo() -> BacktestResult:
     """IF2101 ticks, 2021-01-04 to 2021-01-06, 1,000,000 CNY."""
-    return Backtest(
-        strategy, start=date(2021, 1, 4), end=date(2021, 1, 6), init_balance=1_000_000
-    ).run()
+    return Backtest(strategy, **RUN).run()
 
 
 def main() -> int:

@@ -1,24 +1,24 @@
 """End-to-end golden runs of the example strategies on the real sample data.
 
-``tests/golden/<name>.json`` holds the statistics and every trade of a run. A change in the
-engine that moves any number fails here with the first difference; when the change is intended,
-rewrite the files with ``pytest tests/test_golden.py --update-golden`` and review the diff.
+``tests/golden/<name>.json`` holds the statistics and every trade of a run
+(:mod:`backtest.golden`, the same comparison ``backtest check`` makes). A change in the engine
+that moves any number fails here with the differences; when the change is intended, rewrite the
+files with ``pytest tests/test_golden.py --update-golden`` and review the diff.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import math
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pytest
 
 from backtest import BacktestResult
+from backtest.golden import compare, read_golden, snapshot, write_golden
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -31,28 +31,6 @@ def load_strategy(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def snapshot(result: BacktestResult) -> dict[str, Any]:
-    trades = result.trades.drop(columns=["exchange_trade_id"]).to_dict(orient="records")
-    stats = {k: (None if isinstance(v, float) and math.isnan(v) else v)
-             for k, v in result.stats.items()}  # fmt: skip
-    return {"stats": stats, "trades": trades}
-
-
-def assert_matches(actual: Any, expected: Any, where: str = "") -> None:
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict) and actual.keys() == expected.keys(), where
-        for key in expected:
-            assert_matches(actual[key], expected[key], f"{where}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), f"{where}: length"
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            assert_matches(a, e, f"{where}[{i}]")
-    elif isinstance(expected, float) and not isinstance(actual, bool):
-        assert actual == pytest.approx(expected, rel=RTOL, abs=1e-9), where
-    else:
-        assert actual == expected, where
 
 
 def run_demo(name: str) -> BacktestResult:
@@ -68,21 +46,25 @@ CASES: dict[str, Callable[[], BacktestResult]] = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_example_strategy_matches_its_golden_file(name: str, update_golden: bool) -> None:
-    actual = json.loads(json.dumps(snapshot(CASES[name]())))
+    result = CASES[name]()
     path = GOLDEN / f"{name}.json"
     if update_golden:
-        path.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    expected = json.loads(path.read_text(encoding="utf-8"))
+        write_golden(result, path)
 
-    assert_matches(actual, expected, name)
+    comparison = compare(snapshot(result), read_golden(path))
+
+    assert comparison.equal, f"{name}:\n{comparison.report()}"
 
 
 def test_the_same_run_twice_writes_byte_identical_files(tmp_path: Path) -> None:
     demo = load_strategy("double_ma").demo
-    first, second = demo().save(tmp_path / "a"), demo().save(tmp_path / "b")
+    first, second = demo().save(tmp_path / "a", csv=True), demo().save(tmp_path / "b", csv=True)
 
-    names = sorted(p.name for p in first.iterdir())
-    assert names == ["daily.csv", "orders.csv", "result.json", "trades.csv"]
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*")
+                           if p.is_file())  # fmt: skip
+    assert {"result.json", "trades.parquet", "trades.csv", "report.html",
+            "qifi/20200102.json"} <= set(names)  # fmt: skip
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 

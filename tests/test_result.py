@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import math
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
+import pytest
 
+from backtest.errors import DataError
 from backtest.result import BacktestResult, daily_frame, orders_frame, trades_frame
+from backtest.rundir import package_version
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def load_demo(name: str) -> BacktestResult:
+    spec = importlib.util.spec_from_file_location(name, REPO / "strategies" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    demo: BacktestResult = module.demo()
+    return demo
 
 
 def result(stats: dict[str, float | int]) -> BacktestResult:
@@ -40,14 +57,58 @@ def test_nan_statistics_become_null_in_json() -> None:
     }
 
 
-def test_save_writes_the_four_files(tmp_path: Path) -> None:
-    path = result({"ror": 0.0}).save(tmp_path / "run")
+def test_save_writes_the_run_directory(tmp_path: Path) -> None:
+    path = result({"ror": 0.0}).save(tmp_path / "run", qifi=False, report=False)
 
     assert sorted(p.name for p in path.iterdir()) == [
-        "daily.csv", "orders.csv", "result.json", "trades.csv",
+        "daily.parquet", "orders.parquet", "positions.parquet", "result.json",
+        "round_trips.parquet", "trades.parquet",
     ]  # fmt: skip
-    assert json.loads((path / "result.json").read_text()) == {
+    document = json.loads((path / "result.json").read_text())
+    assert document == {
+        "backtest_version": package_version(),
+        "complete": True,
         "config": {"start": "2020-01-02"},
+        "config_hash": hashlib.sha256(b'{"start": "2020-01-02"}').hexdigest(),
+        "error": None,
+        "format": 1,
         "stats": {"ror": 0.0},
     }
+    assert pq.read_schema(path / "trades.parquet").names[:3] == ["trade_id", "order_id", "symbol"]
+
+
+def test_csv_copies_are_written_on_request_and_removed_when_not(tmp_path: Path) -> None:
+    path = result({"ror": 0.0}).save(tmp_path / "run", csv=True, qifi=False, report=False)
+    assert sorted(p.name for p in path.glob("*.csv")) == [
+        "daily.csv", "orders.csv", "positions.csv", "round_trips.csv", "trades.csv",
+    ]  # fmt: skip
     assert list(pd.read_csv(path / "trades.csv").columns)[:3] == ["trade_id", "order_id", "symbol"]
+    result({"ror": 0.0}).save(tmp_path / "run", qifi=False, report=False)
+    assert not list(path.glob("*.csv"))
+
+
+def test_a_saved_run_loads_back_equal(tmp_path: Path) -> None:
+    original = load_demo("stock_breakout")
+    loaded = BacktestResult.load(original.save(tmp_path / "run", qifi=False, report=False))
+
+    assert loaded.config == json.loads(json.dumps(original.config))
+    assert loaded.stats.keys() == original.stats.keys()
+    for name, value in original.stats.items():
+        assert loaded.stats[name] == pytest.approx(value, nan_ok=True) if isinstance(
+            value, float) else loaded.stats[name] == value, name  # fmt: skip
+    for table in ("trades", "orders", "daily", "positions", "round_trips"):
+        pd.testing.assert_frame_equal(getattr(loaded, table), getattr(original, table),
+                                      check_dtype=True, obj=table)  # fmt: skip
+    assert (loaded.complete, loaded.error) == (True, None)
+
+
+def test_loading_what_is_not_a_run_directory_says_so(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as caught:
+        BacktestResult.load(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path} is not a run directory (no result.json); write one with result.save(dir) "
+        "or `backtest run --out dir`"
+    )
+    (tmp_path / "result.json").write_text('{"format": 2}')
+    with pytest.raises(DataError, match="format 2, newer than the 1 this version"):
+        BacktestResult.load(tmp_path)

@@ -595,3 +595,17 @@ def test_reads_accept_the_widest_int64_bounds(five_bars: tuple[Store, list[int]]
                for t in b.column(0).to_pylist()]  # fmt: skip
     assert scanned == times
     assert store.tail(SYMBOL, 60, widest, 2, ["open"]).column(0).to_pylist() == times[-2:]
+
+
+def test_catalog_lists_every_stored_series(sample_store: Store) -> None:
+    frame = sample_store.catalog()
+    assert list(frame.columns) == ["symbol", "period", "rows", "first", "last", "files", "bytes"]
+    assert len(frame) == 12
+    row = frame[frame.symbol == "IF2003.IF"].iloc[0]
+    assert (row.period, row.rows, row.files) == ("1m", 12279, 2)
+    assert (str(row["first"]), str(row["last"])) == (
+        "2019-12-16 14:21:00+08:00", "2020-03-05 14:59:00+08:00"
+    )  # fmt: skip
+    # fixed UTC+8 even in 1991's summer (Asia/Shanghai would say +09:00)
+    index = frame[frame.symbol == "000001.SH"].iloc[0]
+    assert str(index["first"]) == "1990-12-19 00:00:00+08:00"

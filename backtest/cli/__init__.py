@@ -1,23 +1,28 @@
 """The ``backtest`` command line.
 
-``backtest data …`` manages a local data store (:mod:`backtest.cli.data`). Run ``backtest
---help`` or ``backtest data --help`` for the commands and their options.
+``backtest run|check|report|show|diff`` runs strategy files and works with run directories
+(:mod:`backtest.cli.runs`); ``backtest data …`` manages a local data store
+(:mod:`backtest.cli.data`). ``backtest --help`` and ``backtest COMMAND --help`` list the options
+with examples.
 
-Exit status: 0 on success; 1 when the data or the options are wrong (the message says which
-file, row, field or argument, and what to do); 2 for a command line argparse cannot parse; 130
-when interrupted with Ctrl-C.
+Exit status: 0 on success (``check`` and ``diff``: equal); 1 when the data or the options are
+wrong (the message says which file, row, field or argument, and what to do), or when ``check``
+and ``diff`` find differences; 2 when the strategy fails (syntax error or exception; the
+traceback points into the strategy file) or the command line cannot be parsed; 130 when
+interrupted with Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from ..errors import BacktestError
-from . import data
+from . import data, runs
 
 __all__ = ["main"]
 
@@ -29,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Backtesting for Chinese futures and A-shares on merged time series.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    runs.add_parsers(commands)
     data.add_parser(commands)
     return parser
 
@@ -44,7 +50,8 @@ def main(
     err = stderr if stderr is not None else sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed
         return int(exc.code) if isinstance(exc.code, int) else 2
     try:

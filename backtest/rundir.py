@@ -1,0 +1,129 @@
+"""Run directories: a backtest result as files, written and read back.
+
+``result.save(dir)`` (and ``backtest run --out dir``) writes::
+
+    result.json        format version, backtest version, completeness (and the error of an
+                       incomplete run), the resolved config and its hash, the data store and its
+                       fingerprint, and the statistics
+    trades.parquet     one row per fill          (.csv too with csv=True / --csv)
+    orders.parquet     one row per order
+    daily.parquet      the accounts at each trading day's settlement
+    positions.parquet  the positions held at each settlement
+    round_trips.parquet  closing fills matched to opening fills (FIFO per symbol and side)
+    qifi/<YYYYMMDD>.json  one QIFI account snapshot per trading day (QUANTAXIS's format)
+    report.html        the self-contained HTML report
+
+Nothing in the files depends on the clock or on randomness: the same run gives byte-identical
+files. ``BacktestResult.load(dir)`` reads the tables and ``result.json`` back into an equal
+result (QIFI and the report are outputs only).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import metadata
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import DataError
+from .result import BacktestResult, _json_safe, config_hash
+
+FORMAT_VERSION: Final = 1
+"""Version of the run-directory layout; a newer one is refused by :func:`load_run`."""
+TABLES: Final = ("trades", "orders", "daily", "positions", "round_trips")
+
+
+def package_version() -> str:
+    """The installed version of backtest (``0+unknown`` when run from a bare checkout)."""
+    try:
+        return metadata.version("backtest")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def save_run(
+    result: BacktestResult, directory: Path, csv: bool = False, report: bool = True,
+    qifi: bool = True,
+) -> Path:  # fmt: skip
+    """Write ``result`` into ``directory`` (created if needed; files of a previous run there are
+    replaced) and return the directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    document = {
+        "format": FORMAT_VERSION,
+        "backtest_version": package_version(),
+        "complete": result.complete,
+        "error": result.error,
+        "config": result.config,
+        "config_hash": config_hash(result.config),
+        "stats": result.stats,
+    }
+    text = json.dumps(_json_safe(document), sort_keys=True, indent=2, ensure_ascii=False)
+    _write_text(directory / "result.json", text + "\n")
+    for name in TABLES:
+        frame: pd.DataFrame = getattr(result, name)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, directory / f"{name}.parquet", compression="zstd")
+        csv_path = directory / f"{name}.csv"
+        if csv:
+            frame.to_csv(csv_path, index=False, lineterminator="\n")
+        elif csv_path.exists():
+            csv_path.unlink()  # a stale CSV from an earlier save would contradict the Parquet
+    if qifi:
+        from .qifi import write_qifi
+
+        target = directory / "qifi"
+        if target.exists():
+            shutil.rmtree(target)
+        write_qifi(result, target)
+    if report:
+        from .report import write_report
+
+        write_report(result, directory / "report.html")
+    return directory
+
+
+def load_run(directory: Path) -> BacktestResult:
+    """Read a run directory written by :func:`save_run`.
+
+    Raises:
+        DataError: no ``result.json``, a newer format, or a missing table.
+    """
+    path = directory / "result.json"
+    if not path.is_file():
+        raise DataError(
+            f"{directory} is not a run directory (no result.json); write one with "
+            f"result.save(dir) or `backtest run --out dir`"
+        )
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        version = int(document["format"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{path} is not a valid result file: {exc}") from None
+    if version > FORMAT_VERSION:
+        raise DataError(
+            f"{directory} was written in run-directory format {version}, newer than the "
+            f"{FORMAT_VERSION} this version of backtest reads; upgrade backtest"
+        )
+    tables = {}
+    for name in TABLES:
+        table_path = directory / f"{name}.parquet"
+        if not table_path.is_file():
+            raise DataError(f"{directory} lacks {name}.parquet; save the run again")
+        tables[name] = pq.read_table(table_path).to_pandas()
+    stats = {k: (float("nan") if v is None else v) for k, v in document["stats"].items()}
+    return BacktestResult(
+        stats=stats,
+        config=document["config"],
+        complete=bool(document.get("complete", True)),
+        error=document.get("error"),
+        **tables,
+    )
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")

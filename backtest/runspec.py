@@ -1,0 +1,289 @@
+"""A backtest described as data: a strategy file, its parameters, dates, account, fees and data.
+
+``backtest run`` and ``backtest check`` build a :class:`RunSpec` from three layers, later ones
+winning: the strategy file's own ``RUN`` dict (its author's defaults), a TOML file
+(``--config run.toml``), and the command line flags. A TOML run file::
+
+    strategy = "strategies/double_ma.py"   # relative to this file
+    start = 2020-01-02
+    end = 2020-02-28
+    init_balance = 1_000_000
+    data = "data/store"                      # default: the bundled sample store
+    symbols = ["IF2003.IF"]                  # passed to the strategy's `symbols` parameter
+    fill_model = "default"                   # DESIGN.md §7's matching (the only model)
+
+    [params]                                 # the strategy's keyword parameters
+    fast = 5
+    slow = 20
+
+    [instruments.IF]                         # instrument overrides (see backtest.instrument)
+    commission_close_today = 0.00023
+
+    [stock_fees]
+    commission_rate = 0.0002
+
+Also ``stock_init_balance``, ``annual_days`` and ``risk_free_rate``. Unknown keys and unknown
+parameters are errors naming the closest valid one.
+
+**The strategy file** defines ``strategy``: an ``async def strategy(api, **params)`` function
+(its keyword parameters are the run's params), or a class whose ``__init__`` takes the params
+and whose instances have an ``async def run(self, api)`` method. It may define ``RUN`` (a dict of
+the keys above) for its defaults.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib.util
+import inspect
+import sys
+import tomllib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final
+
+from .errors import ConfigError
+from .runner import Backtest
+
+KEYS: Final = (
+    "strategy", "start", "end", "init_balance", "stock_init_balance", "data", "symbols",
+    "params", "instruments", "stock_fees", "annual_days", "risk_free_rate", "fill_model",
+)  # fmt: skip
+FILL_MODELS: Final = ("default",)
+
+
+class StrategyLoadError(ConfigError):
+    """The strategy file could not be imported (the original error is ``__cause__``)."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A resolved run: everything :meth:`backtest` needs (see the module docstring)."""
+
+    strategy: Path
+    start: date | datetime
+    end: date | datetime
+    init_balance: float = 10_000_000.0
+    stock_init_balance: float | None = None
+    data: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    instruments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    stock_fees: Mapping[str, float | None] = field(default_factory=dict)
+    annual_days: int = 250
+    risk_free_rate: float = 0.0
+    fill_model: str = "default"
+
+    def describe(self) -> dict[str, Any]:
+        """The strategy part of the saved config: file, its SHA-256, params, fill model."""
+        digest = hashlib.sha256(self.strategy.read_bytes()).hexdigest()
+        return {
+            "path": str(self.strategy),
+            "sha256": digest,
+            "params": dict(self.params),
+            "fill_model": self.fill_model,
+        }
+
+    def backtest(self, progress: bool | None = None, module: ModuleType | None = None) -> Backtest:
+        """The :class:`~backtest.Backtest` of this spec.
+
+        ``module`` is the strategy file already imported (else it is imported now).
+        """
+        loaded = module if module is not None else import_strategy_file(self.strategy)
+        function = bind_strategy(loaded, self.strategy, self.params)
+        return Backtest(
+            function, self.start, self.end, init_balance=self.init_balance, data=self.data,
+            instruments=self.instruments, annual_days=self.annual_days,
+            risk_free_rate=self.risk_free_rate, stock_init_balance=self.stock_init_balance,
+            stock_fees=self.stock_fees, progress=progress,
+        )  # fmt: skip
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A run file's table, with ``strategy`` and ``data`` made relative to the file.
+
+    Raises:
+        ConfigError: the file is missing or not TOML.
+    """
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"run file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"run file {path} is not valid TOML: {exc}") from None
+    for key in ("strategy", "data"):
+        if isinstance(table.get(key), str):
+            table[key] = str((path.parent / table[key]).resolve())
+    return table
+
+
+def resolve(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> RunSpec:
+    """Merge ``(where, table)`` layers, later ones winning, into a :class:`RunSpec`.
+
+    ``params`` and ``instruments`` tables merge key by key. ``where`` names the layer in errors.
+
+    Raises:
+        ConfigError: an unknown key, a missing strategy or date, a bad value or fill model.
+    """
+    merged: dict[str, Any] = {}
+    for where, table in layers:
+        for key, value in table.items():
+            if key not in KEYS:
+                raise ConfigError(f"{where}: unknown key {key!r}{_hint(key, KEYS)}")
+            if key in ("params", "instruments") and isinstance(value, Mapping):
+                merged[key] = {**merged.get(key, {}), **value}
+            else:
+                merged[key] = value
+    for key in ("strategy", "start", "end"):
+        if key not in merged:
+            raise ConfigError(
+                f"no {key} given: pass --{key} (or a --config file with `{key} = ...`)"
+                if key != "strategy"
+                else "no strategy file given"
+            )
+    if "symbols" in merged:
+        params = dict(merged.get("params", {}))
+        params["symbols"] = merged.pop("symbols")
+        merged["params"] = params
+    model = merged.get("fill_model", "default")
+    if model not in FILL_MODELS:
+        raise ConfigError(f"unknown fill_model {model!r}; the fill models are: default")
+    return RunSpec(
+        strategy=Path(merged.pop("strategy")),
+        start=_moment(merged.pop("start"), "start"),
+        end=_moment(merged.pop("end"), "end"),
+        **merged,
+    )
+
+
+def _moment(value: Any, name: str) -> date | datetime:
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        if len(text) == 8 and text.isdigit():  # 20200102
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a date (2020-01-02 or 20200102) or a time (2020-01-02T09:30), "
+            f"was {value!r}"
+        ) from None
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``"fast=5"`` → ``("fast", 5)``: the value is read as TOML (numbers, booleans, lists,
+    quoted strings), else kept as a string."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--param takes name=value, was {text!r}")
+    try:
+        return key, tomllib.loads(f"value = {value.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        return key, value.strip()
+
+
+def import_strategy_file(path: Path) -> ModuleType:
+    """Import a strategy file as a module of its own name.
+
+    Raises:
+        ConfigError: the file does not exist.
+        StrategyLoadError: importing it raised (a syntax error, an exception at import).
+    """
+    if not path.is_file():
+        raise ConfigError(f"strategy file {path} does not exist")
+    name = f"backtest_strategy_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"{path} cannot be imported as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look modules up there
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise StrategyLoadError(f"{path} failed to import: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def file_defaults(module: ModuleType, path: Path) -> dict[str, Any]:
+    """The ``RUN`` dict of an imported strategy file (its author's defaults), or ``{}``."""
+    defaults = getattr(module, "RUN", {})
+    if not isinstance(defaults, Mapping):
+        raise ConfigError(f"{path}: RUN must be a dict of run settings, was {defaults!r}")
+    return dict(defaults)
+
+
+StrategyFunction = Callable[[Any], Awaitable[None]]
+
+
+def bind_strategy(module: ModuleType, path: Path, params: Mapping[str, Any]) -> StrategyFunction:
+    """The strategy of an imported file, bound to ``params``, as ``async (api) -> None``.
+
+    Raises:
+        ConfigError: no ``strategy`` in the file, or a parameter it does not take.
+    """
+    target = getattr(module, "strategy", None)
+    if target is None:
+        raise ConfigError(
+            f"{path} defines no `strategy`: write `async def strategy(api, ...)` or a class "
+            f"`strategy` with `async def run(self, api)`"
+        )
+    if inspect.isclass(target):
+        accepted = _parameters(target.__init__, skip=1)
+        _check_params(path, params, accepted)
+        instance = target(**params)
+        run = getattr(instance, "run", None)
+        if run is None or not inspect.iscoroutinefunction(run):
+            raise ConfigError(f"{path}: class strategy needs an `async def run(self, api)` method")
+        bound: StrategyFunction = run
+        return bound
+    if not inspect.iscoroutinefunction(target):
+        raise ConfigError(f"{path}: `strategy` must be an async function or a class")
+    accepted = _parameters(target, skip=1)
+    _check_params(path, params, accepted)
+
+    async def call(api: Any) -> None:
+        await target(api, **params)
+
+    call.__name__ = getattr(target, "__name__", "strategy")
+    return call
+
+
+def _parameters(function: Any, skip: int) -> list[str] | None:
+    """Keyword parameter names after the first ``skip``; None when it takes ``**kwargs``."""
+    signature = inspect.signature(function)
+    names = []
+    for position, parameter in enumerate(signature.parameters.values()):
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            return None
+        if position >= skip and parameter.kind in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        ):
+            names.append(parameter.name)
+    return names
+
+
+def _check_params(path: Path, params: Mapping[str, Any], accepted: list[str] | None) -> None:
+    if accepted is None:
+        return
+    for name in params:
+        if name not in accepted:
+            known = ", ".join(accepted) or "none"
+            raise ConfigError(
+                f"{path}: the strategy has no parameter {name!r}{_hint(name, accepted)} "
+                f"(its parameters: {known})"
+            )
+
+
+def _hint(name: str, choices: Any) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,210 @@
+"""``backtest run|check|show|diff|report`` through ``backtest.cli.main``: outputs and exit codes.
+
+The runs use the double moving average example on one or two weeks of the sample data, so each
+takes about a second. Exit codes: 0 ok/equal, 1 bad input or different, 2 strategy failure.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from backtest import BacktestResult
+from backtest.cli import main
+from backtest.golden import read_golden
+
+REPO = Path(__file__).resolve().parent.parent
+DOUBLE_MA = REPO / "strategies" / "double_ma.py"
+WEEK = ("--start", "2020-01-02", "--end", "2020-01-10")
+
+
+def run(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main([str(a) for a in argv], stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def week_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One week of the demo, saved once for the read-only tests."""
+    directory = tmp_path_factory.mktemp("runs") / "week"
+    status, _, err = run("run", DOUBLE_MA, *WEEK, "--out", directory, "--quiet")
+    assert status == 0, err
+    return directory
+
+
+def test_run_writes_the_run_directory_and_prints_the_stats(tmp_path: Path) -> None:
+    status, out, err = run("run", DOUBLE_MA, *WEEK, "--out", tmp_path / "r", "--csv")
+    assert (status, err) == (0, "")
+    assert out.splitlines()[-1] == f"run directory: {tmp_path / 'r'}"
+    assert any(line.startswith("ror ") for line in out.splitlines())
+    names = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert names == [
+        "daily.csv", "daily.parquet", "orders.csv", "orders.parquet", "positions.csv",
+        "positions.parquet", "qifi", "report.html", "result.json", "round_trips.csv",
+        "round_trips.parquet", "trades.csv", "trades.parquet",
+    ]  # fmt: skip
+    document = json.loads((tmp_path / "r" / "result.json").read_text())
+    assert document["complete"] is True
+    assert document["config"]["start"] == "2020-01-02"
+    assert document["config"]["strategy"]["params"] == {}
+    assert document["config"]["strategy"]["path"] == str(DOUBLE_MA)
+    assert len(document["config_hash"]) == 64
+
+
+def test_the_default_directory_is_named_by_the_config_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, _, _ = run("run", DOUBLE_MA, *WEEK, "--no-report", "--param", "fast=5")
+    assert status == 0
+    [directory] = (tmp_path / "runs").iterdir()
+    document = json.loads((directory / "result.json").read_text())
+    assert directory.name == f"double_ma-{document['config_hash'][:12]}"
+    assert document["config"]["strategy"]["params"] == {"fast": 5}
+    assert not (directory / "report.html").exists()
+
+
+def test_run_json_prints_result_json(tmp_path: Path) -> None:
+    status, out, _ = run("run", DOUBLE_MA, *WEEK, "--out", tmp_path / "r", "--json")
+    assert status == 0
+    assert out == (tmp_path / "r" / "result.json").read_text()
+
+
+def test_a_toml_run_file_with_flags_overriding_it(tmp_path: Path) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text(
+        f'strategy = "{DOUBLE_MA}"\nstart = 2020-01-02\nend = 2020-01-31\n'
+        "init_balance = 2_000_000\n[params]\nfast = 5\nslow = 20\n"
+    )
+    status, _, err = run("run", "--config", config, "--end", "2020-01-10", "--param", "slow=15",
+                         "--out", tmp_path / "r", "--quiet")  # fmt: skip
+    assert status == 0, err
+    saved = BacktestResult.load(tmp_path / "r").config
+    assert (saved["end"], saved["init_balance"]) == ("2020-01-10", 2_000_000.0)
+    assert saved["strategy"]["params"] == {"fast": 5, "slow": 15}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("run", "nope.py"), "backtest: error: strategy file nope.py does not exist\n"),
+        (("run", DOUBLE_MA, "--start", "2020-02-30"),
+         "backtest: error: start must be a date (2020-01-02 or 20200102) or a time "
+         "(2020-01-02T09:30), was '2020-02-30'\n"),
+        (("run", DOUBLE_MA, "--param", "fsat=5"),
+         f"backtest: error: {DOUBLE_MA}: the strategy has no parameter 'fsat' (did you mean "
+         "'fast'?) (its parameters: symbol, fast, slow, volume)\n"),
+        (("run", DOUBLE_MA, "--start", "2020-01-10", "--end", "2020-01-02"),
+         "backtest: error: start 2020-01-10 is after end 2020-01-02\n"),
+    ],
+)  # fmt: skip
+def test_bad_input_exits_1_naming_the_problem(argv: tuple[str | Path, ...], message: str) -> None:
+    assert run(*argv) == (1, "", message)
+
+
+def test_a_syntax_error_exits_2_with_a_traceback_into_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text("async def strategy(api)\n    pass\n")
+    status, out, err = run("run", path, *WEEK, "--out", tmp_path / "r")
+    assert (status, out) == (2, "")
+    assert f'File "{path}", line 1' in err
+    assert err.rstrip().endswith("SyntaxError: expected ':'")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_strategy_that_raises_exits_2_and_saves_the_partial_run(tmp_path: Path) -> None:
+    path = tmp_path / "fails.py"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            async def strategy(api):
+                api.get_quote("IF2003.IF")
+                while True:
+                    await api.wait_update()
+                    if api.now.day == 3:
+                        raise ValueError("bad signal")
+            """
+        )
+    )
+    status, _, err = run("run", path, *WEEK, "--out", tmp_path / "r", "--quiet")
+    assert status == 2
+    assert f'File "{path}", line 6, in strategy' in err
+    assert "ValueError: bad signal" in err
+    assert err.rstrip().endswith(f"incomplete run saved in {tmp_path / 'r'}")
+    saved = BacktestResult.load(tmp_path / "r")
+    assert not saved.complete
+    assert saved.error is not None and saved.error.endswith("ValueError: bad signal")
+    assert saved.stats["trading_days"] == 2  # 01-02, and 01-03 settled when it failed
+    status, out, _ = run("show", tmp_path / "r")
+    assert status == 0 and "no: ValueError: bad signal" in out
+
+
+def test_show_prints_the_summary(week_run: Path) -> None:
+    status, out, _ = run("show", week_run)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == f"run        {week_run}"
+    assert lines[2] == "period     2020-01-02 … 2020-01-10"
+    stats = json.loads(run("show", week_run, "--json")[1])
+    assert stats == json.loads(BacktestResult.load(week_run).stats_json())
+
+
+def test_report_rebuilds_report_html(week_run: Path) -> None:
+    (week_run / "report.html").unlink()
+    status, out, _ = run("report", week_run)
+    assert (status, out) == (0, f"report written: {week_run / 'report.html'}\n")
+    assert (week_run / "report.html").stat().st_size > 0
+
+
+def test_check_is_0_when_equal_1_with_the_differences(week_run: Path, tmp_path: Path) -> None:
+    golden = tmp_path / "g.json"
+    assert run("check", DOUBLE_MA, *WEEK, "--golden", golden, "--update")[0] == 0
+    assert run("check", DOUBLE_MA, *WEEK, "--golden", golden) == (0, f"equal to {golden}\n", "")
+
+    document = read_golden(golden)
+    document["stats"]["ror"] = 0.5
+    document["trades"][0]["price"] += 0.2
+    golden.write_text(json.dumps(document))
+    status, out, _ = run("check", DOUBLE_MA, *WEEK, "--golden", golden)
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0] == f"differs from {golden}:"
+    assert lines[1] == f"stats: 1 of {len(document['stats'])} differ (rtol 1e-09):"
+    assert lines[2].startswith("  ror  expected 0.5  actual ")
+    count = len(document["trades"])
+    assert lines[3] == f"trades: expected {count}, actual {count}; 1 differ"
+    assert lines[-1] == "(after an intended change: rerun with --update and review the file's diff)"
+
+
+def test_check_without_a_golden_file_says_how_to_make_one(tmp_path: Path) -> None:
+    status, _, err = run("check", DOUBLE_MA, *WEEK, "--golden", tmp_path / "none.json")
+    assert status == 1
+    assert "does not exist; create it with `backtest check … --update`" in err
+
+
+def test_diff_marks_what_differs(week_run: Path, tmp_path: Path) -> None:
+    assert run("diff", week_run, week_run)[0] == 0
+    other = tmp_path / "fast5"
+    assert run("run", DOUBLE_MA, *WEEK, "--param", "fast=5", "--out", other, "--quiet",
+               "--no-report")[0] == 0  # fmt: skip
+    status, out, _ = run("diff", week_run, other)
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0].split() == [str(week_run), str(other)]
+    ror = next(line for line in lines if line.startswith("ror "))
+    assert ror.endswith("  *")
+    trading_days = next(line for line in lines if line.startswith("trading_days "))
+    assert not trading_days.endswith("*")
+    assert any(line.startswith("trades: expected ") for line in lines)
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for command in ("run", "check", "report", "show", "diff"):
+        status, out, _ = run(command, "--help")
+        assert status == 0
+        assert "example: backtest " + command in out
