@@ -25,8 +25,8 @@ demo: $(VENV)/.installed
 	$(PY) strategies/double_ma.py
 
 lint: $(VENV)/.dev-installed
-	$(VENV)/bin/ruff check backtest tests strategies benchmarks data
-	$(VENV)/bin/ruff format --check backtest tests strategies benchmarks data
+	$(VENV)/bin/ruff check backtest tests strategies benchmarks data notebooks
+	$(VENV)/bin/ruff format --check backtest tests strategies benchmarks data notebooks
 
 typecheck: $(VENV)/.dev-installed
 	$(VENV)/bin/mypy

@@ -20,6 +20,7 @@ subscribes 1-minute klines; a store without them falls back to the smallest dura
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ from .stocks import StockAccount, StockLedger, StockPosition
 from .store import Store
 from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number, format_ns, local_midnight_ns
 
+_YIELD_EVERY_MASK: Final = 255
+"""The engine yields to the event loop once per 256 steps."""
 STALL_LIMIT: Final = 100_000
 """Consecutive delivery steps at one simulated time after which the strategy is stopped."""
 _QUOTE_MAX_DURATION: Final = 60
@@ -486,6 +489,10 @@ class Simulator:
         """One step: deliver pending requests, or advance to the next market time."""
         clock = self.clock
         clock.step += 1
+        if not clock.step & _YIELD_EVERY_MASK:
+            # Let the event loop run now and then: a notebook's interrupt (which cancels the
+            # cell's task), progress widgets and other tasks get their turn.
+            await asyncio.sleep(0)
         if self._starts or self._orders:
             await self._deliver_requests()
             return True

@@ -29,6 +29,7 @@ import pandas as pd
 from .errors import ApiUsageError
 from .model import TICK, period_label
 from .store import KLINE_COLUMNS, TICK_COLUMNS
+from .times import BEIJING
 
 RowTuple = tuple[Any, ...]
 """One bar or tick, values in the buffer's column order (``datetime`` first)."""
@@ -450,13 +451,19 @@ class SerialFrame:
         return "tick" if self._buffer.duration_s == TICK else "kline"
 
     def __repr__(self) -> str:
-        what = "ticks" if self.duration == TICK else f"{period_label(self.duration)} klines"
-        return (
-            f"<{type(self).__name__} {self.symbol} {what}, {self._length} rows>\n{self.to_frame()}"
-        )
+        heading = f"<{type(self).__name__} {self.symbol} {self._what()}, {self._length} rows>"
+        return f"{heading}\n{self.to_frame()}"
 
     def _repr_html_(self) -> str:
-        return self.to_frame().to_html()
+        frame = self.to_frame()
+        padding = frame["id"] < 0
+        stamps = pd.to_datetime(frame["datetime"], unit="ns", utc=True).dt.tz_convert(BEIJING)
+        frame.insert(2, "time", stamps.where(~padding))  # Beijing time, for reading
+        title = f"<p><b>{self.symbol}</b> {self._what()}, {self._length} rows</p>"
+        return title + frame.to_html(max_rows=20)
+
+    def _what(self) -> str:
+        return "ticks" if self.duration == TICK else f"{period_label(self.duration)} klines"
 
 
 class KlineFrame(SerialFrame):

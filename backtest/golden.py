@@ -24,13 +24,14 @@ DEFAULT_RTOL: Final = 1e-9
 ATOL: Final = 1e-9
 SHOWN_TRADES: Final = 3
 """How many differing trades a comparison shows."""
-_UNSTABLE: Final = ("exchange_trade_id",)
-"""Trade fields left out of snapshots (identifiers that do not describe the fill)."""
+_LEFT_OUT: Final = ("exchange_trade_id", "trade_datetime")
+"""Trade fields left out of snapshots: an identifier that does not describe the fill, and the
+Beijing-time copy of ``trade_date_time``."""
 
 
 def snapshot(result: BacktestResult) -> dict[str, Any]:
     """The golden content of a result: its statistics and every trade (JSON values)."""
-    trades = result.trades.drop(columns=[c for c in _UNSTABLE if c in result.trades.columns])
+    trades = result.trades.drop(columns=[c for c in _LEFT_OUT if c in result.trades.columns])
     document = {"stats": dict(result.stats), "trades": trades.to_dict(orient="records")}
     safe: dict[str, Any] = json.loads(json.dumps(_json_safe(document), default=_plain))
     return safe

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .order import ORDER_COLUMNS, TRADE_COLUMNS, Order, Trade
 from .positions import POSITION_COLUMNS, PositionRow
+from .times import BEIJING
 
 FUTURES_COLUMNS = (
     "pre_balance", "static_balance", "balance", "available", "float_profit",
@@ -40,8 +41,9 @@ accounts the strategy traded (the futures account when it traded nothing)."""
 
 
 def orders_frame(orders: Sequence[Order]) -> pd.DataFrame:
-    """Orders as a DataFrame with :data:`~backtest.order.ORDER_COLUMNS`, in insertion order."""
-    frame = _records(orders, ORDER_COLUMNS)
+    """Orders as a DataFrame with :data:`~backtest.order.ORDER_COLUMNS`, in insertion order,
+    and ``insert_datetime`` (Beijing time) beside tqsdk's int-ns ``insert_date_time``."""
+    frame = _with_datetime(_records(orders, ORDER_COLUMNS), "insert_date_time", "insert_datetime")
     return frame.astype(
         {"volume_orign": "int64", "volume_left": "int64", "insert_date_time": "int64",
          "limit_price": "float64", "trade_price": "float64", "frozen_margin": "float64",
@@ -50,12 +52,20 @@ def orders_frame(orders: Sequence[Order]) -> pd.DataFrame:
 
 
 def trades_frame(trades: Sequence[Trade]) -> pd.DataFrame:
-    """Trades as a DataFrame with :data:`~backtest.order.TRADE_COLUMNS`, in fill order."""
-    frame = _records(trades, TRADE_COLUMNS)
+    """Trades as a DataFrame with :data:`~backtest.order.TRADE_COLUMNS`, in fill order, and
+    ``trade_datetime`` (Beijing time) beside tqsdk's int-ns ``trade_date_time``."""
+    frame = _with_datetime(_records(trades, TRADE_COLUMNS), "trade_date_time", "trade_datetime")
     return frame.astype(
         {"price": "float64", "volume": "int64", "trade_date_time": "int64",
          "commission": "float64", "close_profit": "float64"}
     )  # fmt: skip
+
+
+def _with_datetime(frame: pd.DataFrame, source: str, name: str) -> pd.DataFrame:
+    """``frame`` with column ``name``: the int-ns ``source`` as Beijing time, right after it."""
+    stamps = pd.to_datetime(frame[source].astype("int64"), unit="ns", utc=True)
+    frame.insert(list(frame.columns).index(source) + 1, name, stamps.dt.tz_convert(BEIJING))
+    return frame
 
 
 def positions_frame(rows: Sequence[PositionRow]) -> pd.DataFrame:

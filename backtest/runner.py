@@ -17,7 +17,7 @@ from .config import BacktestConfig, load_instruments
 from .engine import Simulator
 from .errors import ApiUsageError, BacktestError, BacktestFinished, ConfigError, StrategyError
 from .instrument import InstrumentTable
-from .progress import DayProgress
+from .progress import DayProgress, in_notebook
 from .result import BacktestResult, daily_frame, orders_frame, positions_frame, trades_frame
 from .stats import compute_stats, round_trips
 from .store import Store, default_store_path
@@ -133,17 +133,17 @@ class Backtest:
             exc.result = self._result(simulator, _describe(exc))
             raise
         except KeyboardInterrupt:
-            # Ctrl-C, or "interrupt the kernel" in Jupyter: stop cleanly, keep what was computed
-            await simulator.finish()
-            moment = format_ns(simulator.clock.now_ns)[:19]
-            warnings.warn(
-                f"backtest interrupted at simulated time {moment}; the result is incomplete",
-                stacklevel=2,
-            )
-            return self._result(simulator, f"interrupted at simulated time {moment}")
+            return await self._interrupted(simulator)  # Ctrl-C
         except asyncio.CancelledError:
-            await simulator.aclose()
-            raise
+            if not in_notebook():
+                await simulator.aclose()
+                raise
+            # Jupyter's "interrupt the kernel" cancels the running cell's task: the user asked to
+            # stop this backtest, so stop cleanly and keep what was computed
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            return await self._interrupted(simulator)
         except Exception as exc:
             await simulator.finish()
             result = self._result(simulator, _describe(exc))
@@ -154,6 +154,16 @@ class Backtest:
             ) from exc
         await simulator.finish()
         return self._result(simulator)
+
+    async def _interrupted(self, simulator: Simulator) -> BacktestResult:
+        """Settle what was reached and return the result, marked incomplete."""
+        await simulator.finish()
+        moment = format_ns(simulator.clock.now_ns)[:19]
+        warnings.warn(
+            f"backtest interrupted at simulated time {moment}; the result is incomplete",
+            stacklevel=3,
+        )
+        return self._result(simulator, f"interrupted at simulated time {moment}")
 
     def _simulator(self) -> Simulator:
         config = self.config

@@ -38,8 +38,11 @@ sample.catalog()
 
 # %% tags=["check:catalog"]
 catalog = sample.catalog()
-{row.symbol + " " + row.period: int(row.rows) for row in catalog.itertuples()
- if row.symbol in ("IF2003.IF", "IF2101.IF", "600009.SH")}
+{
+    row.symbol + " " + row.period: int(row.rows)
+    for row in catalog.itertuples()
+    if row.symbol in ("IF2003.IF", "IF2101.IF", "600009.SH")
+}
 
 # %% [markdown]
 # ## Import a CSV
@@ -52,8 +55,9 @@ catalog = sample.catalog()
 raw = Path(default_store_path()).parent / "raw"
 mine = Store.create(Path(tempfile.mkdtemp()) / "store")
 mine.write_calendar(sample.calendar().days())
-report = import_csv(mine, [raw / "tqsdk" / "CFFEX.IF2003_1min.csv.xz"], "CFFEX.IF2003", "1m",
-                    format="tqsdk")
+report = import_csv(
+    mine, [raw / "tqsdk" / "CFFEX.IF2003_1min.csv.xz"], "CFFEX.IF2003", "1m", format="tqsdk"
+)
 print(report.summary())
 mine.catalog()
 
@@ -64,27 +68,30 @@ mine.catalog()
 # the fly, session by session (no bar spans the lunch break).
 
 # %%
-from datetime import date  # noqa: E402
+from datetime import date, datetime
 
-from backtest import Backtest, BacktestFinished  # noqa: E402
-from backtest.times import format_ns  # noqa: E402
+from backtest import Backtest, BacktestFinished
+from backtest.times import format_ns, to_ns
 
 seen = {}
 
 
 async def look(api):
-    bars = api.get_kline_serial("IF2003.IF", 300, data_length=48)
-    while api.now.hour < 14:
+    bars = api.get_kline_serial("IF2003.IF", 300, data_length=40)
+    while api.now_ns < to_ns(datetime(2020, 1, 2, 14, 0)):  # naive times are Beijing time
         await api.wait_update()
     seen["bars"] = bars.to_frame()
     raise BacktestFinished
 
 
-await Backtest(look, date(2020, 1, 2), date(2020, 1, 2), data=mine.root,  # noqa: F704, PLE1142
-               progress=False).arun()
+await Backtest(look, date(2020, 1, 2), date(2020, 1, 2), data=mine.root, progress=False).arun()
 five = seen["bars"]
 five["start"] = [format_ns(ns)[11:16] for ns in five["datetime"]]  # Beijing time
-five[["start", "open", "high", "low", "close", "volume"]].tail(8)
+five[["start", "open", "high", "low", "close", "volume"]].iloc[-15:-10]  # 11:20 … 13:10
+
+# %% [markdown]
+# The 11:25 bar is the morning's last; the next one starts at 13:00: nothing spans the lunch
+# break. The last row, 14:00, is the bar in progress: it has just opened.
 
 # %% [markdown]
 # ## Bad data is refused, with the file, row, column and value

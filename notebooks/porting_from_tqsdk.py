@@ -80,7 +80,7 @@ async def strategy(api):
             api.insert_order(symbol, "SELL", "OPEN", min(net, 0) - target, quote.bid_price1)
 
 
-result = await Backtest(  # noqa: F704, PLE1142
+result = await Backtest(
     strategy, start=date(2020, 1, 2), end=date(2020, 2, 28), init_balance=1_000_000
 ).arun()
 result

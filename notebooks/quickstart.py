@@ -58,7 +58,7 @@ async def strategy(api, symbol="CFFEX.IF2003", fast=10, slow=30, volume=1):
 # cleanly with what was computed so far. The result displays as a summary.
 
 # %%
-result = await Backtest(  # noqa: F704, PLE1142 - top-level await: a notebook cell
+result = await Backtest(
     strategy, start=date(2020, 1, 2), end=date(2020, 2, 28), init_balance=1_000_000
 ).arun()
 result
@@ -92,15 +92,20 @@ result.plot()
 # keyword arguments, so `functools.partial` sets them.
 
 # %%
-from functools import partial  # noqa: E402
+from functools import partial
 
-faster = await Backtest(  # noqa: F704, PLE1142
-    partial(strategy, fast=5), start=date(2020, 1, 2), end=date(2020, 2, 28),
-    init_balance=1_000_000, progress=False,
+faster = await Backtest(
+    partial(strategy, fast=5),
+    start=date(2020, 1, 2),
+    end=date(2020, 2, 28),
+    init_balance=1_000_000,
+    progress=False,
 ).arun()
 names = ["ror", "max_drawdown", "sharpe_ratio", "trades", "win_rate", "commission"]
-pd.DataFrame({"10/30": [result.stats[n] for n in names],
-              "5/30": [faster.stats[n] for n in names]}, index=names)
+pd.DataFrame(
+    {"10/30": [result.stats[n] for n in names], "5/30": [faster.stats[n] for n in names]},
+    index=names,
+)
 
 # %% [markdown]
 # Save a run directory (`result.json`, Parquet tables, daily QIFI snapshots and a

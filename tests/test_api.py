@@ -501,3 +501,67 @@ def test_prepended_history_takes_the_ids_below_the_oldest_row(store: Store) -> N
         [4031.0, 4032.0, 4032.0],
         [False, True, False, False, False],
     ]
+
+
+def test_results_and_serials_show_beijing_times_beside_the_int_ns(store: Store) -> None:
+    shown: list[str] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial(SYMBOL, 60, 3)
+        while api.now_ns < ns("2020-01-02 09:31:00"):
+            await api.wait_update()
+        shown.append(klines._repr_html_())
+        api.insert_order(SYMBOL, "BUY", "OPEN", 1)
+        await api.wait_update()
+
+    result = run(store, strategy)
+
+    trades = result.trades
+    assert list(trades.columns[list(trades.columns).index("trade_date_time") :][:2]) == [
+        "trade_date_time", "trade_datetime"
+    ]  # fmt: skip
+    assert str(trades.trade_datetime[0]) == "2020-01-02 09:31:00+08:00"
+    assert trades.trade_datetime[0].value == trades.trade_date_time[0]
+    assert str(result.orders.insert_datetime[0]) == "2020-01-02 09:31:00+08:00"
+    html = shown[0]
+    assert html.startswith("<p><b>IF2003.IF</b> 1m klines, 3 rows</p>")
+    assert "<th>time</th>" in html and "2020-01-02 09:31:00+08:00" in html
+    assert "NaT" in html  # the padding row has no time
+
+
+def test_ctrl_c_stops_the_run_and_keeps_what_was_computed(store: Store) -> None:
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+            if api.now_ns == ns("2020-01-02 09:32:00"):
+                api.insert_order(SYMBOL, "BUY", "OPEN", 1)
+                await api.wait_update()
+                raise KeyboardInterrupt  # what Ctrl-C raises wherever the code is
+
+    with pytest.warns(UserWarning, match=r"^backtest interrupted at simulated time "
+                      r"2020-01-02 09:32:00; the result is incomplete$"):  # fmt: skip
+        result = run(store, strategy)
+
+    assert not result.complete
+    assert result.error == "interrupted at simulated time 2020-01-02 09:32:00"
+    assert len(result.trades) == 1 and result.stats["trading_days"] == 1
+
+
+def test_a_cancelled_backtest_outside_a_notebook_stays_cancelled(store: Store) -> None:
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+            await asyncio.sleep(3600)  # someone cancels the task meanwhile
+
+    async def cancel_soon() -> None:
+        task = asyncio.ensure_future(
+            Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=store.root).arun()
+        )
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_soon())
