@@ -347,3 +347,10 @@ class _Terminal(io.StringIO):
 
     def isatty(self) -> bool:
         return True
+
+
+def test_every_data_command_has_help_with_an_example() -> None:
+    for command in ("ls", "info", "verify", "rm", "import", "download", "resample"):
+        status, out, _ = run("data", command, "--help")
+        assert status == 0
+        assert f"example: backtest data {command} " in out

@@ -65,6 +65,13 @@ def test_a_notebook_runs_and_shows_the_golden_numbers(path: Path) -> None:
         shown = ast.literal_eval(output.data["text/plain"])
         expected = expected_numbers(tag.removeprefix("check:"))
         assert shown == {name: expected[name] for name in shown}, f"{path.name} {tag}"
+    if path.stem == "quickstart":
+        kinds = [set(o.get("data", {})) for c in notebook.cells if c.cell_type == "code"
+                 for o in c.outputs]  # fmt: skip
+        # the progress bar is a widget, the result a rich summary, the plot interactive
+        assert any("application/vnd.jupyter.widget-view+json" in k for k in kinds)
+        assert any("text/html" in k for k in kinds)
+        assert any("application/vnd.plotly.v1+json" in k for k in kinds)
 
 
 def test_interrupting_the_kernel_stops_the_backtest_with_a_partial_result() -> None:

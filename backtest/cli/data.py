@@ -163,8 +163,23 @@ def add_parser(commands: Any) -> None:
     )
 
 
+EXAMPLES: dict[str, str] = {
+    "ls": "backtest data ls 'IF*' --store ~/store",
+    "info": "backtest data info SHFE.au1912 --json",
+    "verify": "backtest data verify --store ~/store IF2003.IF --period 1m",
+    "rm": "backtest data rm IF2003.IF --period 1m --store ~/store",
+    "import": "backtest data import IF2003.csv --store ~/store --symbol IF2003.IF --period 1m "
+    "--format tqsdk",
+    "download": "backtest data download --store ~/store --symbols 000001.SZ,rb2405.SF "
+    "--period 1m --start 20240101",
+    "resample": "backtest data resample IF2003.IF --from 1m --to 5m,15m,1d --store ~/store",
+}
+
+
 def _command(sub: Any, name: str, text: str, run: Command) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=text, description=text)
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=text, description=text, epilog=f"example: {EXAMPLES[name]}"
+    )
     parser.add_argument(
         "--store", type=Path, help=f"the store directory (default: ${STORE_VARIABLE})"
     )
