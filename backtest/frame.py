@@ -78,7 +78,7 @@ class SerialBuffer:
         # History is prepended below FIRST_LIVE_ID, so ids never need renumbering
         self.first_id = FIRST_LIVE_ID  # id of rows[0]
         self.end_id = FIRST_LIVE_ID  # id the next row will get
-        self.last_id = FIRST_LIVE_ID - 1  # id of the newest row: end_id - 1
+        self.last_id = -1  # id of the newest row (end_id - 1); −1 while there is none
         self.keep = keep
         self.trim_at = 2 * keep + 64
         self.layout = 0  # bumped when rows are prepended: caches must rebuild
@@ -156,6 +156,7 @@ class SerialBuffer:
             )
         self.rows[:0] = rows
         self.first_id -= len(rows)
+        self.last_id = self.end_id - 1
         self.layout += 1
         self.keep = max(self.keep, len(self.rows))
         self.trim_at = self.end_id + self.keep + 64

@@ -88,6 +88,8 @@ class Backtest:
     def run(self) -> BacktestResult:
         """Run to the end and return the result (in a script; in Jupyter use ``arun``).
 
+        Ctrl-C returns what was computed, marked incomplete (see :meth:`arun`).
+
         Raises:
             ApiUsageError: called while an event loop is running (use ``await arun()``).
             StrategyError: the strategy raised; ``error.result`` has the partial result.
@@ -100,7 +102,18 @@ class Backtest:
         return asyncio.run(self.arun())
 
     async def arun(self) -> BacktestResult:
-        """Run inside the current event loop (e.g. ``await`` it in a Jupyter cell)."""
+        """Run inside the current event loop (e.g. ``await`` it in a Jupyter cell).
+
+        Ctrl-C — in Jupyter, interrupting the kernel — stops the run cleanly: the last trading
+        day reached is settled and the result comes back with ``complete`` False and
+        ``error`` saying when it stopped (and a warning). Cancelling the task outside Jupyter
+        cancels it as usual.
+
+        Raises:
+            StrategyError: the strategy raised; ``error.result`` has the partial result.
+            BacktestError: a bad API call or missing data inside the strategy (``.result``
+                has the partial result), or a bad configuration before anything ran.
+        """
         simulator = self._simulator()
         bar = DayProgress(self._trading_days(simulator), self.progress)
         simulator.on_settle = bar.advance

@@ -120,16 +120,20 @@ def test_to_numpy_is_a_read_only_view_of_the_same_values(store: Store) -> None:
 
 def test_rows_before_the_data_are_padding(store: Store) -> None:
     frames: list[pd.DataFrame] = []
+    ids: list[int] = []
 
     async def strategy(api: Api) -> None:
         klines = api.get_kline_serial(SYMBOL, 60, 3)
         await api.wait_update()
+        ids.append(klines.last_id)  # no bar yet
         await api.wait_update()  # the 09:30 bar opened
+        ids.append(klines.last_id)
         frames.append(klines.to_frame())
 
     run(store, strategy)
 
     frame = frames[0]
+    assert ids == [-1, 1_000_000]
     assert list(frame.id) == [-1, -1, 1_000_000]
     assert list(frame.datetime) == [0, 0, ns("2020-01-02 09:30")]
     assert math.isnan(frame.close[0]) and frame.close[2] == 4030.0
