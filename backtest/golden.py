@@ -3,8 +3,8 @@
 A golden file is JSON: ``{"stats": {...}, "trades": [{...}, ...]}`` (sorted keys; NaN as null),
 what :func:`snapshot` takes from a result. :func:`compare` lists every difference in words —
 which statistics moved and by how much, how many trades each side has and the first trades that
-differ — with floats equal when ``|a − b| ≤ rtol × |b| + atol``. ``backtest check`` and
-:func:`backtest.testing.assert_matches_golden` are built on it.
+differ — with integers compared exactly and floats equal when ``|a − b| ≤ rtol × |b| + atol``.
+``backtest check`` and :func:`backtest.testing.assert_matches_golden` are built on it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .errors import DataError
-from .result import BacktestResult, _json_safe
+from .result import BacktestResult, json_safe
 from .times import format_ns
 
 DEFAULT_RTOL: Final = 1e-9
@@ -33,15 +33,8 @@ def snapshot(result: BacktestResult) -> dict[str, Any]:
     """The golden content of a result: its statistics and every trade (JSON values)."""
     trades = result.trades.drop(columns=[c for c in _LEFT_OUT if c in result.trades.columns])
     document = {"stats": dict(result.stats), "trades": trades.to_dict(orient="records")}
-    safe: dict[str, Any] = json.loads(json.dumps(_json_safe(document), default=_plain))
+    safe: dict[str, Any] = json.loads(json.dumps(json_safe(document)))
     return safe
-
-
-def _plain(value: Any) -> Any:
-    item = getattr(value, "item", None)  # numpy scalars
-    if callable(item):
-        return item()
-    return str(value)
 
 
 def write_golden(result: BacktestResult, path: Path) -> Path:
@@ -88,11 +81,14 @@ class Comparison:
 
 
 def close(actual: Any, expected: Any, rtol: float = DEFAULT_RTOL) -> bool:
-    """Equal values; floats within ``rtol`` (relative) or :data:`ATOL`; null equals NaN."""
+    """Equal values: integers exactly (counts, volumes, int-ns times), floats within ``rtol``
+    (relative) or :data:`ATOL`; null equals NaN."""
     if _missing(actual) and _missing(expected):
         return True
     if isinstance(expected, bool) or isinstance(actual, bool):  # true is not 1
         return type(actual) is type(expected) and actual == expected
+    if isinstance(expected, int) and isinstance(actual, int):
+        return actual == expected  # counts, volumes and int-ns times are exact
     if isinstance(expected, int | float) and isinstance(actual, int | float):
         return math.isclose(actual, expected, rel_tol=rtol, abs_tol=ATOL)
     return bool(actual == expected)
@@ -135,7 +131,10 @@ def _trade_lines(
         for i in range(max(len(actual), len(expected)))
         if i >= len(actual)
         or i >= len(expected)
-        or any(not close(actual[i].get(k), expected[i].get(k), rtol) for k in expected[i])
+        or any(
+            not close(actual[i].get(k, "(absent)"), expected[i].get(k, "(absent)"), rtol)
+            for k in set(actual[i]) | set(expected[i])
+        )
     ]
     if not differing:
         return []

@@ -362,6 +362,8 @@ def beijing_text(
 ) -> npt.NDArray[np.str_]:
     """int ns times as Beijing wall-clock text to the ``unit``: ``2020-01-02 09:30:00``."""
     local = (np.asarray(times_ns, dtype=np.int64) + UTC_OFFSET_NS).astype("datetime64[ns]")
+    if local.size == 0:  # np.char.replace refuses empty arrays
+        return np.array([], dtype=np.str_)
     return np.char.replace(np.datetime_as_string(local, unit=unit), "T", " ")
 
 

@@ -89,7 +89,8 @@ QIFI                   futures account                 stock account
                                                        fee field)
 ``premium``            0                               0
 ``static_balance``     ``static_balance``              ``stock_pre_total_asset``
-``position_profit``    ``position_profit``             = ``float_profit`` (no mark-to-market)
+``position_profit``    ``position_profit``             the day's change: ``balance − static −
+                                                       close_profit + commission``
 ``float_profit``       ``float_profit``                the day's stock positions'
                                                        ``float_profit`` (value − cost)
 ``balance``            ``balance``                     ``stock_total_asset``
@@ -334,14 +335,18 @@ def _accounts(
         float_profit = round_money(
             sum(_number(p["float_profit"]) for p in positions if p["account"] == "stock")
         )
+        static = _number(row["stock_pre_total_asset"])
+        fees = round_money(_number(row["stock_commission"]) + _number(row["stock_stamp_duty"])
+                           + _number(row["stock_transfer_fee"]))  # fmt: skip
+        balance = _number(row["stock_total_asset"])
         parts.append({
-            "pre_balance": _number(row["stock_pre_total_asset"]),
+            "pre_balance": static,
             "close_profit": round_money(close_profit),
-            "commission": round_money(_number(row["stock_commission"])
-                                      + _number(row["stock_stamp_duty"])
-                                      + _number(row["stock_transfer_fee"])),
-            "static_balance": _number(row["stock_pre_total_asset"]),
-            "position_profit": float_profit,
+            "commission": fees,
+            "static_balance": static,
+            # the day's change of the holdings' value, so that static + close − commission +
+            # position_profit = balance, as for futures
+            "position_profit": round_money(balance - static - close_profit + fees),
             "float_profit": float_profit,
             "balance": _number(row["stock_total_asset"]),
             "frozen_margin": _number(row["stock_frozen_cash"]),

@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from .errors import BacktestError
-from .result import _format_stat, _json_safe, error_headline
+from .result import error_headline, format_stat, json_safe
 
 if TYPE_CHECKING:
     from .result import BacktestResult
@@ -161,7 +161,7 @@ def summary_html(result: BacktestResult) -> str:
     rows = "".join(
         f'<tr><th style="text-align:left;padding:1px 8px">{_e(name)}'
         f'<span style="color:#888;font-weight:normal"> {STAT_NAMES.get(name, "")}</span></th>'
-        f'<td style="text-align:right;padding:1px 8px">{_e(_format_stat(name, result.stats[name]))}'
+        f'<td style="text-align:right;padding:1px 8px">{_e(format_stat(name, result.stats[name]))}'
         f"</td></tr>"
         for name in names
         if name is not None
@@ -237,7 +237,7 @@ def _headline(result: BacktestResult) -> str:
     groups = (("init_balance",), ("final_balance",), ("total_return", "ror"), ("max_drawdown",),
               ("trading_days",))  # fmt: skip
     names = [next((n for n in group if n in stats), None) for group in groups]
-    pieces = [f"{name} {_format_stat(name, stats[name])}" for name in names if name is not None]
+    pieces = [f"{name} {format_stat(name, stats[name])}" for name in names if name is not None]
     return " · ".join([*pieces, f"{len(result.orders):,} orders", f"{len(result.trades):,} trades"])
 
 
@@ -262,7 +262,7 @@ def _stats_table(stats: dict[str, Any]) -> str:
     rows = "\n".join(
         f'<tr data-stat="{_e(name)}"><th>{_e(name)}<span class="zh">'
         f'{STAT_NAMES.get(name, "")}</span></th><td class="num">'
-        f"{_e(_format_stat(name, stats[name]))}</td></tr>"
+        f"{_e(format_stat(name, stats[name]))}</td></tr>"
         for name in names
     )
     return f'<table id="stats">\n{rows}\n</table>'
@@ -360,7 +360,7 @@ def _trades_section(result: BacktestResult) -> str:
 
 def _config_table(config: dict[str, Any]) -> str:
     rows = [
-        [str(key), json.dumps(_json_safe(value), ensure_ascii=False, sort_keys=True, default=str)]
+        [str(key), json.dumps(json_safe(value), ensure_ascii=False, sort_keys=True, default=str)]
         for key, value in sorted(config.items())
     ]
     return _table("config", ("setting", "value"), rows, set()).replace(' class="scroll"', "", 1)

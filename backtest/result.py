@@ -13,7 +13,7 @@ import operator
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,7 @@ def daily_frame(
     return frame.astype(dict.fromkeys(DAILY_COLUMNS[1:], "float64"))
 
 
-def _format_stat(name: str, value: Any) -> str:
+def format_stat(name: str, value: Any) -> str:
     """A statistic for people: fractions as percentages, CNY to the cent (units from
     :data:`backtest.stats.STAT_UNITS`)."""
     from .stats import STAT_UNITS
@@ -123,17 +123,22 @@ def _format_stat(name: str, value: Any) -> str:
 def config_hash(config: Mapping[str, Any]) -> str:
     """SHA-256 of a run's config as canonical JSON (sorted keys): what identifies a run.
 
-    The data store's location (``data``) is left out, its content fingerprint
-    (``data_fingerprint``) kept: the same run in another checkout has the same hash.
+    Locations are left out — the data store's (``data``; its content fingerprint
+    ``data_fingerprint`` stays) and the strategy file's (``strategy.path``; its SHA-256 and
+    params stay) — so the same run in another checkout has the same hash.
     """
     portable = {key: value for key, value in config.items() if key != "data"}
-    text = json.dumps(_json_safe(portable), sort_keys=True, ensure_ascii=False, default=str)
+    strategy = portable.get("strategy")
+    if isinstance(strategy, Mapping):
+        portable["strategy"] = {k: v for k, v in strategy.items() if k != "path"}
+    text = json.dumps(json_safe(portable), sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def error_headline(error: str | None) -> str:
-    """The line that says what went wrong: ``ValueError: boom`` of a Python traceback (the line
-    after the last stack frame), else the error's first line."""
+    """What went wrong, in one line: the first line of a result's ``error`` (``ValueError:
+    boom``, or ``interrupted at simulated time …``); for an error that is a bare Python
+    traceback, the exception line after its last stack frame."""
     lines = (error or "").strip().splitlines()
     if not lines:
         return "unknown error"
@@ -144,14 +149,20 @@ def error_headline(error: str | None) -> str:
     return lines[0]
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN and infinities become null (JSON has none); containers are converted recursively."""
+def json_safe(value: Any) -> Any:
+    """``value`` as JSON can hold it: NaN and infinities become null, dates and times ISO
+    strings, numpy scalars Python numbers; containers are converted recursively."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and not isinstance(value, str | bytes):
+        return json_safe(item())
     return value
 
 
@@ -184,7 +195,8 @@ class BacktestResult:
             (:func:`backtest.stats.round_trips`).
         complete: False when the run ended early (the strategy raised, or was interrupted);
             ``error`` then says how.
-        error: the strategy's exception and traceback of an incomplete run, else None.
+        error: how an incomplete run ended, else None: the exception's line (``ValueError:
+            boom``), a blank line and its traceback; or ``interrupted at simulated time …``.
     """
 
     stats: dict[str, Any]
@@ -199,7 +211,7 @@ class BacktestResult:
 
     def stats_json(self) -> str:
         """The statistics as deterministic JSON (sorted keys, NaN as null)."""
-        return json.dumps(_json_safe(self.stats), sort_keys=True, indent=2)
+        return json.dumps(json_safe(self.stats), sort_keys=True, indent=2)
 
     def save(
         self,
@@ -232,7 +244,7 @@ class BacktestResult:
     def summary(self) -> str:
         """The statistics as an aligned text table (percentages for rates, CNY to the cent)."""
         width = max((len(name) for name in self.stats), default=0)
-        lines = [f"{name:<{width}}  {_format_stat(name, value)}" for name, value in
+        lines = [f"{name:<{width}}  {format_stat(name, value)}" for name, value in
                  self.stats.items()]  # fmt: skip
         if not self.complete:
             lines.append(f"{'complete':<{width}}  no: {error_headline(self.error)}")

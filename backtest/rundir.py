@@ -21,7 +21,7 @@ result (QIFI and the report are outputs only).
 from __future__ import annotations
 
 import json
-import shutil
+from contextlib import suppress
 from importlib import metadata
 from pathlib import Path
 from typing import Final
@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import DataError
-from .result import BacktestResult, _json_safe, config_hash
+from .result import BacktestResult, config_hash, json_safe
 
 FORMAT_VERSION: Final = 1
 """Version of the run-directory layout; a newer one is refused by :func:`load_run`."""
@@ -53,6 +53,8 @@ def save_run(
     """Write ``result`` into ``directory`` (created if needed; files of a previous run there are
     replaced) and return the directory."""
     directory.mkdir(parents=True, exist_ok=True)
+    # files of an earlier save that this one does not rewrite would describe another run
+    earlier_run = (directory / "result.json").is_file()
     document = {
         "format": FORMAT_VERSION,
         "backtest_version": package_version(),
@@ -62,7 +64,7 @@ def save_run(
         "config_hash": config_hash(result.config),
         "stats": result.stats,
     }
-    text = json.dumps(_json_safe(document), sort_keys=True, indent=2, ensure_ascii=False)
+    text = json.dumps(json_safe(document), sort_keys=True, indent=2, ensure_ascii=False)
     _write_text(directory / "result.json", text + "\n")
     for name in TABLES:
         frame: pd.DataFrame = getattr(result, name)
@@ -73,18 +75,30 @@ def save_run(
             frame.to_csv(csv_path, index=False, lineterminator="\n")
         elif csv_path.exists():
             csv_path.unlink()  # a stale CSV from an earlier save would contradict the Parquet
+    _remove_snapshots(directory / "qifi")  # the days of an earlier run may differ
     if qifi:
         from .qifi import write_qifi
 
-        target = directory / "qifi"
-        if target.exists():
-            shutil.rmtree(target)
-        write_qifi(result, target)
+        write_qifi(result, directory / "qifi")
     if report:
         from .report import write_report
 
         write_report(result, directory / "report.html")
+    elif earlier_run and (directory / "report.html").is_file():
+        (directory / "report.html").unlink()
     return directory
+
+
+def _remove_snapshots(folder: Path) -> None:
+    """Delete the QIFI snapshots (``YYYYMMDD.json``) in ``folder``, and it if then empty; other
+    files are left alone."""
+    if not folder.is_dir():
+        return
+    for path in folder.glob("*.json"):
+        if len(path.stem) == 8 and path.stem.isdigit():
+            path.unlink()
+    with suppress(OSError):
+        folder.rmdir()
 
 
 def load_run(directory: Path) -> BacktestResult:
@@ -109,12 +123,18 @@ def load_run(directory: Path) -> BacktestResult:
             f"{directory} was written in run-directory format {version}, newer than the "
             f"{FORMAT_VERSION} this version of backtest reads; upgrade backtest"
         )
+    missing = [key for key in ("stats", "config") if not isinstance(document.get(key), dict)]
+    if missing:
+        raise DataError(f"{path} lacks {' and '.join(missing)}; save the run again")
     tables = {}
     for name in TABLES:
         table_path = directory / f"{name}.parquet"
         if not table_path.is_file():
             raise DataError(f"{directory} lacks {name}.parquet; save the run again")
-        tables[name] = pq.read_table(table_path).to_pandas()
+        try:
+            tables[name] = pq.read_table(table_path).to_pandas()
+        except (OSError, pa.ArrowException) as exc:
+            raise DataError(f"{table_path} cannot be read ({exc}); save the run again") from None
     stats = {k: (float("nan") if v is None else v) for k, v in document["stats"].items()}
     return BacktestResult(
         stats=stats,

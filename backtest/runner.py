@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
+import signal
+import threading
 import traceback
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from .api import Api
 from .calendar import TradingCalendar
@@ -99,7 +102,7 @@ class Backtest:
                 "Backtest.run() was called inside a running event loop (a Jupyter cell, or "
                 "async code); use `result = await Backtest(...).arun()` there instead"
             )
-        return asyncio.run(self.arun())
+        return _run_interruptible(self.arun())
 
     async def arun(self) -> BacktestResult:
         """Run inside the current event loop (e.g. ``await`` it in a Jupyter cell).
@@ -147,12 +150,12 @@ class Backtest:
             raise
         except KeyboardInterrupt:
             return await self._interrupted(simulator)  # Ctrl-C
-        except asyncio.CancelledError:
-            if not in_notebook():
+        except asyncio.CancelledError as exc:
+            if _INTERRUPT not in exc.args and not in_notebook():
                 await simulator.aclose()
                 raise
-            # Jupyter's "interrupt the kernel" cancels the running cell's task: the user asked to
-            # stop this backtest, so stop cleanly and keep what was computed
+            # Ctrl-C under run(), or Jupyter's "interrupt the kernel" (which cancels the running
+            # cell's task): the user asked to stop this backtest; stop cleanly, keep the result
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
@@ -174,7 +177,7 @@ class Backtest:
         moment = format_ns(simulator.clock.now_ns)[:19]
         warnings.warn(
             f"backtest interrupted at simulated time {moment}; the result is incomplete",
-            stacklevel=3,
+            stacklevel=4,  # where arun() was awaited
         )
         return self._result(simulator, f"interrupted at simulated time {moment}")
 
@@ -227,6 +230,7 @@ class Backtest:
         settings = config.to_dict()
         settings["data"] = str(simulator.store.root)
         settings["data_fingerprint"] = simulator.store.fingerprint()
+        settings["strategy"] = _identity(self.strategy)
         return BacktestResult(
             stats=stats,
             trades=trades,
@@ -240,9 +244,58 @@ class Backtest:
         )
 
 
+_INTERRUPT: Final = "backtest interrupted by Ctrl-C"
+"""The cancel message :func:`_run_interruptible` cancels the backtest's task with."""
+
+
+def _run_interruptible(coroutine: Coroutine[Any, Any, BacktestResult]) -> BacktestResult:
+    """``asyncio.run(coroutine)``, where Ctrl-C stops the backtest cleanly.
+
+    asyncio turns Ctrl-C into a cancellation of the main task, indistinguishable from any
+    other; here the first Ctrl-C cancels it with the :data:`_INTERRUPT` message, which
+    :meth:`Backtest.arun` answers by settling and returning the partial result. A second Ctrl-C
+    raises ``KeyboardInterrupt`` at once.
+    """
+    with asyncio.Runner() as runner:
+        loop = runner.get_loop()
+        task = loop.create_task(coroutine)
+        presses = 0
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            nonlocal presses
+            presses += 1
+            if presses > 1:
+                raise KeyboardInterrupt
+            loop.call_soon_threadsafe(task.cancel, _INTERRUPT)
+
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            return loop.run_until_complete(task)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+
+def _identity(strategy: Any) -> dict[str, Any]:
+    """What names a strategy in the saved config: its qualified name and, for a
+    ``functools.partial``, the keyword arguments it binds (``backtest run`` records the file,
+    its SHA-256 and the params instead)."""
+    params: dict[str, Any] = {}
+    while isinstance(strategy, functools.partial):
+        params = {**strategy.keywords, **params}
+        strategy = strategy.func
+    target = getattr(strategy, "__func__", strategy)  # a bound method: its function
+    name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', '?')}"
+    return {"name": name, "params": params}
+
+
 def _describe(exc: BaseException) -> str:
-    """The exception and its traceback, as Python prints them."""
-    return "".join(traceback.format_exception(exc)).rstrip()
+    """The exception's one-line description (``ValueError: boom``), a blank line, then its
+    traceback as Python prints it."""
+    headline = traceback.format_exception_only(exc)[0].strip().splitlines()[0]
+    return f"{headline}\n\n" + "".join(traceback.format_exception(exc)).rstrip()
 
 
 def _event_loop_running() -> bool:

@@ -71,7 +71,7 @@ class RunSpec:
     stock_init_balance: float | None = None
     data: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
-    instruments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    instruments: Mapping[str, Mapping[str, Any]] | str = field(default_factory=dict)
     stock_fees: Mapping[str, float | None] = field(default_factory=dict)
     annual_days: int = 250
     risk_free_rate: float = 0.0
@@ -115,7 +115,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"run file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"run file {path} is not valid TOML: {exc}") from None
-    for key in ("strategy", "data"):
+    for key in ("strategy", "data", "instruments"):
         if isinstance(table.get(key), str):
             table[key] = str((path.parent / table[key]).resolve())
     return table
@@ -134,7 +134,10 @@ def resolve(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> RunSpec:
         for key, value in table.items():
             if key not in KEYS:
                 raise ConfigError(f"{where}: unknown key {key!r}{_hint(key, KEYS)}")
+            _check_type(where, key, value)
             if key in ("params", "instruments") and isinstance(value, Mapping):
+                if key == "instruments" and not isinstance(merged.get(key, {}), Mapping):
+                    merged[key] = {}  # a file given before is replaced by tables
                 merged[key] = {**merged.get(key, {}), **value}
             else:
                 merged[key] = value
@@ -158,6 +161,34 @@ def resolve(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> RunSpec:
         end=_moment(merged.pop("end"), "end"),
         **merged,
     )
+
+
+_TABLES: Final = ("params", "stock_fees")
+_TEXTS: Final = ("strategy", "data", "fill_model")
+_NUMBERS: Final = ("init_balance", "stock_init_balance", "annual_days", "risk_free_rate")
+
+
+def _check_type(where: str, key: str, value: Any) -> None:
+    """Refuse a value of the wrong kind, naming the layer and the key."""
+    if key in _TABLES and not isinstance(value, Mapping):
+        kind = "a table of strategy parameters" if key == "params" else "a table"
+        raise ConfigError(f"{where}: {key} must be {kind} ([{key}] in TOML), was {value!r}")
+    if key == "instruments" and not (
+        isinstance(value, str | Path)
+        or (isinstance(value, Mapping) and all(isinstance(v, Mapping) for v in value.values()))
+    ):
+        raise ConfigError(
+            f"{where}: instruments must be tables of fields per symbol or product "
+            f"([instruments.IF]) or the path of such a TOML file, was {value!r}"
+        )
+    if key in _TEXTS and not isinstance(value, str | Path):
+        raise ConfigError(f"{where}: {key} must be a string, was {value!r}")
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if key in _NUMBERS and not number and not (key == "stock_init_balance" and value is None):
+        raise ConfigError(f"{where}: {key} must be a number, was {value!r}")
+    texts = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if key == "symbols" and not (isinstance(value, str) or texts):
+        raise ConfigError(f"{where}: symbols must be a string or a list of strings, was {value!r}")
 
 
 def _moment(value: Any, name: str) -> date | datetime:
@@ -193,6 +224,9 @@ def parse_param(text: str) -> tuple[str, Any]:
 def import_strategy_file(path: Path) -> ModuleType:
     """Import a strategy file as a module of its own name.
 
+    As ``python file.py`` would, the file's directory goes first on ``sys.path``, so the file
+    can import modules that sit beside it.
+
     Raises:
         ConfigError: the file does not exist.
         StrategyLoadError: importing it raised (a syntax error, an exception at import).
@@ -205,6 +239,9 @@ def import_strategy_file(path: Path) -> ModuleType:
         raise ConfigError(f"{path} cannot be imported as Python")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look modules up there
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
@@ -224,11 +261,11 @@ def file_defaults(module: ModuleType, path: Path) -> dict[str, Any]:
 StrategyFunction = Callable[[Any], Awaitable[None]]
 
 
-def bind_strategy(module: ModuleType, path: Path, params: Mapping[str, Any]) -> StrategyFunction:
-    """The strategy of an imported file, bound to ``params``, as ``async (api) -> None``.
+def strategy_of(module: ModuleType, path: Path) -> Any:
+    """The file's ``strategy`` (a function or a class).
 
     Raises:
-        ConfigError: no ``strategy`` in the file, or a parameter it does not take.
+        ConfigError: the file defines none.
     """
     target = getattr(module, "strategy", None)
     if target is None:
@@ -236,10 +273,25 @@ def bind_strategy(module: ModuleType, path: Path, params: Mapping[str, Any]) -> 
             f"{path} defines no `strategy`: write `async def strategy(api, ...)` or a class "
             f"`strategy` with `async def run(self, api)`"
         )
+    return target
+
+
+def bind_strategy(module: ModuleType, path: Path, params: Mapping[str, Any]) -> StrategyFunction:
+    """The strategy of an imported file, bound to ``params``, as ``async (api) -> None``.
+
+    Raises:
+        ConfigError: no ``strategy`` in the file, or a parameter it does not take.
+    """
+    target = strategy_of(module, path)
     if inspect.isclass(target):
         accepted = _parameters(target.__init__, skip=1)
         _check_params(path, params, accepted)
-        instance = target(**params)
+        try:
+            instance = target(**params)
+        except Exception as exc:
+            raise StrategyLoadError(
+                f"{path}: creating the strategy raised {type(exc).__name__}: {exc}"
+            ) from exc
         run = getattr(instance, "run", None)
         if run is None or not inspect.iscoroutinefunction(run):
             raise ConfigError(f"{path}: class strategy needs an `async def run(self, api)` method")
@@ -257,10 +309,11 @@ def bind_strategy(module: ModuleType, path: Path, params: Mapping[str, Any]) -> 
     return call
 
 
-def _parameters(function: Any, skip: int) -> list[str] | None:
-    """Keyword parameter names after the first ``skip``; None when it takes ``**kwargs``."""
+def _parameters(function: Any, skip: int) -> dict[str, Any] | None:
+    """Keyword parameters after the first ``skip``, name → default (``inspect.Parameter.empty``
+    when none); None when the function takes ``**kwargs``."""
     signature = inspect.signature(function)
-    names = []
+    found = {}
     for position, parameter in enumerate(signature.parameters.values()):
         if parameter.kind is inspect.Parameter.VAR_KEYWORD:
             return None
@@ -268,20 +321,39 @@ def _parameters(function: Any, skip: int) -> list[str] | None:
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
             inspect.Parameter.KEYWORD_ONLY,
         ):
-            names.append(parameter.name)
-    return names
+            found[parameter.name] = parameter.default
+    return found
 
 
-def _check_params(path: Path, params: Mapping[str, Any], accepted: list[str] | None) -> None:
+def _check_params(
+    path: Path, params: Mapping[str, Any], accepted: Mapping[str, Any] | None
+) -> None:
+    """Every param is a parameter of the strategy, of the kind its default has (a number
+    where the default is a number: ``--param fast=1O`` is a typo, not the text "1O")."""
     if accepted is None:
         return
-    for name in params:
+    for name, value in params.items():
         if name not in accepted:
             known = ", ".join(accepted) or "none"
             raise ConfigError(
                 f"{path}: the strategy has no parameter {name!r}{_hint(name, accepted)} "
                 f"(its parameters: {known})"
             )
+        default = accepted[name]
+        kind = type(default)
+        if kind in (bool, int, float, str) and not _fits(value, kind):
+            raise ConfigError(
+                f"{path}: parameter {name} takes a {kind.__name__} (its default is "
+                f"{default!r}), was {value!r}"
+            )
+
+
+def _fits(value: Any, kind: type) -> bool:
+    if kind is float:  # an int is a fine float
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
 
 
 def _hint(name: str, choices: Any) -> str:

@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 
 from .golden import DEFAULT_RTOL, compare, read_golden, snapshot, write_golden
-from .result import BacktestResult
+from .result import BacktestResult, error_headline
 
 UPDATE_VARIABLE = "BACKTEST_UPDATE_GOLDEN"
 
@@ -41,6 +41,8 @@ def assert_matches_golden(
         update: rewrite the file instead of comparing; None reads ``BACKTEST_UPDATE_GOLDEN``.
     """
     golden = Path(path)
+    if not result.complete:  # never pin, nor pass, a run that did not finish
+        raise AssertionError(f"the run is incomplete: {error_headline(result.error)}")
     if update is None:
         update = os.environ.get(UPDATE_VARIABLE, "") not in ("", "0")
     if update:
@@ -51,8 +53,6 @@ def assert_matches_golden(
         raise AssertionError(
             f"golden file {golden} did not exist: written now; review and commit it"
         )
-    if not result.complete:
-        raise AssertionError(f"the run is incomplete: {result.error}")
     comparison = compare(snapshot(result), read_golden(golden), rtol)
     if not comparison.equal:
         raise AssertionError(

@@ -53,7 +53,8 @@ catalog = sample.catalog()
 
 # %%
 raw = Path(default_store_path()).parent / "raw"
-mine = Store.create(Path(tempfile.mkdtemp()) / "store")
+scratch = Path(tempfile.mkdtemp())  # removed at the end
+mine = Store.create(scratch / "store")
 mine.write_calendar(sample.calendar().days())
 report = import_csv(
     mine, [raw / "tqsdk" / "CFFEX.IF2003_1min.csv.xz"], "CFFEX.IF2003", "1m", format="tqsdk"
@@ -101,7 +102,7 @@ five[["start", "open", "high", "low", "close", "volume"]].iloc[-15:-10]  # 11:20
 # import leaves the store untouched.
 
 # %%
-bad = Path(tempfile.mkdtemp()) / "bad.csv"
+bad = scratch / "bad.csv"
 bad.write_text(
     "datetime,open,high,low,close,volume\n"
     "2020-03-06 09:30:00,4000,4001,3999,4000,10\n"
@@ -121,3 +122,8 @@ print(import_csv(mine, [bad], "IF2003.IF", "1m", format="tqsdk", policy=Policy.S
 # %%
 for check in verify_store(mine):
     print(check.summary())
+
+# %%
+import shutil
+
+shutil.rmtree(scratch)  # the scratch store and file

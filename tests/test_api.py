@@ -569,3 +569,33 @@ def test_a_cancelled_backtest_outside_a_notebook_stays_cancelled(store: Store) -
             await task
 
     asyncio.run(cancel_soon())
+
+
+def test_ctrl_c_in_a_script_returns_the_partial_result(tmp_path: Any) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import time, warnings\n"
+        "from datetime import date\n"
+        "from backtest import Backtest\n"
+        "async def slow(api):\n"
+        "    api.get_quote('IF2003.IF')\n"
+        "    print('started', flush=True)\n"
+        "    while True:\n"
+        "        await api.wait_update()\n"
+        "        time.sleep(0.0005)\n"
+        "warnings.simplefilter('ignore')\n"
+        "result = Backtest(slow, date(2020, 1, 2), date(2020, 2, 28), progress=False).run()\n"
+        "print(result.complete, result.error.startswith('interrupted at simulated time'))\n"
+    )
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert process.stdout is not None and process.stdout.readline() == "started\n"
+    time.sleep(2.0)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, out) == (0, "False True\n"), err

@@ -208,3 +208,182 @@ def test_every_command_has_help_with_an_example() -> None:
         status, out, _ = run(command, "--help")
         assert status == 0
         assert "example: backtest " + command in out
+
+
+SLOW = """\
+import time
+from datetime import date
+
+RUN = {"start": date(2020, 1, 2), "end": date(2020, 2, 28)}
+
+
+async def strategy(api):  # about 10 s: slow enough to be interrupted
+    api.get_quote("IF2003.IF")
+    while True:
+        await api.wait_update()
+        time.sleep(0.0005)
+"""
+
+
+def test_ctrl_c_exits_130_and_saves_the_partial_run(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW)
+    command = [sys.executable, "-m", "backtest", "run", str(path), "--out", str(tmp_path / "r"),
+               "--quiet", "--no-report"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert lines[-2].startswith("interrupted at simulated time 2020-")
+    assert lines[-1] == f"incomplete run saved in {tmp_path / 'r'}"
+    saved = BacktestResult.load(tmp_path / "r")
+    assert not saved.complete and 0 < saved.stats["trading_days"] < 36
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("params = 5", "params must be a table of strategy parameters ([params] in TOML), was 5"),
+        ('stock_fees = "x"', "stock_fees must be a table ([stock_fees] in TOML), was 'x'"),
+        ("instruments = 5", "instruments must be tables of fields per symbol or product "
+         "([instruments.IF]) or the path of such a TOML file, was 5"),
+        ("init_balance = \"a lot\"", "init_balance must be a number, was 'a lot'"),
+        ("symbols = [1, 2]", "symbols must be a string or a list of strings, was [1, 2]"),
+    ],
+)  # fmt: skip
+def test_run_file_values_of_the_wrong_kind_are_named(
+    tmp_path: Path, toml: str, message: str
+) -> None:
+    config = tmp_path / "run.toml"
+    config.write_text(f'strategy = "{DOUBLE_MA}"\n{toml}\n')
+    status, _, err = run("run", "--config", config)
+    assert (status, err) == (1, f"backtest: error: {config}: {message}\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--param", "fast=1O"),
+         f"{DOUBLE_MA}: parameter fast takes a int (its default is 10), was '1O'"),
+        (("--param", "symbol=5"),
+         f"{DOUBLE_MA}: parameter symbol takes a str (its default is 'CFFEX.IF2003'), was 5"),
+    ],
+)  # fmt: skip
+def test_a_param_of_the_wrong_kind_is_refused_before_running(
+    argv: tuple[str, ...], message: str
+) -> None:
+    assert run("run", DOUBLE_MA, *WEEK, *argv) == (1, "", f"backtest: error: {message}\n")
+
+
+def test_out_pointing_at_a_file_is_refused_before_running(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    status, _, err = run("run", DOUBLE_MA, *WEEK, "--out", tmp_path / "f")
+    assert (status, err) == (
+        1, f"backtest: error: --out {tmp_path / 'f'} is a file, not a directory; choose "
+        "another path\n",
+    )  # fmt: skip
+
+
+def test_a_negative_tolerance_is_a_usage_error(tmp_path: Path) -> None:
+    status, _, err = run("check", DOUBLE_MA, "--golden", tmp_path / "g.json", "--rtol", "-1")
+    assert status == 2 and "a tolerance cannot be negative: '-1'" in err
+
+
+def test_a_file_without_a_strategy_says_so_before_anything_else(tmp_path: Path) -> None:
+    path = tmp_path / "empty.py"
+    path.write_text("x = 1\n")
+    status, _, err = run("run", path)
+    assert status == 1
+    assert err.startswith(f"backtest: error: {path} defines no `strategy`")
+
+
+def test_a_strategy_class_that_fails_to_build_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "cls.py"
+    path.write_text(
+        "class strategy:\n"
+        "    def __init__(self):\n"
+        "        raise RuntimeError('no config')\n"
+        "    async def run(self, api):\n"
+        "        pass\n"
+    )
+    status, _, err = run("run", path, *WEEK)
+    assert status == 2
+    assert f'File "{path}", line 3, in __init__' in err
+    assert "RuntimeError: no config" in err
+
+
+def test_a_strategy_imports_the_modules_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "helper_lots.py").write_text("LOTS = 2\n")
+    path = tmp_path / "uses_helper.py"
+    path.write_text(
+        "from helper_lots import LOTS\n"
+        "async def strategy(api):\n"
+        "    api.get_quote('IF2003.IF')\n"
+        "    await api.wait_update()\n"
+        "    api.insert_order('IF2003.IF', 'BUY', 'OPEN', LOTS)\n"
+        "    while True:\n"
+        "        await api.wait_update()\n"
+    )
+    status, _, err = run("run", path, *WEEK, "--out", tmp_path / "r", "--quiet", "--no-report")
+    assert status == 0, err
+    assert BacktestResult.load(tmp_path / "r").orders.volume_orign.tolist() == [2]
+
+
+def test_a_date_param_is_saved(tmp_path: Path) -> None:
+    path = tmp_path / "dated.py"
+    path.write_text(
+        "async def strategy(api, until=None):\n"
+        "    api.get_quote('IF2003.IF')\n"
+        "    while True:\n"
+        "        await api.wait_update()\n"
+    )
+    status, _, err = run("run", path, *WEEK, "--param", "until=2020-01-06", "--out",
+                         tmp_path / "r", "--quiet", "--no-report")  # fmt: skip
+    assert status == 0, err
+    saved = BacktestResult.load(tmp_path / "r").config["strategy"]["params"]
+    assert saved == {"until": "2020-01-06"}
+
+
+def test_instruments_of_a_run_file_are_relative_to_it(tmp_path: Path) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "fees.toml").write_text("[IF]\ncommission_close_today = 0.000023\n")
+    config = folder / "run.toml"
+    config.write_text(f'strategy = "{DOUBLE_MA}"\ninstruments = "fees.toml"\n')
+    status, _, err = run("run", "--config", config, *WEEK, "--out", tmp_path / "r", "--quiet",
+                         "--no-report")  # fmt: skip
+    assert status == 0, err
+    trades = BacktestResult.load(tmp_path / "r").trades
+    closing = trades[trades.offset != "OPEN"].iloc[0]
+    assert closing.commission == round(0.000023 * closing.price * 300, 2)
+
+
+def test_saving_again_removes_what_the_new_save_does_not_write(week_run: Path) -> None:
+    result = BacktestResult.load(week_run)
+    assert (week_run / "qifi").is_dir()
+    result.save(week_run, report=False, qifi=False)
+    assert not (week_run / "report.html").exists()
+    assert not (week_run / "qifi").exists()
+    result.save(week_run)  # restore it for the other tests
+    assert (week_run / "report.html").exists()
+
+
+def test_loading_a_damaged_run_directory_names_the_problem(tmp_path: Path) -> None:
+    directory = tmp_path / "r"
+    assert run("run", DOUBLE_MA, *WEEK, "--out", directory, "--quiet", "--no-report")[0] == 0
+    (directory / "trades.parquet").write_bytes(b"not parquet")
+    status, _, err = run("show", directory)
+    assert status == 1
+    assert err.startswith(f"backtest: error: {directory / 'trades.parquet'} cannot be read (")
+    (directory / "result.json").write_text('{"format": 1}')
+    status, _, err = run("show", directory)
+    path = directory / "result.json"
+    assert err == f"backtest: error: {path} lacks stats and config; save the run again\n"

@@ -122,3 +122,17 @@ def test_an_incomplete_run_never_matches(tmp_path: Path) -> None:
     broken = dataclasses.replace(result_with(0.25), complete=False, error="ValueError: x")
     with pytest.raises(AssertionError, match=r"^the run is incomplete: ValueError: x$"):
         assert_matches_golden(broken, path, update=False)
+
+
+def test_integers_compare_exactly_whatever_the_tolerance() -> None:
+    a_second_later = dict(TRADE, trade_date_time=TRADE["trade_date_time"] + 1_000_000_000)
+    comparison = compare(document(trades=[a_second_later]), document(), rtol=1e-6)
+    assert comparison.differences[0] == "trades: expected 1, actual 1; 1 differ"
+    assert not close(10**18 + 1, 10**18, rtol=1e-3)
+    assert close(10**18 + 1.0, 10**18, rtol=1e-3)  # a float is a float
+
+
+def test_a_trade_field_on_one_side_only_is_a_difference() -> None:
+    extra = dict(TRADE, note="x")
+    assert not compare(document(trades=[extra]), document()).equal
+    assert not compare(document(), document(trades=[extra])).equal

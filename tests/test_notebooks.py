@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,12 @@ from backtest.store import Store, default_store_path
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.py"))
 GOLDEN = REPO / "tests" / "golden"
+
+
+@pytest.fixture(autouse=True)
+def this_venvs_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``python3`` kernel of this interpreter, not one a user-level kernelspec names."""
+    monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
 
 
 def execute(path: Path) -> Any:

@@ -479,9 +479,13 @@ def test_a_stock_run_maps_the_stock_account_into_accounts(
             "available": row["stock_cash"],
             "frozen_margin": row["stock_frozen_cash"],
             "margin": 0.0, "risk_ratio": 0.0,
-            "float_profit": float_profit, "position_profit": float_profit,
+            "float_profit": float_profit,
         }  # fmt: skip
         assert {k: accounts[k] for k in expected} == expected, row["trading_day"]
+        # the balance identity holds as for futures: position_profit is the day's change
+        identity = (accounts["static_balance"] + accounts["close_profit"]
+                    - accounts["commission"] + accounts["position_profit"])  # fmt: skip
+        assert identity == pytest.approx(accounts["balance"], abs=0.011)
         assert accounts["balance"] == row["equity"]
         fees = row["stock_commission"] + row["stock_stamp_duty"] + row["stock_transfer_fee"]
         assert accounts["commission"] == pytest.approx(fees, abs=1e-9)

@@ -22,7 +22,7 @@ import pytest
 
 from backtest import BacktestResult
 from backtest.report import report_html, summary_html, write_report
-from backtest.result import _format_stat, error_headline
+from backtest.result import error_headline, format_stat
 from backtest.store import Store
 from tests.test_golden import run_demo
 
@@ -85,7 +85,7 @@ def test_the_report_holds_the_statistics_and_every_trade(double_ma: BacktestResu
     text = report_html(double_ma)
 
     for name in ("ror", "final_balance", "max_drawdown", "sharpe_ratio"):
-        value = _format_stat(name, double_ma.stats[name])
+        value = format_stat(name, double_ma.stats[name])
         assert re.search(rf'<tr data-stat="{name}">.*<td class="num">{re.escape(value)}</td>', text)
     assert '<p id="trade-count">711 trades.</p>' in text
     assert text.count("<tr><td>T0") == len(double_ma.trades) == 711
@@ -172,12 +172,34 @@ def test_plot_of_a_symbol_shows_its_prices_with_buys_and_sells(double_ma: Backte
     assert len(buys.x) + len(sells.x) == 711
 
 
+def test_a_run_with_only_buys_saves_its_report(tmp_path: Path) -> None:
+    from datetime import date
+
+    from backtest import Api, Backtest
+
+    async def buy_and_hold(api: Api) -> None:
+        api.get_quote("IF2003.IF")
+        await api.wait_update()
+        while api.now.hour != 10:
+            await api.wait_update()
+        api.insert_order("IF2003.IF", "BUY", "OPEN", 1)
+        while True:
+            await api.wait_update()
+
+    result = Backtest(buy_and_hold, date(2020, 1, 2), date(2020, 1, 3), progress=False).run()
+    figure = result.plot("IF2003.IF")
+    _, buys, sells = figure.data
+    assert (len(buys.x), len(sells.x)) == (1, 0)
+    path = result.save(tmp_path / "run", qifi=False)
+    assert "IF2003.IF" in (path / "report.html").read_text(encoding="utf-8")
+
+
 def test_repr_html_is_a_compact_summary_without_javascript(double_ma: BacktestResult) -> None:
     text = double_ma._repr_html_()
 
     assert "<script" not in text and len(text) < 20_000
     assert "711 orders · 711 trades · 36 trading days" in text
-    assert _format_stat("max_drawdown", double_ma.stats["max_drawdown"]) == "29.07%"
+    assert format_stat("max_drawdown", double_ma.stats["max_drawdown"]) == "29.07%"
     assert ">29.07%<" in text and ">738,586.95<" in text
     assert re.search(r"<svg [^>]*><line [^>]*/><polyline [^>]*points=\"[0-9., ]+\"/></svg>", text)
     assert "INCOMPLETE" not in text
@@ -291,7 +313,7 @@ def test_double_ma_report_draws_every_figure_in_chromium(
         assert figure["traces"] > 0 and all(points > 0 for points in figure["points"]), figure
     assert figures[3]["points"][1] + figures[3]["points"][2] == 711  # buys + sells
     for name in ("ror", "final_balance", "max_drawdown"):
-        assert cell(browser, f'tr[data-stat="{name}"] td') == _format_stat(
+        assert cell(browser, f'tr[data-stat="{name}"] td') == format_stat(
             name, double_ma.stats[name]
         )
     assert cell(browser, 'tr[data-stat="final_balance"] td') == "738,586.95"

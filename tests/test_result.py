@@ -112,3 +112,35 @@ def test_loading_what_is_not_a_run_directory_says_so(tmp_path: Path) -> None:
     (tmp_path / "result.json").write_text('{"format": 2}')
     with pytest.raises(DataError, match="format 2, newer than the 1 this version"):
         BacktestResult.load(tmp_path)
+
+
+def test_the_config_hash_ignores_locations_but_not_content() -> None:
+    from backtest.result import config_hash
+
+    base = {"start": "2020-01-02", "data": "/a/store", "data_fingerprint": "f1",
+            "strategy": {"path": "/a/ma.py", "sha256": "s1", "params": {"fast": 5}}}  # fmt: skip
+    moved = {**base, "data": "/b/store", "strategy": {**base["strategy"], "path": "ma.py"}}
+    assert config_hash(moved) == config_hash(base)
+    for change in ({"data_fingerprint": "f2"},
+                   {"strategy": {**base["strategy"], "params": {"fast": 6}}},
+                   {"strategy": {**base["strategy"], "sha256": "s2"}}):  # fmt: skip
+        assert config_hash({**base, **change}) != config_hash(base)
+
+
+def test_a_run_through_the_api_records_its_strategy_and_bound_params() -> None:
+    from datetime import date
+    from functools import partial
+
+    from backtest import Api, Backtest
+
+    async def idle(api: Api, lots: int = 1) -> None:
+        api.get_quote("IF2003.IF")
+        while True:
+            await api.wait_update()
+
+    result = Backtest(partial(idle, lots=3), date(2020, 1, 2), date(2020, 1, 2)).run()
+    assert result.config["strategy"] == {
+        "name": f"{__name__}.test_a_run_through_the_api_records_its_strategy_and_bound_params"
+        ".<locals>.idle",
+        "params": {"lots": 3},
+    }

@@ -59,6 +59,9 @@ def main(
     except BacktestError as exc:
         print(f"backtest: error: {exc}", file=err)
         return 1
+    except OSError as exc:  # a path that cannot be read or written
+        print(f"backtest: error: {exc}", file=err)
+        return 1
     except KeyboardInterrupt:
         print("backtest: interrupted", file=err)
         return 130

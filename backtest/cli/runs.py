@@ -21,12 +21,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import BacktestError, StrategyError
+from ..errors import BacktestError, ConfigError, StrategyError
 from ..golden import DEFAULT_RTOL, close, compare, read_golden, snapshot, write_golden
-from ..result import BacktestResult, _format_stat, config_hash
+from ..result import BacktestResult, config_hash, format_stat
 from ..runspec import (
     RunSpec,
     StrategyLoadError,
@@ -35,6 +36,7 @@ from ..runspec import (
     parse_param,
     read_toml,
     resolve,
+    strategy_of,
 )
 
 STRATEGY_FAILED = 2
@@ -65,7 +67,7 @@ def add_parsers(commands: Any) -> None:
     )  # fmt: skip
     _run_options(check)
     check.add_argument("--golden", type=Path, required=True, help="the golden JSON file")
-    check.add_argument("--rtol", type=float, default=DEFAULT_RTOL,
+    check.add_argument("--rtol", type=_tolerance, default=DEFAULT_RTOL,
                        help=f"relative tolerance of floats (default {DEFAULT_RTOL:g})")  # fmt: skip
     check.add_argument("--update", action="store_true", help="rewrite the golden file")
     check.set_defaults(run=_check)
@@ -91,9 +93,19 @@ def add_parsers(commands: Any) -> None:
     )  # fmt: skip
     diff.add_argument("first", type=Path, metavar="RUN_A")
     diff.add_argument("second", type=Path, metavar="RUN_B")
-    diff.add_argument("--rtol", type=float, default=DEFAULT_RTOL,
+    diff.add_argument("--rtol", type=_tolerance, default=DEFAULT_RTOL,
                       help=f"relative tolerance of floats (default {DEFAULT_RTOL:g})")  # fmt: skip
     diff.set_defaults(run=_diff)
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"a tolerance cannot be negative: {text!r}")
+    return value
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
@@ -118,6 +130,7 @@ def _spec(args: argparse.Namespace) -> tuple[RunSpec, Any]:
     if path is None:
         raise BacktestError("give a strategy file (or a --config file with `strategy = ...`)")
     module = import_strategy_file(path)
+    strategy_of(module, path)  # before the dates: a file without a strategy says so first
     flags: dict[str, Any] = {"strategy": str(path)}
     for name in ("start", "end", "init_balance"):
         value = getattr(args, name)
@@ -144,9 +157,16 @@ def _execute(
     except StrategyLoadError as exc:
         _print_traceback(exc.__cause__ or exc, err)
         return None, STRATEGY_FAILED
+    try:
+        backtest = spec.backtest(progress, module)
+    except StrategyLoadError as exc:  # building a class strategy raised
+        _print_traceback(exc.__cause__ or exc, err)
+        return None, STRATEGY_FAILED
     result: BacktestResult | None
     try:
-        result = spec.backtest(progress, module).run()
+        with warnings.catch_warnings():  # an interruption is reported below, once
+            warnings.filterwarnings("ignore", message="backtest interrupted")
+            result = backtest.run()
         status = 0 if result.complete else INTERRUPTED
     except StrategyError as exc:
         result, status = exc.result, STRATEGY_FAILED
@@ -167,6 +187,8 @@ def _print_traceback(exc: BaseException, err: TextIO) -> None:
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise ConfigError(f"--out {args.out} is a file, not a directory; choose another path")
     result, status = _execute(args, err, False if args.quiet or args.json else None)
     if result is None:
         return status
@@ -179,6 +201,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(result.summary(), file=out)
         print(f"\nrun directory: {directory}", file=out)
     if not result.complete:
+        if status == INTERRUPTED:
+            print(f"{result.error}", file=err)
         print(f"incomplete run saved in {directory}", file=err)
     return status
 
@@ -233,7 +257,7 @@ def _show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     first, second = BacktestResult.load(args.first), BacktestResult.load(args.second)
     names = list(dict.fromkeys([*first.stats, *second.stats]))
-    cells = [(n, _format_stat(n, first.stats.get(n)), _format_stat(n, second.stats.get(n)))
+    cells = [(n, format_stat(n, first.stats.get(n)), format_stat(n, second.stats.get(n)))
              for n in names]  # fmt: skip
     width = max((len(n) for n in names), default=0)
     left = max([len(str(args.first)), *(len(a) for _, a, _ in cells)])
