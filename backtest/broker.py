@@ -35,6 +35,7 @@ from typing import Protocol
 from .calendar import TradingCalendar
 from .clock import SimClock
 from .errors import ApiUsageError
+from .grid import PriceGrid
 from .instrument import Instrument
 from .model import Direction, Offset, OrderStatus, PriceType, TimeCondition, VolumeCondition
 from .order import Fill, Order, Trade
@@ -73,6 +74,7 @@ class _Book:
     """What the broker knows of one symbol."""
 
     instrument: Instrument
+    grid: PriceGrid
     quote: Quote
     ledger: Ledger
     resting: list[Order]
@@ -138,11 +140,13 @@ class SimBroker:
 
     # --- books ---------------------------------------------------------------------------
 
-    def open_book(self, instrument: Instrument, quote: Quote, ledger: Ledger) -> list[Order]:
+    def open_book(
+        self, instrument: Instrument, grid: PriceGrid, quote: Quote, ledger: Ledger
+    ) -> list[Order]:
         """Register a symbol; returns its list of resting orders (shared, read-only)."""
         book = self._books.get(instrument.symbol)
         if book is None:
-            book = self._books[instrument.symbol] = _Book(instrument, quote, ledger, [])
+            book = self._books[instrument.symbol] = _Book(instrument, grid, quote, ledger, [])
         return book.resting
 
     # --- requests from the strategy ------------------------------------------------------
@@ -257,18 +261,21 @@ class SimBroker:
         volume = order.volume_orign
         if isinstance(volume, bool) or not isinstance(volume, int) or volume <= 0:
             return f"rejected: volume must be a whole number of lots above 0, was {volume!r}"
+        book = self._books[order.symbol]
         if order.price_type is PriceType.LIMIT:
             price = order.limit_price
             if not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
                 return f"rejected: limit price must be a positive number, was {price!r}"
-            ticks = price / instrument.price_tick
-            if abs(ticks - round(ticks)) > 1e-6 * max(1.0, abs(ticks)):
+            ticks = book.grid.ticks(price)
+            if ticks is None:
                 return (
                     f"rejected: limit price {price:g} is not a multiple of the price tick "
                     f"{instrument.price_tick:g} of {order.symbol}"
                 )
+            # on the grid up to float noise: hold the exact grid price (3921.2, not
+            # 3921.2000000000003), which is what it fills at and what the records show
+            order.limit_price = book.grid.price(ticks)
         now = self.clock.now_ns
-        book = self._books[order.symbol]
         if not book.in_session(now, self.calendar):
             return (
                 f"rejected: {order.symbol} does not trade at {format_ns(now)[:19]} "

@@ -38,6 +38,7 @@ from .errors import ApiUsageError, BacktestFinished
 from .feed import CLOSE_QUOTES, NO_QUOTES, QUOTE_SOURCE, SESSION_SOURCE, KlineFeed, Market, TickFeed
 from .frame import KlineFrame, RowTuple, SerialBuffer, TickFrame
 from .futures import FuturesLedger
+from .grid import PriceGrid
 from .instrument import Instrument, InstrumentTable
 from .merge import Handler, Merger
 from .model import DAY, TICK, Direction, Offset, period_label
@@ -147,8 +148,9 @@ class Simulator:
         if found is None:
             instrument = self.instruments.get(symbol)
             quote = Quote(instrument)
-            resting = self.broker.open_book(instrument, quote, self._ledger(instrument))
-            found = self._markets[symbol] = Market(instrument, quote, resting)
+            grid = PriceGrid(instrument.price_tick)
+            resting = self.broker.open_book(instrument, grid, quote, self._ledger(instrument))
+            found = self._markets[symbol] = Market(instrument, grid, quote, resting)
             self._load_previous_prices(found)
             self._set_limits(found)
         return found
@@ -341,7 +343,7 @@ class Simulator:
 
         For a daily quote source, the last session event at or before now decides.
         """
-        tick = market.instrument.price_tick
+        grid = market.grid
         now = self.clock.now_ns
         if sessions is not None:
             for position, bar in enumerate(reversed(history)):
@@ -353,9 +355,9 @@ class Simulator:
                     continue  # suspended: no quote that day
                 opens, closes = sessions(day)
                 if closes - 1000 <= now:
-                    return close_state(closes - 1000, bar[4], bar[8], tick)
+                    return close_state(closes - 1000, bar[4], bar[8], grid)
                 if opens <= now:
-                    return open_state(opens, bar[1], bar[7], tick)
+                    return open_state(opens, bar[1], bar[7], grid)
             return None
         bar = history[-1]
         opens_at, closes_at = kline_event_times(
@@ -364,8 +366,8 @@ class Simulator:
         )  # fmt: skip
         close_ts = int(closes_at[0])
         if close_ts > now:
-            return open_state(int(opens_at[0]), bar[1], bar[7], tick)
-        return close_state(close_ts, bar[4], bar[8], tick)
+            return open_state(int(opens_at[0]), bar[1], bar[7], grid)
+        return close_state(close_ts, bar[4], bar[8], grid)
 
     def _stored_volume(self, symbol: str, label_ns: int) -> float:
         """Volume of the stored daily bar labelled ``label_ns`` (0 if there is none).

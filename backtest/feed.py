@@ -25,6 +25,7 @@ from typing import Final
 from .broker import SimBroker
 from .clock import SimClock
 from .frame import RowTuple, SerialBuffer
+from .grid import PriceGrid
 from .instrument import Instrument
 from .order import Order
 from .quotes import Quote, close_packets, close_state, limited_state, open_state
@@ -44,14 +45,17 @@ class Market:
     """Everything the engine keeps for one symbol."""
 
     __slots__ = (
-        "delivered", "instrument", "klines", "pre_close", "pre_settlement", "quote", "resting",
-        "symbol", "ticks",
+        "delivered", "grid", "instrument", "klines", "pre_close", "pre_settlement", "quote",
+        "resting", "symbol", "ticks",
     )  # fmt: skip
 
-    def __init__(self, instrument: Instrument, quote: Quote, resting: list[Order]) -> None:
+    def __init__(
+        self, instrument: Instrument, grid: PriceGrid, quote: Quote, resting: list[Order]
+    ) -> None:
         self.delivered = False  # the strategy has asked for the quote
         self.symbol = instrument.symbol
         self.instrument = instrument
+        self.grid = grid
         self.quote = quote
         self.resting = resting
         self.klines: dict[int, KlineFeed] = {}
@@ -83,13 +87,13 @@ class _Feed:
 class KlineFeed(_Feed):
     """Applies a kline serial's events to its buffer and, by role, to the quote."""
 
-    __slots__ = ("limited", "role", "tick")
+    __slots__ = ("grid", "limited", "role")
 
     def __init__(self, market: Market, buffer: SerialBuffer, clock: SimClock, broker: SimBroker):
         super().__init__(market, buffer, clock, broker)
         self.role = NO_QUOTES
         self.limited = False
-        self.tick = market.instrument.price_tick
+        self.grid = market.grid
 
     def handle(self, ts: int, kind: int, row: RowTuple) -> None:
         step = self.clock.step
@@ -99,7 +103,7 @@ class KlineFeed(_Feed):
                 if self.limited or self.resting:
                     self._open_quote(ts, row, step)
                 else:  # the common case, inline: this runs for every bar
-                    self.quote.update(open_state(ts, row[1], row[7], self.tick), step)
+                    self.quote.update(open_state(ts, row[1], row[7], self.grid), step)
             return
         if kind == CLOSE:
             self.buffer.replace_last(row, step)
@@ -108,7 +112,7 @@ class KlineFeed(_Feed):
                 if self.limited or self.resting:
                     self._close_quote(ts, row, step, role == QUOTE_SOURCE)
                 else:
-                    self.quote.update(close_state(ts, row[4], row[8], self.tick), step)
+                    self.quote.update(close_state(ts, row[4], row[8], self.grid), step)
             return
         if self.role == SESSION_SOURCE and row[5] > 0:  # no volume: suspended, no quotes
             if kind == SESSION_OPEN:
@@ -122,37 +126,37 @@ class KlineFeed(_Feed):
             price = row[1]
             # The bar is not known yet: an opening print at a limit counts as locked.
             state = limited_state(
-                ts, price, price, row[7], self.tick, quote.limit_up, quote.limit_down, True
+                ts, price, price, row[7], self.grid, quote.limit_up, quote.limit_down, True
             )
         else:
-            state = open_state(ts, row[1], row[7], self.tick)
+            state = open_state(ts, row[1], row[7], self.grid)
         quote.update(state, step)
         if self.resting:
             self.broker.match(self.symbol)
 
     def _close_quote(self, ts: int, row: RowTuple, step: int, packets: bool) -> None:
         quote = self.quote
-        tick = self.tick
+        grid = self.grid
         if self.limited:
             up, down = quote.limit_up, quote.limit_down
             locked = row[2] == row[3]  # a one-price bar
             close, oi = row[4], row[8]
             prices = (row[2], row[3], close) if packets and self.resting else (close,)
             for price in prices:
-                quote.update(limited_state(ts, close, price, oi, tick, up, down, locked), step)
+                quote.update(limited_state(ts, close, price, oi, grid, up, down, locked), step)
                 if self.resting:
                     self.broker.match(self.symbol)
             return
         if packets and self.resting:
             # Three packets (high, low, close); each may fill resting orders.
-            for state in close_packets(ts, row[2], row[3], row[4], row[8], tick):
+            for state in close_packets(ts, row[2], row[3], row[4], row[8], grid):
                 quote.update(state, step)
                 self.broker.match(self.symbol)
                 if not self.resting:  # nothing left to fill: jump to the final packet
-                    quote.update(close_state(ts, row[4], row[8], tick), step)
+                    quote.update(close_state(ts, row[4], row[8], grid), step)
                     break
             return
-        quote.update(close_state(ts, row[4], row[8], tick), step)
+        quote.update(close_state(ts, row[4], row[8], grid), step)
         if self.resting:
             self.broker.match(self.symbol)
 

@@ -14,6 +14,9 @@ latest tick, and its kline serials make no quotes. Otherwise quotes are synthesi
 - open events of larger durations leave the quote alone: a daily bar opens at 18:00 the day
   before, and its open price is not known then.
 
+Prices ± tick are exact grid prices (:class:`backtest.grid.PriceGrid`): ``3921.0 + 0.2`` is
+``3921.2``, as in the data, not ``3921.2000000000003``.
+
 Fields klines cannot know (``highest, lowest, average, amount``, previous close and settlement)
 are NaN, and ``volume`` is 0; ``open_interest`` is the bar's close_oi (open_oi at the open
 event). ``upper_limit``/``lower_limit`` are the day's limits from the instrument's rule (NaN
@@ -28,6 +31,7 @@ from __future__ import annotations
 import math
 from typing import Any, Final
 
+from .grid import PriceGrid
 from .instrument import Instrument
 from .store import TICK_COLUMNS
 from .times import format_ns
@@ -56,9 +60,10 @@ def synthesized_state(ts_ns: int, last: float, bid: float, ask: float, oi: float
     return (ts_ns, last, bid, 1.0, ask, 1.0, 0.0, oi)
 
 
-def open_state(ts_ns: int, open_price: float, open_oi: float, tick: float) -> QuoteState:
+def open_state(ts_ns: int, open_price: float, open_oi: float, grid: PriceGrid) -> QuoteState:
     """Quote at a bar's open event: open ± tick (:func:`synthesized_state`, inlined: hot)."""
-    return (ts_ns, open_price, open_price - tick, 1.0, open_price + tick, 1.0, 0.0, open_oi)
+    bid, ask = grid.around(open_price)
+    return (ts_ns, open_price, bid, 1.0, ask, 1.0, 0.0, open_oi)
 
 
 def limited_state(
@@ -66,7 +71,7 @@ def limited_state(
     last: float,
     price: float,
     oi: float,
-    tick: float,
+    grid: PriceGrid,
     up: float,
     down: float,
     locked: bool,
@@ -79,10 +84,11 @@ def limited_state(
     locked limit-down no bid. A price outside the limits means the data knows better than the
     rule (a limit widened by the exchange): nothing is clipped, so bid never exceeds ask.
     """
+    below, above = grid.around(price)
     if not down <= price <= up:  # also when a limit is NaN
-        return (ts_ns, last, price - tick, 1.0, price + tick, 1.0, 0.0, oi)
-    ask = price + tick if not price + tick > up else up
-    bid = price - tick if not price - tick < down else down
+        return (ts_ns, last, below, 1.0, above, 1.0, 0.0, oi)
+    ask = above if not above > up else up
+    bid = below if not below < down else down
     if locked and price >= up:
         ask = _NAN
     if locked and price <= down:
@@ -91,22 +97,23 @@ def limited_state(
 
 
 def close_packets(
-    ts_ns: int, high: float, low: float, close: float, close_oi: float, tick: float
+    ts_ns: int, high: float, low: float, close: float, close_oi: float, grid: PriceGrid
 ) -> tuple[QuoteState, QuoteState, QuoteState]:
     """The three quote updates at a bar's close event: high ± tick, low ± tick, close ± tick.
 
     Each carries ``last_price = close``; the broker matches resting orders after each.
     """
     return (
-        synthesized_state(ts_ns, close, high - tick, high + tick, close_oi),
-        synthesized_state(ts_ns, close, low - tick, low + tick, close_oi),
-        synthesized_state(ts_ns, close, close - tick, close + tick, close_oi),
+        synthesized_state(ts_ns, close, *grid.around(high), close_oi),
+        synthesized_state(ts_ns, close, *grid.around(low), close_oi),
+        synthesized_state(ts_ns, close, *grid.around(close), close_oi),
     )
 
 
-def close_state(ts_ns: int, close: float, close_oi: float, tick: float) -> QuoteState:
+def close_state(ts_ns: int, close: float, close_oi: float, grid: PriceGrid) -> QuoteState:
     """The last of :func:`close_packets`, alone: close ± tick (inlined: hot)."""
-    return (ts_ns, close, close - tick, 1.0, close + tick, 1.0, 0.0, close_oi)
+    bid, ask = grid.around(close)
+    return (ts_ns, close, bid, 1.0, ask, 1.0, 0.0, close_oi)
 
 
 class Quote:

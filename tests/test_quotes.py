@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from backtest import Api, Backtest
+from backtest.grid import PriceGrid
 from backtest.quotes import close_packets, close_state, limited_state, open_state
 from backtest.store import Store
 from tests.conftest import ns, write_bars
@@ -18,7 +19,10 @@ SYMBOL = "IF2003.IF"  # price tick 0.2
 
 
 def test_open_state_is_open_plus_minus_one_tick() -> None:
-    assert open_state(5, 4000.0, 100.0, 0.2) == (5, 4000.0, 3999.8, 1.0, 4000.2, 1.0, 0.0, 100.0)
+    grid = PriceGrid(0.2)
+    assert open_state(5, 4000.0, 100.0, grid) == (5, 4000.0, 3999.8, 1.0, 4000.2, 1.0, 0.0, 100.0)
+    # exact grid prices, not float sums: 3921.0 + 0.2 == 3921.2000000000003
+    assert open_state(5, 3921.0, 1.0, grid)[2:5] == (3920.8, 1.0, 3921.2)
 
 
 @pytest.mark.parametrize(
@@ -35,18 +39,23 @@ def test_open_state_is_open_plus_minus_one_tick() -> None:
 def test_limited_state_clips_to_the_limits_and_never_crosses(
     price: float, locked: bool, bid: float, ask: float
 ) -> None:
-    state = limited_state(7, price, price, 100.0, 0.01, 11.0, 9.0, locked)
+    state = limited_state(7, price, price, 100.0, PriceGrid(0.01), 11.0, 9.0, locked)
     assert state[:2] == (7, price) and state[5:] == (1.0, 0.0, 100.0)
-    assert state[2] == pytest.approx(bid, nan_ok=True)
-    assert state[4] == pytest.approx(ask, nan_ok=True)
+    assert state[2] == bid or (math.isnan(bid) and math.isnan(state[2]))
+    assert state[4] == ask or (math.isnan(ask) and math.isnan(state[4]))
 
 
 def test_close_packets_are_high_low_close_each_carrying_the_close() -> None:
-    high, low, close = close_packets(9, 4010.0, 3990.0, 4005.0, 101.0, 0.2)
+    grid = PriceGrid(0.2)
+    high, low, close = close_packets(9, 4010.0, 3990.0, 4005.0, 101.0, grid)
 
     assert high == (9, 4005.0, 4009.8, 1.0, 4010.2, 1.0, 0.0, 101.0)
-    assert low == (9, 4005.0, pytest.approx(3989.8), 1.0, pytest.approx(3990.2), 1.0, 0.0, 101.0)
-    assert close == close_state(9, 4005.0, 101.0, 0.2)
+    assert low == (9, 4005.0, 3989.8, 1.0, 3990.2, 1.0, 0.0, 101.0)
+    assert (
+        close
+        == close_state(9, 4005.0, 101.0, grid)
+        == (9, 4005.0, 4004.8, 1.0, 4005.2, 1.0, 0.0, 101.0)
+    )
 
 
 def quote_steps(store: Store, subscribe: Any, fields: tuple[str, ...]) -> list[tuple[Any, ...]]:

@@ -1,0 +1,78 @@
+"""Prices on an instrument's tick grid, exactly.
+
+Binary floats cannot hold most decimal prices: ``3921.0 + 0.2`` is ``3921.2000000000003``, not
+the ``3921.2`` a CSV file or an exchange would write. A :class:`PriceGrid` gives the grid prices
+as the floats nearest their decimal values — the same floats ``float("3921.2")`` gives — so that
+synthesized quotes, limit prices and fills compare equal to prices read from data and print
+without noise.
+
+>>> grid = PriceGrid(0.2)
+>>> grid.around(3921.0)
+(3920.8, 3921.2)
+>>> grid.snap(3921.0 + 0.2)
+3921.2
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Final
+
+CACHE_LIMIT: Final = 100_000
+"""Distinct prices a grid remembers before it starts over (bounds memory on long runs)."""
+ON_GRID_TOLERANCE: Final = 1e-6
+"""A price within this many ticks of a grid price lies on the grid (float noise)."""
+
+
+class PriceGrid:
+    """The price grid of one instrument: multiples of ``tick``.
+
+    Args:
+        tick: the price tick, e.g. ``0.2`` (IF), ``0.02`` (au), ``0.01`` (A-shares).
+
+    A price off the grid (by more than :data:`ON_GRID_TOLERANCE` ticks) is left as it is:
+    :meth:`around` then adds and subtracts the tick in float arithmetic, as for any price.
+    """
+
+    __slots__ = ("_cache", "_decimals", "tick")
+
+    def __init__(self, tick: float) -> None:
+        if not (math.isfinite(tick) and tick > 0):
+            raise ValueError(f"price tick must be a positive number, was {tick!r}")
+        self.tick = tick
+        exponent = Decimal(repr(tick)).normalize().as_tuple().exponent
+        # digits after the decimal point of the tick (0 for 1, 5, 10 ...)
+        self._decimals = max(0, -exponent) if isinstance(exponent, int) else 0
+        self._cache: dict[float, tuple[float, float]] = {}
+
+    def ticks(self, price: float) -> int | None:
+        """How many ticks ``price`` is, or None if it is off the grid."""
+        ticks = price / self.tick
+        nearest = round(ticks)
+        if abs(ticks - nearest) > ON_GRID_TOLERANCE * max(1.0, abs(ticks)):
+            return None
+        return nearest
+
+    def price(self, ticks: int) -> float:
+        """The grid price ``ticks × tick``: the float nearest its decimal value."""
+        return round(ticks * self.tick, self._decimals)
+
+    def snap(self, price: float) -> float:
+        """``price`` moved onto the grid if it lies on it up to float noise, else unchanged."""
+        ticks = self.ticks(price)
+        return price if ticks is None else self.price(ticks)
+
+    def around(self, price: float) -> tuple[float, float]:
+        """``(price − tick, price + tick)``, exact grid prices when ``price`` is on the grid."""
+        found = self._cache.get(price)
+        if found is None:
+            ticks = self.ticks(price)
+            if ticks is None:
+                found = (price - self.tick, price + self.tick)
+            else:
+                found = (self.price(ticks - 1), self.price(ticks + 1))
+            if len(self._cache) >= CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[price] = found
+        return found

@@ -1,0 +1,72 @@
+"""Exact prices on the tick grid (backtest/grid.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from backtest.grid import CACHE_LIMIT, PriceGrid
+
+
+@pytest.mark.parametrize(
+    ("tick", "price", "below", "above"),
+    [
+        (0.2, 3921.0, 3920.8, 3921.2),  # IF: 3921.0 + 0.2 == 3921.2000000000003 in floats
+        (0.2, 3921.2, 3921.0, 3921.4),
+        (0.02, 338.48, 338.46, 338.5),  # au
+        (0.05, 338.45, 338.4, 338.5),
+        (0.01, 10.07, 10.06, 10.08),  # A-shares: 10.07 - 0.01 == 10.060000000000002
+        (0.001, 2.345, 2.344, 2.346),  # funds
+        (1.0, 3500.0, 3499.0, 3501.0),
+        (5.0, 70000.0, 69995.0, 70005.0),
+        (2.5, 100.0, 97.5, 102.5),
+    ],
+)
+def test_around_gives_the_floats_the_decimal_prices_parse_to(
+    tick: float, price: float, below: float, above: float
+) -> None:
+    got = PriceGrid(tick).around(price)
+
+    assert got == (below, above)
+    assert (repr(got[0]), repr(got[1])) == (repr(below), repr(above))
+
+
+def test_a_price_off_the_grid_is_moved_by_a_plain_tick() -> None:
+    grid = PriceGrid(0.01)  # forward-adjusted prices are off the grid
+
+    assert grid.around(10.0034) == (10.0034 - 0.01, 10.0034 + 0.01)
+    assert grid.ticks(10.0034) is None
+    assert grid.snap(10.0034) == 10.0034
+
+
+def test_snap_removes_float_noise_only() -> None:
+    grid = PriceGrid(0.2)
+
+    assert grid.snap(3921.0 + 0.2) == 3921.2
+    assert grid.snap(3921.2) == 3921.2
+    assert grid.snap(3921.1) == 3921.1  # half a tick away: off the grid, kept
+    assert grid.ticks(3921.0 + 0.2) == 19606
+    assert grid.price(19606) == 3921.2
+
+
+def test_the_cache_is_bounded_and_answers_stay_right_after_it_starts_over() -> None:
+    grid = PriceGrid(0.01)
+    for n in range(CACHE_LIMIT + 5):
+        grid.around(n / 100)
+
+    assert len(grid._cache) == 5
+    assert grid.around(10.07) == (10.06, 10.08)
+
+
+@pytest.mark.parametrize("tick", [0.0, -0.2, math.nan, math.inf])
+def test_a_bad_tick_is_refused(tick: float) -> None:
+    with pytest.raises(ValueError, match="price tick must be a positive number"):
+        PriceGrid(tick)
+
+
+def test_two_grids_share_nothing() -> None:
+    first, second = PriceGrid(0.2), PriceGrid(0.2)
+    first.around(3921.0)
+
+    assert second._cache == {}
