@@ -109,6 +109,17 @@ def test_limit_sell_fills_at_its_price_when_high_reaches_price_plus_tick(store: 
     assert fills(result) == [("SELL", 4009.8, 1, CLOSE_0930)]
 
 
+def test_a_limit_price_with_float_noise_is_held_and_filled_at_the_exact_grid_price(
+    store: Store,
+) -> None:
+    noisy = 4009.6 + 0.2  # 4009.7999999999997: a strategy's own tick arithmetic
+    result = run_script(store, {OPEN_0930: sell(noisy)})
+
+    assert fills(result) == [("SELL", 4009.8, 1, CLOSE_0930)]
+    assert repr(float(result.trades.price.iloc[0])) == "4009.8"
+    assert only_order(result)["limit_price"] == 4009.8
+
+
 def test_limit_sell_one_tick_higher_does_not_fill(store: Store) -> None:
     result = run_script(store, {OPEN_0930: sell(4010.0)})
 
