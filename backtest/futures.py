@@ -22,16 +22,12 @@ ledger decides what an order may do and what a fill does to the account:
 
 from __future__ import annotations
 
-from typing import Final
-
 from .account import Account, Position
 from .instrument import Instrument
-from .model import CommissionUnit, Direction, Exchange, Offset
+from .model import DAY_SPLIT_EXCHANGES, CommissionUnit, Direction, Offset
 from .money import round_money
 from .order import Fill, Order
 from .quotes import Quote
-
-_DAY_SPLIT_EXCHANGES: Final = frozenset({Exchange.SHFE, Exchange.INE})
 
 
 def commission(instrument: Instrument, kind: Offset, price: float, volume: int) -> float:
@@ -106,7 +102,7 @@ class FuturesLedger:
         )  # fmt: skip
         free_his, free_today = his - frozen_his, today - frozen_today
         side = "long" if closing_long else "short"
-        if instrument.exchange in _DAY_SPLIT_EXCHANGES:
+        if instrument.exchange in DAY_SPLIT_EXCHANGES:
             if order.offset is Offset.CLOSE_TODAY:
                 take_his, take_today = 0, volume
                 if volume > free_today:

@@ -209,6 +209,10 @@ class Offset(StrEnum):
     """平今: closes today's position on SHFE/INE; same as CLOSE on other exchanges (as tqsdk)."""
 
 
+DAY_SPLIT_EXCHANGES: Final = frozenset({Exchange.SHFE, Exchange.INE})
+"""Exchanges whose positions are split into today's and yesterday's lots (CLOSE vs CLOSETODAY)."""
+
+
 class OrderStatus(StrEnum):
     """tqsdk's two order states."""
 

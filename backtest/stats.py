@@ -97,7 +97,7 @@ the positions held at each settlement. Conventions:
 from __future__ import annotations
 
 import math
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -107,6 +107,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .model import DAY_SPLIT_EXCHANGES
 from .money import round_money
 
 FloatArray = npt.NDArray[np.float64]
@@ -387,36 +388,45 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
       ``fees``, CNY;
     - ``volume_multiple``: the contract multiplier from ``multiples`` (1 for stocks).
 
-    Open lots left at the end are not round trips.
+    On SHFE and INE a ``CLOSETODAY`` fill closes lots opened on its own trading day, as the
+    exchange does (needs the ``exchange_id`` and ``trading_day`` columns of
+    ``result.trades``; without them every close is first in first out). Open lots left at
+    the end are not round trips.
     """
-    opened: dict[tuple[str, str], deque[list[Any]]] = defaultdict(deque)
+    opened: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
     pieces: list[tuple[Any, ...]] = []
     columns = ["symbol", "direction", "offset", "price", "volume", "trade_date_time"]
+    split = {"exchange_id", "trading_day"} <= set(trades.columns)
+    days = trades["trading_day"].tolist() if split else [None] * len(trades)
+    exchanges = trades["exchange_id"].tolist() if split else [None] * len(trades)
     rows = trades[columns].itertuples(index=False, name=None)
-    for (symbol, direction, offset, price, volume, when), fee in zip(
-        rows, _fees(trades), strict=True
+    for (symbol, direction, offset, price, volume, when), fee, day, exchange in zip(
+        rows, _fees(trades), days, exchanges, strict=True
     ):
         buying = direction == "BUY"
         if offset == "OPEN":
             side = "LONG" if buying else "SHORT"
-            opened[(symbol, side)].append([price, volume, fee / volume, when])
+            opened[(symbol, side)].append([price, volume, fee / volume, when, day])
             continue
         side = "SHORT" if buying else "LONG"
         lots = opened[(symbol, side)]
+        today_only = offset == "CLOSETODAY" and exchange in DAY_SPLIT_EXCHANGES
         multiple = multiples[symbol]
+        sign = 1.0 if side == "LONG" else -1.0
         left = volume
-        while left > 0 and lots:
-            entry = lots[0]
+        for entry in lots:
+            if left == 0:
+                break
+            if today_only and entry[4] != day:
+                continue
             take = min(left, entry[1])
-            sign = 1.0 if side == "LONG" else -1.0
             gross = sign * (price - entry[0]) * take * multiple
             fees = entry[2] * take + fee * take / volume
             pieces.append((symbol, side, take, entry[3], when, entry[0], price, gross - fees,
                            fees, when - entry[3], float(multiple)))  # fmt: skip
             entry[1] -= take
             left -= take
-            if entry[1] == 0:
-                lots.popleft()
+        lots[:] = [entry for entry in lots if entry[1]]
     return pd.DataFrame(pieces, columns=list(ROUND_TRIP_COLUMNS))
 
 

@@ -309,6 +309,30 @@ def test_round_trips_of_stocks_count_stamp_duty_and_transfer_fee() -> None:
     assert trips["pnl"].tolist() == pytest.approx([500.0 - 15.45])
 
 
+@pytest.mark.parametrize(
+    ("exchange", "entries"), [("SHFE", [101.0, 100.0]), ("CFFEX", [100.0, 101.0])]
+)
+def test_closetoday_on_shfe_closes_todays_lots_elsewhere_the_oldest(
+    exchange: str, entries: list[float]
+) -> None:
+    trades = fills(
+        ("BUY", "OPEN", 100.0, 1, 1.0, 1),  # yesterday's lot
+        ("BUY", "OPEN", 101.0, 1, 1.0, 5),  # today's lot
+        ("SELL", "CLOSETODAY", 103.0, 1, 1.0, 6),
+        ("SELL", "CLOSE", 104.0, 1, 1.0, 7),
+    )
+    trades["exchange_id"] = exchange
+    trades["trading_day"] = ["20200102", "20200103", "20200103", "20200103"]
+
+    trips = round_trips(trades, {"X.IF": 1.0})
+
+    assert trips["entry_price"].tolist() == entries
+    assert trips["exit_price"].tolist() == [103.0, 104.0]
+    if exchange == "SHFE":
+        assert trips["holding_ns"].tolist() == [1, 6]
+        assert trips["pnl"].tolist() == [2.0 - 2.0, 4.0 - 2.0]
+
+
 def test_round_trips_leave_open_lots_out() -> None:
     trades = fills(("BUY", "OPEN", 100.0, 2, 2.0, 1), ("SELL", "CLOSE", 101.0, 1, 1.0, 2))
 
