@@ -53,6 +53,7 @@ class SerialBuffer:
         "duration_s",
         "end_id",
         "first_id",
+        "history_stamp",
         "history_to",
         "index",
         "keep",
@@ -82,12 +83,15 @@ class SerialBuffer:
         self.keep = keep
         self.trim_at = 2 * keep + 64
         self.layout = 0  # bumped when rows are prepended: caches must rebuild
-        # What changed in step `stamp` (also the cache key of views: rows only change in steps).
+        # What changed in step `stamp` (with `layout`, the cache key of views).
         self.stamp = -1
         self.new_from = 0  # rows with ids >= new_from appeared in step `stamp`
         self.updated_id = -1  # the row replaced in step `stamp`, if any
         self.updated_prev: RowTuple | None = None  # ...and its value before
-        self.history_to = 0  # rows with ids < history_to were prepended in step `stamp`
+        # Older rows prepended for a longer data_length count as new in their delivery step,
+        # kept apart so that the current step's changes stay visible until it ends.
+        self.history_stamp = -1
+        self.history_to = 0  # rows with ids < history_to were prepended for `history_stamp`
 
     def row(self, row_id: int) -> RowTuple:
         """The row with this id, or padding if there is none."""
@@ -102,7 +106,6 @@ class SerialBuffer:
             self.stamp = step
             self.new_from = self.end_id
             self.updated_id = -1
-            self.history_to = 0
         self.rows.append(row)
         self.last_id = self.end_id
         self.end_id += 1
@@ -125,7 +128,6 @@ class SerialBuffer:
             self.new_from = self.end_id
             self.updated_id = last
             self.updated_prev = rows[-1]
-            self.history_to = 0
         elif last < self.new_from and self.updated_id != last:
             self.updated_id = last
             self.updated_prev = rows[-1]
@@ -142,10 +144,8 @@ class SerialBuffer:
         first_load = not self.rows
         if first_load:
             self.mark_new(step)
-        elif self.stamp != step:  # the serial (a new view of it) counts as changed, no row
-            self.stamp = step
-            self.new_from = self.end_id
-            self.updated_id = -1
+        elif self.history_stamp != step:  # the serial (a new view of it) counts as changed
+            self.history_stamp = step
             self.history_to = 0
         if not rows:
             return
@@ -163,25 +163,26 @@ class SerialBuffer:
         if first_load:
             self.mark_new(step)
         else:
-            self.history_to = oldest
+            self.history_to = max(self.history_to, oldest)
 
     def mark_new(self, step: int) -> None:
         """Report every row as changed in ``step`` (a subscription delivered to the strategy)."""
         self.stamp = step
         self.new_from = self.first_id
         self.updated_id = -1
-        self.history_to = 0
 
     def changed(self, step: int, row_id: int | None = None, field: str | None = None) -> bool:
         """True if the serial (a row, a row's field) changed during ``step``."""
+        if self.history_stamp == step and (
+            row_id is None or self.first_id <= row_id < self.history_to
+        ):
+            return True
         if self.stamp != step:
             return False
         if row_id is None:
             return True
         if row_id >= self.new_from:
             return row_id < self.end_id
-        if row_id < self.history_to:
-            return row_id >= self.first_id
         if row_id != self.updated_id or self.updated_prev is None:
             return False
         before, after = self.updated_prev, self.row(row_id)
@@ -303,7 +304,7 @@ class SerialFrame:
         self._iloc = _ILoc(self)
         self._columns: dict[str, _Column] = {}
         self._pandas: dict[str, Any] = {}
-        self._pandas_version = -1
+        self._pandas_version = (-1, -1)
 
     @property
     def symbol(self) -> str:
@@ -336,8 +337,10 @@ class SerialFrame:
     def changed(self, step: int, field: str | None = None) -> bool:
         """True if any row (any row's ``field``) changed during ``step``."""
         buffer = self._buffer
-        if field is None or not buffer.changed(step):
+        if field is None:
             return buffer.changed(step)
+        if buffer.stamp != step:  # at most older history was delivered: no field changed
+            return False
         if buffer.new_from < buffer.end_id:  # new rows: every field is new
             return True
         return buffer.changed(step, buffer.updated_id, field)
@@ -359,7 +362,7 @@ class SerialFrame:
         buffer = self._buffer
         cached = self._columns.get(column)
         if cached is not None:
-            if cached.version == buffer.stamp:
+            if cached.version == buffer.stamp and cached.layout == buffer.layout:
                 return cached.view
             # Incremental paths; the previous newest row must exist (not padding).
             if cached.layout == buffer.layout and cached.last_id >= buffer.first_id:
@@ -424,9 +427,10 @@ class SerialFrame:
         return pd.DataFrame(data)
 
     def _cached_pandas(self, key: str) -> Any:
-        if self._pandas_version != self._buffer.stamp:
+        version = (self._buffer.stamp, self._buffer.layout)
+        if self._pandas_version != version:
             self._pandas.clear()
-            self._pandas_version = self._buffer.stamp
+            self._pandas_version = version
         value = self._pandas.get(key)
         if value is None:
             if key == "":

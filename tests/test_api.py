@@ -477,6 +477,34 @@ def test_asking_for_more_history_neither_renumbers_rows_nor_fakes_a_new_bar(
     assert ids == [[-1, 1_000_000, 1_000_001, 1_000_002], [1_000_001, 1_000_002]]
 
 
+def test_asking_for_more_history_keeps_the_current_steps_changes_visible(store: Store) -> None:
+    seen: list[Any] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial(SYMBOL, 60, 2)
+        while api.now_ns != ns("2020-01-02 09:32:00"):
+            await api.wait_update()
+        # a bar opened in this step; a longer view asked for now must not hide that
+        before = api.is_changing(klines.iloc[-1], "datetime")
+        closes = klines.to_numpy("close").tolist()
+        longer = api.get_kline_serial(SYMBOL, 60, 4)
+        seen.append((before, api.is_changing(klines.iloc[-1], "datetime")))
+        seen.append((api.is_changing(klines, "close"), api.is_changing(longer.iloc[-1])))
+        seen.append((closes, longer.to_numpy("close")[2:].tolist()))
+        await api.wait_update()  # the delivery step: only the older rows are new
+        seen.append([api.is_changing(longer.iloc[i], "datetime") for i in range(4)])
+        seen.append((api.is_changing(longer), api.is_changing(klines, "close")))
+
+    run(store, strategy)
+    assert seen == [
+        (True, True),
+        (True, True),
+        ([4032.0, 4032.0], [4032.0, 4032.0]),
+        [False, False, False, False],  # the rows were held already: nothing older exists
+        (True, False),
+    ]
+
+
 def test_prepended_history_takes_the_ids_below_the_oldest_row(store: Store) -> None:
     from datetime import datetime
 
