@@ -87,13 +87,14 @@ class _Feed:
 class KlineFeed(_Feed):
     """Applies a kline serial's events to its buffer and, by role, to the quote."""
 
-    __slots__ = ("grid", "limited", "role")
+    __slots__ = ("grid", "known", "limited", "role")
 
     def __init__(self, market: Market, buffer: SerialBuffer, clock: SimClock, broker: SimBroker):
         super().__init__(market, buffer, clock, broker)
         self.role = NO_QUOTES
         self.limited = False
         self.grid = market.grid
+        self.known = market.grid.known  # the grid's memo of around(), read inline
 
     def handle(self, ts: int, kind: int, row: RowTuple) -> None:
         step = self.clock.step
@@ -102,8 +103,10 @@ class KlineFeed(_Feed):
             if self.role == QUOTE_SOURCE:
                 if self.limited or self.resting:
                     self._open_quote(ts, row, step)
-                else:  # the common case, inline: this runs for every bar
-                    self.quote.update(open_state(ts, row[1], row[7], self.grid), step)
+                else:  # the common case, open_state inlined: this runs for every bar
+                    price = row[1]
+                    pair = self.known.get(price) or self.grid.around(price)
+                    self.quote.update((ts, price, pair[0], 1.0, pair[1], 1.0, 0.0, row[7]), step)
             return
         if kind == CLOSE:
             self.buffer.replace_last(row, step)
@@ -111,8 +114,10 @@ class KlineFeed(_Feed):
             if role in (QUOTE_SOURCE, CLOSE_QUOTES):
                 if self.limited or self.resting:
                     self._close_quote(ts, row, step, role == QUOTE_SOURCE)
-                else:
-                    self.quote.update(close_state(ts, row[4], row[8], self.grid), step)
+                else:  # close_state inlined
+                    price = row[4]
+                    pair = self.known.get(price) or self.grid.around(price)
+                    self.quote.update((ts, price, pair[0], 1.0, pair[1], 1.0, 0.0, row[8]), step)
             return
         if self.role == SESSION_SOURCE and row[5] > 0:  # no volume: suspended, no quotes
             if kind == SESSION_OPEN:

@@ -35,7 +35,7 @@ class PriceGrid:
     :meth:`around` then adds and subtracts the tick in float arithmetic, as for any price.
     """
 
-    __slots__ = ("_cache", "_decimals", "tick")
+    __slots__ = ("_decimals", "known", "tick")
 
     def __init__(self, tick: float) -> None:
         if not (math.isfinite(tick) and tick > 0):
@@ -44,7 +44,8 @@ class PriceGrid:
         exponent = Decimal(repr(tick)).normalize().as_tuple().exponent
         # digits after the decimal point of the tick (0 for 1, 5, 10 ...)
         self._decimals = max(0, -exponent) if isinstance(exponent, int) else 0
-        self._cache: dict[float, tuple[float, float]] = {}
+        self.known: dict[float, tuple[float, float]] = {}
+        """:meth:`around`'s answers so far, by price (hot loops read it before calling)."""
 
     def ticks(self, price: float) -> int | None:
         """How many ticks ``price`` is, or None if it is off the grid."""
@@ -65,14 +66,14 @@ class PriceGrid:
 
     def around(self, price: float) -> tuple[float, float]:
         """``(price − tick, price + tick)``, exact grid prices when ``price`` is on the grid."""
-        found = self._cache.get(price)
+        found = self.known.get(price)
         if found is None:
             ticks = self.ticks(price)
             if ticks is None:
                 found = (price - self.tick, price + self.tick)
             else:
                 found = (self.price(ticks - 1), self.price(ticks + 1))
-            if len(self._cache) >= CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[price] = found
+            if len(self.known) >= CACHE_LIMIT:
+                self.known.clear()  # in place: feeds hold this dict
+            self.known[price] = found
         return found

@@ -129,6 +129,7 @@ class Quote:
     """
 
     __slots__ = (
+        "_limits",
         "_prev",
         "_prev_limits",
         "_seen_limits",
@@ -138,8 +139,6 @@ class Quote:
         "ins_class",
         "instrument",
         "instrument_id",
-        "limit_down",
-        "limit_up",
         "price_tick",
         "symbol",
         "trading_time",
@@ -157,8 +156,7 @@ class Quote:
         self.trading_time = str(instrument.sessions)
         # Today's price limits from the instrument's rule (NaN: none known); the engine sets them
         # at each trading day's start. Limits carried by the data (ticks) take precedence.
-        self.limit_up = _NAN
-        self.limit_down = _NAN
+        self._limits = (_NAN, _NAN)
         self._state: QuoteState = EMPTY_STATE
         self._prev: QuoteState | None = None
         self._stamp = -1
@@ -173,7 +171,7 @@ class Quote:
             self._prev = self._state
             # limits change only between steps (at a trading day's start)
             self._prev_limits = self._seen_limits
-            self._seen_limits = (self.limit_up, self.limit_down)
+            self._seen_limits = self._limits
             self._stamp = step
         self._state = state
 
@@ -210,7 +208,21 @@ class Quote:
         """Report every field as changed in ``step`` (a quote handed to the strategy)."""
         self._stamp = step
         self._prev = None
-        self._seen_limits = (self.limit_up, self.limit_down)
+        self._seen_limits = self._limits
+
+    @property
+    def limit_up(self) -> float:
+        """Today's upper limit from the instrument's rule (NaN: none known)."""
+        return self._limits[0]
+
+    @property
+    def limit_down(self) -> float:
+        """Today's lower limit from the instrument's rule (NaN: none known)."""
+        return self._limits[1]
+
+    def set_limits(self, up: float, down: float) -> None:
+        """Set today's rule limits (engine use, between steps)."""
+        self._limits = (up, down)
 
     @property
     def datetime(self) -> str:

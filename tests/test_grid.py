@@ -55,7 +55,7 @@ def test_the_cache_is_bounded_and_answers_stay_right_after_it_starts_over() -> N
     for n in range(CACHE_LIMIT + 5):
         grid.around(n / 100)
 
-    assert len(grid._cache) == 5
+    assert len(grid.known) == 5
     assert grid.around(10.07) == (10.06, 10.08)
 
 
@@ -69,4 +69,4 @@ def test_two_grids_share_nothing() -> None:
     first, second = PriceGrid(0.2), PriceGrid(0.2)
     first.around(3921.0)
 
-    assert second._cache == {}
+    assert second.known == {}
