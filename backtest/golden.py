@@ -99,15 +99,26 @@ def _missing(value: Any) -> bool:
 
 
 def compare(
-    actual: Mapping[str, Any], expected: Mapping[str, Any], rtol: float = DEFAULT_RTOL
+    actual: Mapping[str, Any],
+    expected: Mapping[str, Any],
+    rtol: float = DEFAULT_RTOL,
+    labels: tuple[str, str] = ("expected", "actual"),
 ) -> Comparison:
-    """Every difference between two snapshots (``actual`` from this run)."""
-    lines = _stat_lines(actual["stats"], expected["stats"], rtol)
-    lines += _trade_lines(actual["trades"], expected["trades"], rtol)
+    """Every difference between two snapshots (``actual`` from this run).
+
+    ``labels`` name the two sides in the text (``backtest diff`` uses the run directories).
+    """
+    lines = _stat_lines(actual["stats"], expected["stats"], rtol, labels)
+    lines += _trade_lines(actual["trades"], expected["trades"], rtol, labels)
     return Comparison(lines)
 
 
-def _stat_lines(actual: Mapping[str, Any], expected: Mapping[str, Any], rtol: float) -> list[str]:
+def _stat_lines(
+    actual: Mapping[str, Any],
+    expected: Mapping[str, Any],
+    rtol: float,
+    labels: tuple[str, str],
+) -> list[str]:
     names = sorted(set(actual) | set(expected))
     moved = [n for n in names if not close(actual.get(n), expected.get(n), rtol)]
     if not moved:
@@ -119,31 +130,41 @@ def _stat_lines(actual: Mapping[str, Any], expected: Mapping[str, Any], rtol: fl
         change = ""
         if isinstance(was, int | float) and isinstance(now, int | float) and was:
             change = f"  ({(now - was) / abs(was):+.3%})"
-        lines.append(f"  {name:<{width}}  expected {_shown(was)}  actual {_shown(now)}{change}")
+        lines.append(
+            f"  {name:<{width}}  {labels[0]} {_shown(was)}  {labels[1]} {_shown(now)}{change}"
+        )
     return lines
 
 
 def _trade_lines(
-    actual: Sequence[Mapping[str, Any]], expected: Sequence[Mapping[str, Any]], rtol: float
+    actual: Sequence[Mapping[str, Any]],
+    expected: Sequence[Mapping[str, Any]],
+    rtol: float,
+    labels: tuple[str, str],
 ) -> list[str]:
-    differing = [
-        i
-        for i in range(max(len(actual), len(expected)))
-        if i >= len(actual)
-        or i >= len(expected)
-        or any(
-            not close(actual[i].get(k, "(absent)"), expected[i].get(k, "(absent)"), rtol)
+    differing: list[tuple[int, list[str]]] = []
+    for i in range(max(len(actual), len(expected))):
+        if i >= len(actual) or i >= len(expected):
+            differing.append((i, []))
+            continue
+        fields = sorted(
+            k
             for k in set(actual[i]) | set(expected[i])
+            if not close(actual[i].get(k, "(absent)"), expected[i].get(k, "(absent)"), rtol)
         )
-    ]
+        if fields:
+            differing.append((i, fields))
     if not differing:
         return []
-    lines = [f"trades: expected {len(expected)}, actual {len(actual)}; {len(differing)} differ"]
-    for index in differing[:SHOWN_TRADES]:
-        lines.append(f"  trade {index + 1}:")
-        for label, side in (("expected", expected), ("actual", actual)):
+    lines = [
+        f"trades: {labels[0]} {len(expected)}, {labels[1]} {len(actual)}; {len(differing)} differ"
+    ]
+    width = max(len(label) for label in labels)
+    for index, fields in differing[:SHOWN_TRADES]:
+        lines.append(f"  trade {index + 1}:" + (f" {', '.join(fields)} differ" if fields else ""))
+        for label, side in zip(labels, (expected, actual), strict=True):
             shown = _trade(side[index]) if index < len(side) else "(none)"
-            lines.append(f"    {label:<8}  {shown}")
+            lines.append(f"    {label:<{width}}  {shown}")
     if len(differing) > SHOWN_TRADES:
         lines.append(f"  … and {len(differing) - SHOWN_TRADES} more")
     return lines

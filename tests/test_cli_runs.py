@@ -195,12 +195,43 @@ def test_diff_marks_what_differs(week_run: Path, tmp_path: Path) -> None:
     status, out, _ = run("diff", week_run, other)
     assert status == 1
     lines = out.splitlines()
-    assert lines[0].split() == [str(week_run), str(other)]
+    assert [str(week_run), str(other)] in [line.split() for line in lines]
     ror = next(line for line in lines if line.startswith("ror "))
     assert ror.endswith("  *")
     trading_days = next(line for line in lines if line.startswith("trading_days "))
     assert not trading_days.endswith("*")
-    assert any(line.startswith("trades: expected ") for line in lines)
+    assert any(line.startswith(f"trades: {week_run} ") for line in lines)
+
+
+def test_diff_shows_the_settings_that_differ_and_names_the_sides(
+    week_run: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "fast5"
+    assert run("run", DOUBLE_MA, *WEEK, "--param", "fast=5", "--out", other, "--quiet",
+               "--no-report")[0] == 0  # fmt: skip
+
+    status, out, _ = run("diff", week_run, other)
+
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[:3] == ["config:", "  strategy.params.fast: '(absent)' → 5", ""]
+    assert lines[3].split() == [str(week_run), str(other)]
+    assert lines[4].startswith("init_balance ")  # the stats table's order, not alphabetical
+    first = next(i for i, line in enumerate(lines) if line.startswith("  trade "))
+    assert lines[first].endswith(" differ")  # which fields
+    assert lines[first + 1].startswith(f"    {week_run}  ")
+    assert lines[first + 2].startswith(f"    {other}  ")
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(week_run: Path) -> None:
+    class LeftPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    err = io.StringIO()
+    with pytest.raises(BrokenPipeError):  # entry_point() turns it into a quiet exit 0
+        main(["show", str(week_run)], stdout=LeftPipe(), stderr=err)
+    assert err.getvalue() == ""
 
 
 def test_every_command_has_help_with_an_example() -> None:

@@ -54,7 +54,7 @@ def test_the_report_shows_the_first_trades_that_differ() -> None:
     comparison = compare(document(trades=[moved, extra]), document())
     assert comparison.differences == [
         "trades: expected 1, actual 2; 2 differ",
-        "  trade 1:",
+        "  trade 1: price differ",
         "    expected  2020-01-02 09:31:00.000 IF2003.IF BUY OPEN 1 @ 4158.4 commission 28.69",
         "    actual    2020-01-02 09:31:00.000 IF2003.IF BUY OPEN 1 @ 4158.6 commission 28.69",
         "  trade 2:",

@@ -59,6 +59,8 @@ def main(
     except BacktestError as exc:
         print(f"backtest: error: {exc}", file=err)
         return 1
+    except BrokenPipeError:  # the reader of our output left: entry_point() ends quietly
+        raise
     except OSError as exc:  # a path that cannot be read or written
         print(f"backtest: error: {exc}", file=err)
         return 1

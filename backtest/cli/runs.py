@@ -38,6 +38,7 @@ from ..runspec import (
     resolve,
     strategy_of,
 )
+from ..stats import STAT_UNITS
 
 STRATEGY_FAILED = 2
 INTERRUPTED = 130
@@ -256,7 +257,16 @@ def _show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     first, second = BacktestResult.load(args.first), BacktestResult.load(args.second)
-    names = list(dict.fromkeys([*first.stats, *second.stats]))
+    labels = (str(args.first), str(args.second))
+    settings = _config_lines(first.config, second.config)
+    if settings:
+        print("config:", file=out)
+        for line in settings:
+            print(f"  {line}", file=out)
+        print("", file=out)
+    # the order of the stats table (compute_stats), then anything else
+    names = list(dict.fromkeys([*STAT_UNITS, *first.stats, *second.stats]))
+    names = [n for n in names if n in first.stats or n in second.stats]
     cells = [(n, format_stat(n, first.stats.get(n)), format_stat(n, second.stats.get(n)))
              for n in names]  # fmt: skip
     width = max((len(n) for n in names), default=0)
@@ -267,10 +277,31 @@ def _diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         same = close(first.stats.get(name), second.stats.get(name), args.rtol)
         print(f"{name:<{width}}  {a:>{left}}  {b:>{right}}{'' if same else '  *'}", file=out)
     # the first run plays "expected", the second "actual"
-    comparison = compare(snapshot(second), snapshot(first), args.rtol)
+    comparison = compare(snapshot(second), snapshot(first), args.rtol, labels)
     trade_lines = comparison.differences
     while trade_lines and not trade_lines[0].startswith("trades:"):
         trade_lines = trade_lines[1:]
     print("", file=out)
     print("\n".join(trade_lines) if trade_lines else "trades: equal", file=out)
     return 0 if comparison.equal else 1
+
+
+def _config_lines(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    """``key: a → b`` for each setting that differs between two runs (nested keys dotted)."""
+    flat_a, flat_b = _flatten(first), _flatten(second)
+    lines = []
+    for key in sorted(flat_a.keys() | flat_b.keys()):
+        a, b = flat_a.get(key, "(absent)"), flat_b.get(key, "(absent)")
+        if a != b:
+            lines.append(f"{key}: {a!r} → {b!r}")
+    return lines
+
+
+def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
