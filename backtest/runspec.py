@@ -343,9 +343,12 @@ def _check_params(
         kind = type(default)
         if kind in (bool, int, float, str) and not _fits(value, kind):
             raise ConfigError(
-                f"{path}: parameter {name} takes a {kind.__name__} (its default is "
+                f"{path}: parameter {name} takes {_KIND_NAMES[kind]} (its default is "
                 f"{default!r}), was {value!r}"
             )
+
+
+_KIND_NAMES: Final = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
 
 
 def _fits(value: Any, kind: type) -> bool:

@@ -303,9 +303,9 @@ def test_run_file_values_of_the_wrong_kind_are_named(
     ("argv", "message"),
     [
         (("--param", "fast=1O"),
-         f"{DOUBLE_MA}: parameter fast takes a int (its default is 10), was '1O'"),
+         f"{DOUBLE_MA}: parameter fast takes an integer (its default is 10), was '1O'"),
         (("--param", "symbol=5"),
-         f"{DOUBLE_MA}: parameter symbol takes a str (its default is 'CFFEX.IF2003'), was 5"),
+         f"{DOUBLE_MA}: parameter symbol takes a string (its default is 'CFFEX.IF2003'), was 5"),
     ],
 )  # fmt: skip
 def test_a_param_of_the_wrong_kind_is_refused_before_running(
