@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from .errors import DataError
 from .result import BacktestResult, config_hash, json_safe
+from .stats import STAT_UNITS
 
 FORMAT_VERSION: Final = 1
 """Version of the run-directory layout; a newer one is refused by :func:`load_run`."""
@@ -135,7 +136,9 @@ def load_run(directory: Path) -> BacktestResult:
             tables[name] = pq.read_table(table_path).to_pandas()
         except (OSError, pa.ArrowException) as exc:
             raise DataError(f"{table_path} cannot be read ({exc}); save the run again") from None
-    stats = {k: (float("nan") if v is None else v) for k, v in document["stats"].items()}
+    saved = document["stats"]  # sorted by name in the file: back to the table's order
+    order = [name for name in STAT_UNITS if name in saved] + sorted(saved.keys() - STAT_UNITS)
+    stats = {name: (float("nan") if saved[name] is None else saved[name]) for name in order}
     return BacktestResult(
         stats=stats,
         config=document["config"],
