@@ -269,8 +269,8 @@ class SimBroker:
             ticks = book.grid.ticks(price)
             if ticks is None:
                 return (
-                    f"rejected: limit price {price:g} is not a multiple of the price tick "
-                    f"{instrument.price_tick:g} of {order.symbol}"
+                    f"rejected: limit price {price:.15g} is not a multiple of the price tick "
+                    f"{instrument.price_tick:.15g} of {order.symbol}"
                 )
             # on the grid up to float noise: hold the exact grid price (3921.2, not
             # 3921.2000000000003), which is what it fills at and what the records show
@@ -287,9 +287,11 @@ class SimBroker:
         if order.price_type is PriceType.LIMIT:
             price, up, down = order.limit_price, quote.upper_limit, quote.lower_limit
             if price > up + 1e-9:
-                return f"rejected: limit price {price:g} is above today's upper limit {up:g}"
+                return f"rejected: limit price {price:.15g} is above today's upper limit {up:.15g}"
             if price < down - 1e-9:
-                return f"rejected: limit price {price:g} is below today's lower limit {down:g}"
+                return (
+                    f"rejected: limit price {price:.15g} is below today's lower limit {down:.15g}"
+                )
         return None
 
     def match(self, symbol: str) -> None:

@@ -84,7 +84,7 @@ class FuturesLedger:
             if needed + fee > available:
                 return (
                     f"rejected: insufficient funds: opening {volume} lot(s) of {order.symbol} at "
-                    f"{price:g} needs margin {needed:,.2f} + commission {fee:,.2f}, "
+                    f"{price:.15g} needs margin {needed:,.2f} + commission {fee:,.2f}, "
                     f"available {available:,.2f}"
                 )
             self.account.touch(step)

@@ -21,8 +21,10 @@ from typing import Final
 
 CACHE_LIMIT: Final = 100_000
 """Distinct prices a grid remembers before it starts over (bounds memory on long runs)."""
-ON_GRID_TOLERANCE: Final = 1e-6
-"""A price within this many ticks of a grid price lies on the grid (float noise)."""
+ON_GRID_TOLERANCE: Final = 1e-9
+"""A price lies on the grid when its tick count is within this fraction of a whole number
+(relative to the count, at least 1): float noise, never a real price difference — at 20,000
+ticks (IF near 4,000) the window is 0.00002 tick."""
 
 
 class PriceGrid:
@@ -31,8 +33,8 @@ class PriceGrid:
     Args:
         tick: the price tick, e.g. ``0.2`` (IF), ``0.02`` (au), ``0.01`` (A-shares).
 
-    A price off the grid (by more than :data:`ON_GRID_TOLERANCE` ticks) is left as it is:
-    :meth:`around` then adds and subtracts the tick in float arithmetic, as for any price.
+    A price off the grid (by more than float noise, :data:`ON_GRID_TOLERANCE`), NaN or infinite
+    is left as it is: :meth:`around` then adds and subtracts the tick in float arithmetic.
     """
 
     __slots__ = ("_decimals", "known", "tick")
@@ -48,7 +50,9 @@ class PriceGrid:
         """:meth:`around`'s answers so far, by price (hot loops read it before calling)."""
 
     def ticks(self, price: float) -> int | None:
-        """How many ticks ``price`` is, or None if it is off the grid."""
+        """How many ticks ``price`` is, or None if it is off the grid (or not finite)."""
+        if not math.isfinite(price):
+            return None
         ticks = price / self.tick
         nearest = round(ticks)
         if abs(ticks - nearest) > ON_GRID_TOLERANCE * max(1.0, abs(ticks)):

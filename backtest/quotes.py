@@ -61,7 +61,7 @@ def synthesized_state(ts_ns: int, last: float, bid: float, ask: float, oi: float
 
 
 def open_state(ts_ns: int, open_price: float, open_oi: float, grid: PriceGrid) -> QuoteState:
-    """Quote at a bar's open event: open ± tick (:func:`synthesized_state`, inlined: hot)."""
+    """Quote at a bar's open event: open ± tick, one lot each side (the feed inlines it)."""
     bid, ask = grid.around(open_price)
     return (ts_ns, open_price, bid, 1.0, ask, 1.0, 0.0, open_oi)
 
@@ -111,7 +111,7 @@ def close_packets(
 
 
 def close_state(ts_ns: int, close: float, close_oi: float, grid: PriceGrid) -> QuoteState:
-    """The last of :func:`close_packets`, alone: close ± tick (inlined: hot)."""
+    """The last of :func:`close_packets`, alone: close ± tick (the feed inlines it)."""
     bid, ask = grid.around(close)
     return (ts_ns, close, bid, 1.0, ask, 1.0, 0.0, close_oi)
 

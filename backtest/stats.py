@@ -11,7 +11,8 @@ the positions held at each settlement. Conventions:
   no or negative equity: a return on nothing is undefined).
 - The risk-free rate ``rf`` is annual; its daily equivalent is ``(1 + rf)^(1 / annual_days) − 1``.
 - Round trips pair closing fills with opening fills, first in first out per symbol and side
-  (:func:`round_trips`); their ``pnl`` is net of the fees of both fills.
+  (on SHFE/INE a CLOSETODAY fill takes that day's lots; :func:`round_trips`); their ``pnl`` is
+  net of the fees of both fills.
 - Amounts are CNY; fractions are plain (0.1 = 10%). A statistic that is undefined (no days, no
   round trips, a division by zero) is NaN, a date that is undefined is ``""``: the dict holds
   only ``int``, ``float`` and ``str``, so it survives JSON (where NaN is written as null).
@@ -97,7 +98,7 @@ the positions held at each settlement. Conventions:
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -393,7 +394,7 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
     ``result.trades``; without them every close is first in first out). Open lots left at
     the end are not round trips.
     """
-    opened: dict[tuple[str, str], list[list[Any]]] = defaultdict(list)
+    opened: dict[tuple[str, str], deque[list[Any]]] = defaultdict(deque)
     pieces: list[tuple[Any, ...]] = []
     columns = ["symbol", "direction", "offset", "price", "volume", "trade_date_time"]
     split = {"exchange_id", "trading_day"} <= set(trades.columns)
@@ -414,11 +415,11 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
         multiple = multiples[symbol]
         sign = 1.0 if side == "LONG" else -1.0
         left = volume
-        for entry in lots:
+        # today's lots are the newest: scan from the oldest of them; else take the oldest
+        entries = [entry for entry in lots if entry[4] == day] if today_only else lots
+        for entry in entries:
             if left == 0:
                 break
-            if today_only and entry[4] != day:
-                continue
             take = min(left, entry[1])
             gross = sign * (price - entry[0]) * take * multiple
             fees = entry[2] * take + fee * take / volume
@@ -426,7 +427,11 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
                            fees, when - entry[3], float(multiple)))  # fmt: skip
             entry[1] -= take
             left -= take
-        lots[:] = [entry for entry in lots if entry[1]]
+        if today_only:
+            opened[(symbol, side)] = deque(entry for entry in lots if entry[1])
+        else:
+            while lots and not lots[0][1]:
+                lots.popleft()
     return pd.DataFrame(pieces, columns=list(ROUND_TRIP_COLUMNS))
 
 

@@ -235,7 +235,7 @@ class StockLedger:
             if needed > cash:
                 return (
                     f"rejected: insufficient funds: buying {volume} shares of {symbol} at "
-                    f"{price:g} needs {needed:,.2f} with fees, cash {cash:,.2f}"
+                    f"{price:.15g} needs {needed:,.2f} with fees, cash {cash:,.2f}"
                 )
             self.account.touch(step)
             self.account.cash = round_money(cash - needed)

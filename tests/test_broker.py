@@ -260,10 +260,12 @@ def test_non_positive_or_non_finite_price_is_rejected(store: Store, price: float
     assert message == f"rejected: limit price must be a positive number, was {price!r}"
 
 
-def test_price_off_the_tick_grid_is_rejected(store: Store) -> None:
-    message = rejection(store, OPEN_0930, buy(4000.1))
+@pytest.mark.parametrize("price", [4000.1, 4009.803, 4000.00001])
+def test_price_off_the_tick_grid_is_rejected(store: Store, price: float) -> None:
+    # however close to the grid: only float noise (4009.6 + 0.2) counts as on it
+    message = rejection(store, OPEN_0930, buy(price))
     assert message == (
-        "rejected: limit price 4000.1 is not a multiple of the price tick 0.2 of IF2003.IF"
+        f"rejected: limit price {price!r} is not a multiple of the price tick 0.2 of IF2003.IF"
     )
 
 

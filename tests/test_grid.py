@@ -40,6 +40,28 @@ def test_a_price_off_the_grid_is_moved_by_a_plain_tick() -> None:
     assert grid.snap(10.0034) == 10.0034
 
 
+@pytest.mark.parametrize(
+    ("tick", "price"), [(0.01, 1800.0015), (0.01, 5000.005), (1e-4, 123.45678), (0.2, 4009.803)]
+)
+def test_a_price_near_but_off_the_grid_is_off_it(tick: float, price: float) -> None:
+    grid = PriceGrid(tick)
+
+    assert grid.ticks(price) is None
+    assert grid.snap(price) == price
+    assert grid.around(price) == (price - tick, price + tick)
+
+
+@pytest.mark.parametrize("price", [math.nan, math.inf, -math.inf])
+def test_a_price_that_is_not_finite_is_off_the_grid(price: float) -> None:
+    grid = PriceGrid(0.2)
+
+    assert grid.ticks(price) is None
+    below, above = grid.around(price)
+    assert (below == price - 0.2 or math.isnan(below)) and (
+        above == price + 0.2 or math.isnan(above)
+    )
+
+
 def test_snap_removes_float_noise_only() -> None:
     grid = PriceGrid(0.2)
 

@@ -207,3 +207,23 @@ def test_quote_falls_back_to_the_finest_stored_duration_with_a_warning(
 
     with pytest.warns(UserWarning, match=r"has no 1m klines for IF2003\.IF; its quote comes from "):
         Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=empty_store.root).run()
+
+
+def test_a_bar_without_prices_makes_a_quote_without_prices(empty_store: Store) -> None:
+    nan = math.nan
+    write_bars(empty_store, SYMBOL, 60, [
+        ("2020-01-02 09:30", 4000.0, 4010.0, 3990.0, 4005.0, 10.0),
+        ("2020-01-02 09:31", nan, nan, nan, nan, 0.0),  # e.g. exported with empty prices
+        ("2020-01-02 09:32", 4002.0, 4004.0, 3998.0, 4000.0, 10.0),
+    ])  # fmt: skip
+    seen: list[tuple[float, float]] = []
+
+    async def strategy(api: Api) -> None:
+        quote = api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+            if api.now_ns == ns("2020-01-02 09:31:00"):
+                seen.append((quote.bid_price1, quote.ask_price1))
+
+    Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=empty_store.root).run()
+    assert len(seen) == 1 and all(math.isnan(price) for price in seen[0])
