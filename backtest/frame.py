@@ -53,8 +53,7 @@ class SerialBuffer:
         "duration_s",
         "end_id",
         "first_id",
-        "history_stamp",
-        "history_to",
+        "history",
         "index",
         "keep",
         "last_id",
@@ -89,9 +88,10 @@ class SerialBuffer:
         self.updated_id = -1  # the row replaced in step `stamp`, if any
         self.updated_prev: RowTuple | None = None  # ...and its value before
         # Older rows prepended for a longer data_length count as new in their delivery step,
-        # kept apart so that the current step's changes stay visible until it ends.
-        self.history_stamp = -1
-        self.history_to = 0  # rows with ids < history_to were prepended for `history_stamp`
+        # kept apart so that the current step's changes stay visible until it ends: delivery
+        # step -> (lo, hi), the ids of the rows prepended for it (lo == hi: none, but the
+        # serial counts as changed). Holds at most the step being delivered and the next.
+        self.history: dict[int, tuple[int, int]] = {}
 
     def row(self, row_id: int) -> RowTuple:
         """The row with this id, or padding if there is none."""
@@ -144,9 +144,9 @@ class SerialBuffer:
         first_load = not self.rows
         if first_load:
             self.mark_new(step)
-        elif self.history_stamp != step:  # the serial (a new view of it) counts as changed
-            self.history_stamp = step
-            self.history_to = 0
+        elif step not in self.history:  # the serial (a new view of it) counts as changed
+            self.history = {s: span for s, span in self.history.items() if s >= step - 1}
+            self.history[step] = (0, 0)
         if not rows:
             return
         oldest = self.first_id
@@ -163,7 +163,8 @@ class SerialBuffer:
         if first_load:
             self.mark_new(step)
         else:
-            self.history_to = max(self.history_to, oldest)
+            lo, hi = self.history[step]
+            self.history[step] = (self.first_id, oldest if lo == hi else hi)
 
     def mark_new(self, step: int) -> None:
         """Report every row as changed in ``step`` (a subscription delivered to the strategy)."""
@@ -173,10 +174,10 @@ class SerialBuffer:
 
     def changed(self, step: int, row_id: int | None = None, field: str | None = None) -> bool:
         """True if the serial (a row, a row's field) changed during ``step``."""
-        if self.history_stamp == step and (
-            row_id is None or self.first_id <= row_id < self.history_to
-        ):
-            return True
+        if self.history:
+            span = self.history.get(step)
+            if span is not None and (row_id is None or span[0] <= row_id < span[1]):
+                return True
         if self.stamp != step:
             return False
         if row_id is None:
@@ -339,7 +340,10 @@ class SerialFrame:
         buffer = self._buffer
         if field is None:
             return buffer.changed(step)
-        if buffer.stamp != step:  # at most older history was delivered: no field changed
+        span = buffer.history.get(step) if buffer.history else None
+        if span is not None and span[0] < span[1] and span[1] > buffer.end_id - self._length:
+            return True  # older rows prepended into this view: all their fields are new
+        if buffer.stamp != step:
             return False
         if buffer.new_from < buffer.end_id:  # new rows: every field is new
             return True
