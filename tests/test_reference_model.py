@@ -1,0 +1,409 @@
+"""Differential test: bar-mode quotes and default matching against a reference model.
+
+Seeded random 1-minute bars of IF2003.IF (price tick 0.2) on 2020-01-02 are written to a scratch
+store, and a strategy sends random orders (buy/sell OPEN, limit prices −5…+5 ticks from the last
+price, market orders, FAK/FOK) and random cancels at random steps, recording what it sent. A
+small reference model written here from DESIGN.md §5–7 alone — it imports nothing of the engine —
+replays the bars and the requests and predicts:
+
+- the steps the strategy sees: one per bar event (bar open at its start, bar close at start +
+  60 s − 1 µs), plus one delivery step at the same time after every step that sent requests;
+- the quote the strategy sees at each step (open ∓ tick at a bar's open, close ∓ tick at its
+  close);
+- every fill (time, order, direction, price, volume), the close event being matched after each of
+  its three packets high ∓ tick, low ∓ tick, close ∓ tick;
+- every order's final status, volume left and message (filled, cancelled, FAK/FOK cancelled,
+  expired at settlement).
+
+The model works in integer ticks; a price of n ticks is ``n / 5``, the exact grid float.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+
+from backtest import Api, Backtest, BacktestResult
+from backtest.store import Store
+from tests.conftest import Bar, ns, write_bars
+
+SYMBOL = "IF2003.IF"
+TICKS_PER_YUAN = 5  # price tick 0.2
+DAY_START_NS = ns("2019-12-31 18:00")  # trading day 2020-01-02 starts here (01-01 is a holiday)
+FIRST_BAR_NS = ns("2020-01-02 09:30")
+MINUTE_NS = 60_000_000_000
+CLOSE_AFTER_NS = MINUTE_NS - 1_000  # a bar closes 1 µs before its end
+EXPIRED = "expired: day order (GFD) ended at the settlement of 20200102"
+
+
+def price_of(ticks: int) -> float:
+    """The exact grid price of ``ticks`` ticks (``20001 / 5`` is the float 4000.2)."""
+    return ticks / TICKS_PER_YUAN
+
+
+def ticks_of(price: float) -> int:
+    ticks = round(price * TICKS_PER_YUAN)
+    assert abs(price * TICKS_PER_YUAN - ticks) < 1e-6, f"{price!r} is off the grid"
+    return ticks
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TickBar:
+    """A 1-minute bar in ticks; ``start_ns`` is the bar's start."""
+
+    start_ns: int
+    open: int
+    high: int
+    low: int
+    close: int
+
+
+def random_bars(rng: random.Random) -> list[TickBar]:
+    """09:30…11:29 (some minutes missing in some seeds) from a random walk near 4000."""
+    drop = rng.choice([0.0, 0.0, 0.15])
+    bars = []
+    level = 4000 * TICKS_PER_YUAN
+    for minute in range(120):
+        if rng.random() < drop:
+            continue
+        open_ = level + rng.randint(-3, 3)
+        close = open_ + rng.randint(-6, 6)
+        high = max(open_, close) + rng.choice([0, 0, 1, 2, 3, 5])
+        low = min(open_, close) - rng.choice([0, 0, 1, 2, 3, 5])
+        bars.append(TickBar(FIRST_BAR_NS + minute * MINUTE_NS, open_, high, low, close))
+        level = close
+    return bars
+
+
+def store_bars(bars: list[TickBar]) -> list[Bar]:
+    rows: list[Bar] = []
+    for bar in bars:
+        minutes = (bar.start_ns - FIRST_BAR_NS) // MINUTE_NS + 9 * 60 + 30
+        start = f"2020-01-02 {minutes // 60:02d}:{minutes % 60:02d}"
+        assert ns(start) == bar.start_ns
+        high, low = price_of(bar.high), price_of(bar.low)
+        rows.append((start, price_of(bar.open), high, low, price_of(bar.close), 10.0))
+    return rows
+
+
+# --- what the strategy sent and saw ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Insert:
+    sent_ns: int
+    order_id: str
+    direction: str  # "BUY" or "SELL"
+    volume: int
+    limit: int | None  # ticks; None: a market order
+    advanced: str | None  # None, "FAK" or "FOK"
+
+
+@dataclass(frozen=True)
+class Cancel:
+    sent_ns: int
+    order_id: str
+
+
+Request = Insert | Cancel
+
+
+@dataclass(frozen=True)
+class Step:
+    """One ``wait_update()`` as the strategy saw it, and how many requests it then sent."""
+
+    now_ns: int
+    bid: float
+    ask: float
+    last: float
+    sent: int
+
+
+@dataclass
+class Script:
+    requests: list[Request] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+
+def random_strategy(rng: random.Random, script: Script) -> Callable[[Api], Awaitable[None]]:
+    """Acts at random steps (market or delivery) with random orders and cancels."""
+
+    async def strategy(api: Api) -> None:
+        quote = api.get_quote(SYMBOL)
+        sent_ids: list[str] = []
+        while True:
+            await api.wait_update()
+            now = api.now_ns
+            before = len(script.requests)
+            delivery = bool(script.steps) and script.steps[-1].now_ns == now
+            if now >= FIRST_BAR_NS and rng.random() < (0.15 if delivery else 0.4):
+                for _ in range(rng.choice([1, 1, 1, 2, 3])):
+                    if sent_ids and rng.random() < 0.25:
+                        alive = [i for i in sent_ids if api.get_order(i).status == "ALIVE"]
+                        # mostly an alive order; sometimes any, which may be finished already
+                        chosen = rng.choice(alive if alive and rng.random() < 0.8 else sent_ids)
+                        api.cancel_order(chosen)
+                        script.requests.append(Cancel(now, chosen))
+                        continue
+                    insert = random_insert(api, rng, now)
+                    script.requests.append(insert)
+                    sent_ids.append(insert.order_id)
+            script.steps.append(
+                Step(
+                    now,
+                    quote.bid_price1,
+                    quote.ask_price1,
+                    quote.last_price,
+                    len(script.requests) - before,
+                )
+            )
+
+    return strategy
+
+
+def random_insert(api: Api, rng: random.Random, now: int) -> Insert:
+    quote = api.get_quote(SYMBOL)
+    direction = rng.choice(["BUY", "SELL"])
+    volume = rng.randint(1, 5)
+    advanced = rng.choice([None, None, None, None, "FAK", "FOK"])
+    price: float | None
+    if rng.random() < 0.12:
+        price = None
+    else:
+        offset = rng.randint(-5, 5)
+        if rng.random() < 0.5:
+            price = price_of(ticks_of(quote.last_price) + offset)
+        else:  # the strategy's own float arithmetic: on the grid up to float noise
+            price = quote.last_price + offset * 0.2
+    order = api.insert_order(SYMBOL, direction, "OPEN", volume, price, advanced)
+    limit = None if price is None else ticks_of(price)
+    return Insert(now, order.order_id, direction, volume, limit, advanced)
+
+
+# --- the reference model ---------------------------------------------------------------------
+
+Fill = tuple[int, str, str, float, int]
+"""(time ns, order id, direction, price, volume)."""
+Packet = tuple[int, int, int]
+"""A quote update in ticks: (bid, ask, last)."""
+
+
+@dataclass
+class ModelOrder:
+    insert: Insert
+    volume_left: int
+    status: str = "ALIVE"
+    last_msg: str = ""
+
+
+class ReferenceModel:
+    """DESIGN.md §6–7 for one symbol quoted from 1-minute bars, in integer ticks."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.bid: int | None = None
+        self.ask: int | None = None
+        self.orders: dict[str, ModelOrder] = {}
+        self.resting: list[ModelOrder] = []  # in arrival order
+        self.fills: list[Fill] = []
+
+    @staticmethod
+    def events(bars: list[TickBar]) -> list[tuple[int, list[Packet]]]:
+        """Every event time and its quote packets: open ∓ tick; high, low, close ∓ tick."""
+        events = []
+        for bar in bars:
+            events.append((bar.start_ns, [(bar.open - 1, bar.open + 1, bar.open)]))
+            packets = [(p - 1, p + 1, bar.close) for p in (bar.high, bar.low, bar.close)]
+            events.append((bar.start_ns + CLOSE_AFTER_NS, packets))
+        return events
+
+    def run(self, bars: list[TickBar], requests: list[Request]) -> None:
+        """Every event, then the requests sent at its time (delivered before time moves on),
+        then the day's settlement."""
+        pending = list(requests)
+        for time_ns, packets in self.events(bars):
+            self.now = time_ns
+            for bid, ask, _last in packets:
+                self.bid, self.ask = bid, ask
+                self.match_resting()
+            while pending and pending[0].sent_ns == time_ns:
+                request = pending.pop(0)
+                if isinstance(request, Insert):
+                    self.arrive(request)
+                else:
+                    self.cancel(request.order_id)
+        assert not pending, f"requests sent at no event time: {pending[:3]}"
+        for order in self.resting:
+            self.finish(order, EXPIRED)
+        self.resting.clear()
+
+    def fill_price(self, order: ModelOrder) -> int | None:
+        """Ticks the order fills at against the current quote, or None."""
+        limit = order.insert.limit
+        if order.insert.direction == "BUY":
+            if self.ask is None:
+                return None
+            if limit is None:
+                return self.ask
+            return limit if limit >= self.ask else None
+        if self.bid is None:
+            return None
+        if limit is None:
+            return self.bid
+        return limit if limit <= self.bid else None
+
+    def fill(self, order: ModelOrder, ticks: int) -> None:
+        insert = order.insert
+        self.fills.append(
+            (self.now, insert.order_id, insert.direction, price_of(ticks), order.volume_left)
+        )
+        order.volume_left = 0
+        self.finish(order, "filled")
+
+    def finish(self, order: ModelOrder, message: str) -> None:
+        order.status = "FINISHED"
+        order.last_msg = message
+
+    def match_resting(self) -> None:
+        for order in list(self.resting):
+            ticks = self.fill_price(order)
+            if ticks is not None:
+                self.resting.remove(order)
+                self.fill(order, ticks)
+
+    def arrive(self, insert: Insert) -> None:
+        order = self.orders[insert.order_id] = ModelOrder(insert, insert.volume)
+        ticks = self.fill_price(order)
+        if ticks is not None:
+            self.fill(order, ticks)
+        elif insert.limit is None:
+            self.finish(order, "cancelled: market order could not fill at once")
+        elif insert.advanced is not None:
+            self.finish(order, f"cancelled: {insert.advanced} order could not fill at once")
+        else:
+            self.resting.append(order)
+
+    def cancel(self, order_id: str) -> None:
+        order = self.orders[order_id]
+        if order in self.resting:  # a finished order ignores the cancel
+            self.resting.remove(order)
+            self.finish(order, "cancelled")
+
+
+# --- comparison ------------------------------------------------------------------------------
+
+
+def expected_quotes(bars: list[TickBar]) -> dict[int, tuple[float, float, float]]:
+    """What the strategy sees at each event time: the event's last packet."""
+    quotes = {}
+    for time_ns, packets in ReferenceModel.events(bars):
+        bid, ask, last = packets[-1]
+        quotes[time_ns] = (price_of(bid), price_of(ask), price_of(last))
+    return quotes
+
+
+def check_steps(script: Script, bars: list[TickBar]) -> None:
+    """One step per event time, a delivery step (same time) after each step that sent requests,
+    and the final quote of the latest event at every step."""
+    quotes = expected_quotes(bars)
+    event_times = list(quotes)
+    market_times = []
+    previous_ns, previous_sent = DAY_START_NS, 1  # get_quote before the first wait_update
+    for index, step in enumerate(script.steps):
+        delivery = previous_sent > 0
+        if delivery:
+            assert step.now_ns == previous_ns, f"step {index} should deliver at {previous_ns}"
+        else:
+            assert step.now_ns > previous_ns, f"step {index} should advance time"
+            market_times.append(step.now_ns)
+        if step.now_ns >= FIRST_BAR_NS:
+            latest = max(t for t in event_times if t <= step.now_ns)
+            assert (step.bid, step.ask, step.last) == quotes[latest], f"step {index}: {step}"
+        previous_ns, previous_sent = step.now_ns, step.sent
+    assert market_times == event_times
+
+
+def engine_fills(result: BacktestResult) -> list[Fill]:
+    return [
+        (
+            int(row["trade_date_time"]),
+            str(row["order_id"]),
+            str(row["direction"]),
+            float(row["price"]),
+            int(row["volume"]),
+        )
+        for row in result.trades.to_dict("records")
+    ]
+
+
+OrderOutcome = tuple[str, int, str, int, str]
+"""(order id, insert time ns, status, volume left, last_msg)."""
+
+
+def engine_orders(result: BacktestResult) -> list[OrderOutcome]:
+    return [
+        (
+            str(row["order_id"]),
+            int(row["insert_date_time"]),
+            str(row["status"]),
+            int(row["volume_left"]),
+            str(row["last_msg"]),
+        )
+        for row in result.orders.to_dict("records")
+    ]
+
+
+def model_orders(model: ReferenceModel) -> list[OrderOutcome]:
+    return [
+        (oid, order.insert.sent_ns, order.status, order.volume_left, order.last_msg)
+        for oid, order in model.orders.items()
+    ]
+
+
+def first_difference(seed: int, script: Script, engine: list[Any], model: list[Any]) -> str:
+    """The first row where ``engine`` and ``model`` differ, with the order's request."""
+    sent = {r.order_id: r for r in script.requests if isinstance(r, Insert)}
+    for index, (got, want) in enumerate(zip(engine, model, strict=False)):
+        if got != want:
+            return (
+                f"seed {seed}, row {index}:\n  engine {got}\n  model  {want}\n"
+                f"  engine's order: {sent.get(got[1])}\n  model's order:  {sent.get(want[1])}"
+            )
+    return f"seed {seed}: engine has {len(engine)} rows, model {len(model)}"
+
+
+SEEDS = list(range(20))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_engine_matches_the_reference_model(empty_store: Store, seed: int) -> None:
+    rng = random.Random(seed)
+    bars = random_bars(rng)
+    write_bars(empty_store, SYMBOL, 60, store_bars(bars))
+    script = Script()
+    result = Backtest(
+        random_strategy(rng, script),
+        date(2020, 1, 2),
+        date(2020, 1, 2),
+        init_balance=1e12,  # OPEN orders are never refused for funds
+        data=empty_store.root,
+    ).run()
+
+    model = ReferenceModel()
+    model.run(bars, script.requests)
+
+    inserts = [r for r in script.requests if isinstance(r, Insert)]
+    assert len(inserts) > 50 and len(model.fills) > 20  # the seed exercises something
+    check_steps(script, bars)
+    got_fills, want_fills = engine_fills(result), model.fills
+    assert got_fills == want_fills, first_difference(seed, script, got_fills, want_fills)
+    got_orders, want_orders = engine_orders(result), model_orders(model)
+    assert got_orders == want_orders, first_difference(seed, script, got_orders, want_orders)
