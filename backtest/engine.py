@@ -15,7 +15,10 @@ is exhausted or past the end, the last trading day reached is settled and
 Quote sources (DESIGN.md §6): a symbol's quote comes from its tick serial if one is subscribed;
 otherwise from its smallest kline duration (open events and three close packets), and larger
 durations add one close packet. A quote asked for without a serial of 1 minute or less
-subscribes 1-minute klines; a store without them falls back to the smallest duration it has.
+subscribes 1-minute klines; a store without them keeps the smallest subscribed kline duration as
+the source, or, with none subscribed, subscribes the smallest duration it stores (ticks
+included). A new quote source shows its own latest state (none if it has no history yet), so the
+quote never depends on the order of subscription.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from .merge import Handler, Merger
 from .model import DAY, TICK, Direction, Offset, period_label
 from .order import Order
 from .positions import PositionRow, position_rows
-from .quotes import Quote, QuoteState, close_state, open_state
+from .quotes import EMPTY_STATE, Quote, QuoteState, close_state, open_state
 from .resample import Resampling, find_resampling
 from .serial import (
     SessionBounds,
@@ -287,8 +290,8 @@ class Simulator:
             feed = market.ticks = TickFeed(market, buffer, self.clock, self.broker)
             self._starts.append(_Start(symbol, TICK, self.clock.now_ns, feed.handle))
             self._assign_quote_roles(market)
-            if history:
-                market.quote.update(history[-1], self.clock.step + 1)
+            # ticks are the quote: the latest one so far, or none (whatever showed before)
+            market.quote.update(history[-1] if history else EMPTY_STATE, self.clock.step + 1)
         else:
             self._extend_history(feed.buffer, data_length)
         return TickFrame(feed.buffer, data_length)
@@ -325,10 +328,13 @@ class Simulator:
             sessions = lambda day: instrument_sessions.bounds(day, calendar)  # noqa: E731
         self._starts.append(_Start(symbol, duration_s, now, feed.handle, sessions, resampling))
         market.set_limited(market.quote.limit_up == market.quote.limit_up)
-        if feed.role in (QUOTE_SOURCE, SESSION_SOURCE) and history:
-            state = self._history_quote(market, duration_s, history, sessions, resampling)
-            if state is not None:
-                market.quote.update(state, self.clock.step + 1)
+        if feed.role in (QUOTE_SOURCE, SESSION_SOURCE):
+            # the new source's latest state, or none: the quote does not depend on the order
+            # of subscription (a coarser serial's history is not the finer source's)
+            state = None
+            if history:
+                state = self._history_quote(market, duration_s, history, sessions, resampling)
+            market.quote.update(EMPTY_STATE if state is None else state, self.clock.step + 1)
         return feed
 
     def _history_quote(
