@@ -24,7 +24,11 @@ CACHE_LIMIT: Final = 100_000
 ON_GRID_TOLERANCE: Final = 1e-9
 """A price lies on the grid when its tick count is within this fraction of a whole number
 (relative to the count, at least 1): float noise, never a real price difference — at 20,000
-ticks (IF near 4,000) the window is 0.00002 tick."""
+ticks (IF near 4,000) the window is 0.00002 tick. Limit prices are held to it."""
+DATA_TOLERANCE: Final = 1e-3
+"""Prices read from data are on the grid within this many ticks: data stored in single
+precision (3921.2 as 3921.199951171875) still quotes exact grid prices around it, while a
+genuinely off-grid price (forward-adjusted data) is off by far more."""
 
 
 class PriceGrid:
@@ -33,8 +37,8 @@ class PriceGrid:
     Args:
         tick: the price tick, e.g. ``0.2`` (IF), ``0.02`` (au), ``0.01`` (A-shares).
 
-    A price off the grid (by more than float noise, :data:`ON_GRID_TOLERANCE`), NaN or infinite
-    is left as it is: :meth:`around` then adds and subtracts the tick in float arithmetic.
+    A price off the grid, NaN or infinite is left as it is: :meth:`around` then adds and
+    subtracts the tick in float arithmetic.
     """
 
     __slots__ = ("_decimals", "known", "tick")
@@ -50,7 +54,8 @@ class PriceGrid:
         """:meth:`around`'s answers so far, by price (hot loops read it before calling)."""
 
     def ticks(self, price: float) -> int | None:
-        """How many ticks ``price`` is, or None if it is off the grid (or not finite)."""
+        """How many ticks ``price`` is, or None if it is off the grid (beyond float noise,
+        :data:`ON_GRID_TOLERANCE`) or not finite."""
         if not math.isfinite(price):
             return None
         ticks = price / self.tick
@@ -58,6 +63,14 @@ class PriceGrid:
         if abs(ticks - nearest) > ON_GRID_TOLERANCE * max(1.0, abs(ticks)):
             return None
         return nearest
+
+    def data_ticks(self, price: float) -> int | None:
+        """:meth:`ticks` for a price read from data: within :data:`DATA_TOLERANCE` ticks."""
+        if not math.isfinite(price):
+            return None
+        ticks = price / self.tick
+        nearest = round(ticks)
+        return nearest if abs(ticks - nearest) <= DATA_TOLERANCE else None
 
     def price(self, ticks: int) -> float:
         """The grid price ``ticks × tick``: the float nearest its decimal value."""
@@ -69,10 +82,11 @@ class PriceGrid:
         return price if ticks is None else self.price(ticks)
 
     def around(self, price: float) -> tuple[float, float]:
-        """``(price − tick, price + tick)``, exact grid prices when ``price`` is on the grid."""
+        """``(price − tick, price + tick)`` for a price read from data: exact grid prices when
+        ``price`` is on the grid (within :data:`DATA_TOLERANCE`)."""
         found = self.known.get(price)
         if found is None:
-            ticks = self.ticks(price)
+            ticks = self.data_ticks(price)
             if ticks is None:
                 found = (price - self.tick, price + self.tick)
             else:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pytest
 
 from backtest import Api, Backtest, BacktestResult
@@ -118,6 +119,19 @@ def test_a_limit_price_with_float_noise_is_held_and_filled_at_the_exact_grid_pri
     assert fills(result) == [("SELL", 4009.8, 1, CLOSE_0930)]
     assert repr(float(result.trades.price.iloc[0])) == "4009.8"
     assert only_order(result)["limit_price"] == 4009.8
+
+
+def test_bars_stored_in_single_precision_quote_and_fill_on_the_grid(empty_store: Store) -> None:
+    single = [(t, *(float(np.float32(p)) for p in prices), v) for t, *prices, v in BARS]
+    assert single[0][1:5] == (4000.0, 4010.0, 3990.0, 4005.0)  # whole numbers survive
+    single[1] = ("2020-01-02 09:31", float(np.float32(4005.2)), 4008.0, 4001.0, 4002.0, 10.0)
+    write_bars(empty_store, SYMBOL, 60, single)
+
+    result = run_script(empty_store, {"2020-01-02 09:31:00": lambda api: api.insert_order(
+        SYMBOL, "BUY", "OPEN", 1, api.get_quote(SYMBOL).ask_price1)})  # fmt: skip
+
+    # the open 4005.2 reads back as 4005.2001953125; the ask is the grid's 4005.4
+    assert fills(result) == [("BUY", 4005.4, 1, ns("2020-01-02 09:31:00"))]
 
 
 def test_limit_sell_one_tick_higher_does_not_fill(store: Store) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from backtest.grid import CACHE_LIMIT, PriceGrid
@@ -49,6 +50,14 @@ def test_a_price_near_but_off_the_grid_is_off_it(tick: float, price: float) -> N
     assert grid.ticks(price) is None
     assert grid.snap(price) == price
     assert grid.around(price) == (price - tick, price + tick)
+
+
+def test_data_in_single_precision_still_quotes_exact_grid_prices() -> None:
+    grid = PriceGrid(0.2)
+    stored = float(np.float32(3921.2))  # 3921.199951171875
+
+    assert grid.around(stored) == (3921.0, 3921.4)
+    assert grid.ticks(stored) is None  # as a limit price it is off the grid
 
 
 @pytest.mark.parametrize("price", [math.nan, math.inf, -math.inf])
