@@ -4,7 +4,8 @@
 :func:`price_figure`; :mod:`backtest.report` puts every figure here in one HTML file.
 
 Every figure is built from the result alone, except the price chart, which reads the bars from
-the data store the run used (``result.config["data"]``). Series are thinned to at most
+the data store the run used (``result.config["data"]``) — or, for a loaded run directory, from
+the bars it was saved with (``result.prices``). Series are thinned to at most
 :data:`MAX_POINTS` points so that a figure stays light in a browser whatever the run's length.
 Times are shown in Beijing time; colours follow the Chinese convention: red for a gain or a buy,
 green for a loss or a sell.
@@ -179,6 +180,15 @@ def price_bars(result: BacktestResult, symbol: str, max_points: int = MAX_POINTS
         DataError: the result names no store, the store is missing, or it holds no data of
             ``symbol`` (the message says which).
     """
+    saved = result.prices[result.prices["symbol"] == symbol]
+    if len(saved):  # a loaded run directory: the bars it was saved with
+        keep = _thin(len(saved), max_points)
+        return PriceBars(
+            symbol,
+            int(saved["duration_s"].iloc[0]),
+            saved["datetime"].to_numpy(np.int64)[keep],
+            saved["close"].to_numpy(np.float64)[keep],
+        )
     location = result.config.get("data")
     if not location:
         raise DataError("the result's config names no data store (config['data'])")
@@ -224,6 +234,21 @@ def price_bars(result: BacktestResult, symbol: str, max_points: int = MAX_POINTS
     all_times, all_closes = np.concatenate(times), np.concatenate(closes)
     keep = _thin(len(all_times), max_points)
     return PriceBars(symbol, duration, all_times[keep], all_closes[keep])
+
+
+def chart_prices(result: BacktestResult) -> pd.DataFrame:
+    """The bars :func:`price_figure` charts for each traded symbol, as one frame
+    (:data:`backtest.result.PRICE_COLUMNS`); a symbol without price data is left out."""
+    from .result import prices_frame
+
+    frames = [prices_frame()]
+    for symbol in sorted(result.trades["symbol"].unique()) if len(result.trades) else []:
+        try:
+            bars = price_bars(result, symbol)
+        except DataError:
+            continue  # the report says why in place of the chart
+        frames.append(prices_frame(symbol, bars.duration_s, bars.times_ns, bars.close))
+    return pd.concat(frames, ignore_index=True)
 
 
 def price_figure(result: BacktestResult, symbol: str) -> go.Figure:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from .order import ORDER_COLUMNS, TRADE_COLUMNS, Order, Trade
@@ -84,6 +85,23 @@ def round_trips_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
     from .stats import ROUND_TRIP_COLUMNS
 
     return pd.DataFrame(list(rows), columns=list(ROUND_TRIP_COLUMNS))
+
+
+PRICE_COLUMNS: Final = ("symbol", "duration_s", "datetime", "close")
+"""Columns of :attr:`BacktestResult.prices`."""
+
+
+def prices_frame(
+    symbol: str = "", duration_s: int = 0, times_ns: Any = (), close: Any = ()
+) -> pd.DataFrame:
+    """Chart bars of one symbol as a frame with :data:`PRICE_COLUMNS` (empty by default)."""
+    times = np.asarray(times_ns, dtype=np.int64)
+    return pd.DataFrame({
+        "symbol": pd.Series([symbol] * len(times), dtype=object),
+        "duration_s": np.full(len(times), duration_s, dtype=np.int64),
+        "datetime": times,
+        "close": np.asarray(close, dtype=np.float64),
+    })  # fmt: skip
 
 
 def daily_frame(
@@ -193,6 +211,9 @@ class BacktestResult:
         positions: the positions held at each settlement (:mod:`backtest.positions`).
         round_trips: closing fills matched to opening fills, FIFO per symbol and side
             (:func:`backtest.stats.round_trips`).
+        prices: the bars charted for each traded symbol (:func:`backtest.plot.price_bars`),
+            kept by :meth:`save` so that a run directory charts its prices without the data
+            store; empty for a result fresh from a run (the chart then reads the store).
         complete: False when the run ended early (the strategy raised, or was interrupted);
             ``error`` then says how.
         error: how an incomplete run ended, else None: the exception's line (``ValueError:
@@ -206,6 +227,7 @@ class BacktestResult:
     config: dict[str, Any] = field(default_factory=dict)
     positions: pd.DataFrame = field(default_factory=lambda: positions_frame([]))
     round_trips: pd.DataFrame = field(default_factory=lambda: round_trips_frame([]))
+    prices: pd.DataFrame = field(default_factory=prices_frame)
     complete: bool = True
     error: str | None = None
 

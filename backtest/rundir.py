@@ -10,6 +10,8 @@
     daily.parquet      the accounts at each trading day's settlement
     positions.parquet  the positions held at each settlement
     round_trips.parquet  closing fills matched to opening fills (FIFO per symbol and side)
+    prices.parquet     the bars the report charts for each traded symbol, so that the report
+                       can be rebuilt without the data store
     qifi/<YYYYMMDD>.json  one QIFI account snapshot per trading day (QUANTAXIS's format)
     report.html        the self-contained HTML report
 
@@ -20,6 +22,7 @@ result (QIFI and the report are outputs only).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from contextlib import suppress
 from importlib import metadata
@@ -54,6 +57,10 @@ def save_run(
     """Write ``result`` into ``directory`` (created if needed; files of a previous run there are
     replaced) and return the directory."""
     directory.mkdir(parents=True, exist_ok=True)
+    if not len(result.prices):
+        from .plot import chart_prices
+
+        result = dataclasses.replace(result, prices=chart_prices(result))
     # files of an earlier save that this one does not rewrite would describe another run
     earlier_run = (directory / "result.json").is_file()
     document = {
@@ -67,12 +74,12 @@ def save_run(
     }
     text = json.dumps(json_safe(document), sort_keys=True, indent=2, ensure_ascii=False)
     _write_text(directory / "result.json", text + "\n")
-    for name in TABLES:
+    for name in (*TABLES, "prices"):
         frame: pd.DataFrame = getattr(result, name)
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, directory / f"{name}.parquet", compression="zstd")
         csv_path = directory / f"{name}.csv"
-        if csv:
+        if csv and name != "prices":
             frame.to_csv(csv_path, index=False, lineterminator="\n")
         elif csv_path.exists():
             csv_path.unlink()  # a stale CSV from an earlier save would contradict the Parquet
@@ -136,6 +143,12 @@ def load_run(directory: Path) -> BacktestResult:
             tables[name] = pq.read_table(table_path).to_pandas()
         except (OSError, pa.ArrowException) as exc:
             raise DataError(f"{table_path} cannot be read ({exc}); save the run again") from None
+    prices_path = directory / "prices.parquet"  # absent in directories saved by earlier builds
+    if prices_path.is_file():
+        try:
+            tables["prices"] = pq.read_table(prices_path).to_pandas()
+        except (OSError, pa.ArrowException) as exc:
+            raise DataError(f"{prices_path} cannot be read ({exc}); save the run again") from None
     saved = document["stats"]  # sorted by name in the file: back to the table's order
     order = [name for name in STAT_UNITS if name in saved] + sorted(saved.keys() - STAT_UNITS)
     stats = {name: (float("nan") if saved[name] is None else saved[name]) for name in order}

@@ -45,7 +45,8 @@ def test_run_writes_the_run_directory_and_prints_the_stats(tmp_path: Path) -> No
     names = sorted(p.name for p in (tmp_path / "r").iterdir())
     assert names == [
         "daily.csv", "daily.parquet", "orders.csv", "orders.parquet", "positions.csv",
-        "positions.parquet", "qifi", "report.html", "result.json", "round_trips.csv",
+        "positions.parquet", "prices.parquet", "qifi", "report.html", "result.json",
+        "round_trips.csv",
         "round_trips.parquet", "trades.csv", "trades.parquet",
     ]  # fmt: skip
     document = json.loads((tmp_path / "r" / "result.json").read_text())

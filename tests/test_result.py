@@ -61,7 +61,7 @@ def test_save_writes_the_run_directory(tmp_path: Path) -> None:
     path = result({"ror": 0.0}).save(tmp_path / "run", qifi=False, report=False)
 
     assert sorted(p.name for p in path.iterdir()) == [
-        "daily.parquet", "orders.parquet", "positions.parquet", "result.json",
+        "daily.parquet", "orders.parquet", "positions.parquet", "prices.parquet", "result.json",
         "round_trips.parquet", "trades.parquet",
     ]  # fmt: skip
     document = json.loads((path / "result.json").read_text())
@@ -145,3 +145,36 @@ def test_a_run_through_the_api_records_its_strategy_and_bound_params() -> None:
         ".<locals>.idle",
         "params": {"lots": 3},
     }
+
+
+def test_a_saved_run_charts_its_prices_without_the_data_store(tmp_path: Path) -> None:
+    from backtest.plot import price_bars
+
+    original = load_demo("double_ma")
+    fresh = price_bars(original, "IF2003.IF")  # read from the store
+    path = original.save(tmp_path / "run", qifi=False, report=False)
+
+    loaded = BacktestResult.load(path)
+    loaded.config["data"] = str(tmp_path / "no-store")  # the store moved away
+    saved = price_bars(loaded, "IF2003.IF")
+
+    assert (saved.duration_s, len(saved.times_ns)) == (fresh.duration_s, len(fresh.times_ns))
+    assert saved.times_ns.tolist() == fresh.times_ns.tolist()
+    assert saved.close.tolist() == fresh.close.tolist()
+    assert set(loaded.prices["symbol"]) == {"IF2003.IF"}
+    with pytest.raises(DataError, match=r"no-store does not exist"):
+        price_bars(loaded, "600009.SH")  # not saved: the store is asked, and is gone
+
+
+def test_a_run_directory_without_saved_prices_still_loads(tmp_path: Path) -> None:
+    path = load_demo("double_ma").save(tmp_path / "run", qifi=False, report=False)
+    (path / "prices.parquet").unlink()  # as written by earlier builds
+
+    loaded = BacktestResult.load(path)
+
+    assert loaded.prices.empty and list(loaded.prices.columns) == [
+        "symbol",
+        "duration_s",
+        "datetime",
+        "close",
+    ]
