@@ -17,8 +17,9 @@ otherwise from its smallest kline duration (open events and three close packets)
 durations add one close packet. A quote asked for without a serial of 1 minute or less
 subscribes 1-minute klines; a store without them keeps the smallest subscribed kline duration as
 the source, or, with none subscribed, subscribes the smallest duration it stores (ticks
-included). A new quote source shows its own latest state (none if it has no history yet), so the
-quote never depends on the order of subscription.
+included). A new quote source shows its own latest state; without one yet, a quote not handed
+out shows none (so the first quote never depends on the order of subscription) and a live quote
+stays as it is until the new source has data.
 """
 
 from __future__ import annotations
@@ -290,8 +291,12 @@ class Simulator:
             feed = market.ticks = TickFeed(market, buffer, self.clock, self.broker)
             self._starts.append(_Start(symbol, TICK, self.clock.now_ns, feed.handle))
             self._assign_quote_roles(market)
-            # ticks are the quote: the latest one so far, or none (whatever showed before)
-            market.quote.update(history[-1] if history else EMPTY_STATE, self.clock.step + 1)
+            # ticks are the quote: the latest one so far; without one, a quote not yet handed
+            # out shows none (not a coarser serial's state), a live one stays until ticks come
+            if history:
+                market.quote.update(history[-1], self.clock.step + 1)
+            elif not market.delivered:
+                market.quote.update(EMPTY_STATE, self.clock.step + 1)
         else:
             self._extend_history(feed.buffer, data_length)
         return TickFrame(feed.buffer, data_length)
@@ -329,12 +334,16 @@ class Simulator:
         self._starts.append(_Start(symbol, duration_s, now, feed.handle, sessions, resampling))
         market.set_limited(market.quote.limit_up == market.quote.limit_up)
         if feed.role in (QUOTE_SOURCE, SESSION_SOURCE):
-            # the new source's latest state, or none: the quote does not depend on the order
-            # of subscription (a coarser serial's history is not the finer source's)
+            # the new source's latest state; without one, a quote not yet handed out shows
+            # none, so the first quote does not depend on the order of subscription (a coarser
+            # serial's history is not the finer source's), and a live one stays as it is
             state = None
             if history:
                 state = self._history_quote(market, duration_s, history, sessions, resampling)
-            market.quote.update(EMPTY_STATE if state is None else state, self.clock.step + 1)
+            if state is not None:
+                market.quote.update(state, self.clock.step + 1)
+            elif not market.delivered:
+                market.quote.update(EMPTY_STATE, self.clock.step + 1)
         return feed
 
     def _history_quote(

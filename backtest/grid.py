@@ -26,9 +26,11 @@ ON_GRID_TOLERANCE: Final = 1e-9
 (relative to the count, at least 1): float noise, never a real price difference — at 20,000
 ticks (IF near 4,000) the window is 0.00002 tick. Limit prices are held to it."""
 DATA_TOLERANCE: Final = 1e-3
-"""Prices read from data are on the grid within this many ticks: data stored in single
-precision (3921.2 as 3921.199951171875) still quotes exact grid prices around it, while a
-genuinely off-grid price (forward-adjusted data) is off by far more."""
+"""Prices read from data are on the grid within this many ticks, or within single precision's
+rounding (2⁻²³ of the tick count) where that is more: data stored as float32 (3921.2 as
+3921.199951171875) still quotes exact grid prices around it, while a genuinely off-grid price
+(forward-adjusted data) is off by far more."""
+_FLOAT32_EPSILON: Final = 2.0**-23
 
 
 class PriceGrid:
@@ -70,7 +72,8 @@ class PriceGrid:
             return None
         ticks = price / self.tick
         nearest = round(ticks)
-        return nearest if abs(ticks - nearest) <= DATA_TOLERANCE else None
+        tolerance = max(DATA_TOLERANCE, abs(ticks) * _FLOAT32_EPSILON)
+        return nearest if abs(ticks - nearest) <= tolerance else None
 
     def price(self, ticks: int) -> float:
         """The grid price ``ticks × tick``: the float nearest its decimal value."""

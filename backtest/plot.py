@@ -22,10 +22,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import plotly.graph_objects as go  # type: ignore[import-untyped]
+import pyarrow as pa
 from plotly.subplots import make_subplots  # type: ignore[import-untyped]
 
 from .calendar import TradingCalendar
-from .errors import DataError
+from .errors import BacktestError, DataError
 from .instrument import InstrumentTable
 from .model import DAY, TICK, period_label
 from .resample import find_resampling
@@ -245,7 +246,7 @@ def chart_prices(result: BacktestResult) -> pd.DataFrame:
     for symbol in sorted(result.trades["symbol"].unique()) if len(result.trades) else []:
         try:
             bars = price_bars(result, symbol)
-        except DataError:
+        except (BacktestError, OSError, pa.ArrowException):
             continue  # the report says why in place of the chart
         frames.append(prices_frame(symbol, bars.duration_s, bars.times_ns, bars.close))
     return pd.concat(frames, ignore_index=True)

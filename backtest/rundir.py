@@ -10,7 +10,7 @@
     daily.parquet      the accounts at each trading day's settlement
     positions.parquet  the positions held at each settlement
     round_trips.parquet  closing fills matched to opening fills (FIFO per symbol and side)
-    prices.parquet     the bars the report charts for each traded symbol, so that the report
+    prices.parquet     with the report: the bars it charts for each traded symbol, so that it
                        can be rebuilt without the data store
     qifi/<YYYYMMDD>.json  one QIFI account snapshot per trading day (QUANTAXIS's format)
     report.html        the self-contained HTML report
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from contextlib import suppress
 from importlib import metadata
 from pathlib import Path
@@ -40,6 +41,10 @@ from .stats import STAT_UNITS
 FORMAT_VERSION: Final = 1
 """Version of the run-directory layout; a newer one is refused by :func:`load_run`."""
 TABLES: Final = ("trades", "orders", "daily", "positions", "round_trips")
+_PRICE_TYPES: dict[str, pa.DataType] = {
+    "symbol": pa.string(), "duration_s": pa.int64(), "datetime": pa.int64(), "close": pa.float64(),
+}  # fmt: skip
+PRICES_SCHEMA: Final = pa.schema(_PRICE_TYPES)
 
 
 def package_version() -> str:
@@ -57,7 +62,7 @@ def save_run(
     """Write ``result`` into ``directory`` (created if needed; files of a previous run there are
     replaced) and return the directory."""
     directory.mkdir(parents=True, exist_ok=True)
-    if not len(result.prices):
+    if report and not len(result.prices):
         from .plot import chart_prices
 
         result = dataclasses.replace(result, prices=chart_prices(result))
@@ -74,12 +79,19 @@ def save_run(
     }
     text = json.dumps(json_safe(document), sort_keys=True, indent=2, ensure_ascii=False)
     _write_text(directory / "result.json", text + "\n")
-    for name in (*TABLES, "prices"):
+    prices_path = directory / "prices.parquet"
+    if len(result.prices):
+        # a fixed schema without pandas metadata: a loaded result saves the same bytes
+        table = pa.Table.from_pandas(result.prices, schema=PRICES_SCHEMA, preserve_index=False)
+        pq.write_table(table.replace_schema_metadata(None), prices_path, compression="zstd")
+    elif prices_path.exists():
+        prices_path.unlink()  # an earlier run's bars
+    for name in TABLES:
         frame: pd.DataFrame = getattr(result, name)
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, directory / f"{name}.parquet", compression="zstd")
         csv_path = directory / f"{name}.csv"
-        if csv and name != "prices":
+        if csv:
             frame.to_csv(csv_path, index=False, lineterminator="\n")
         elif csv_path.exists():
             csv_path.unlink()  # a stale CSV from an earlier save would contradict the Parquet
@@ -143,12 +155,16 @@ def load_run(directory: Path) -> BacktestResult:
             tables[name] = pq.read_table(table_path).to_pandas()
         except (OSError, pa.ArrowException) as exc:
             raise DataError(f"{table_path} cannot be read ({exc}); save the run again") from None
-    prices_path = directory / "prices.parquet"  # absent in directories saved by earlier builds
+    prices_path = directory / "prices.parquet"  # optional: only saved with the report
     if prices_path.is_file():
         try:
             tables["prices"] = pq.read_table(prices_path).to_pandas()
         except (OSError, pa.ArrowException) as exc:
-            raise DataError(f"{prices_path} cannot be read ({exc}); save the run again") from None
+            warnings.warn(
+                f"{prices_path} cannot be read ({exc}); the report's price charts will read "
+                f"the data store (save the run again to rewrite it)",
+                stacklevel=3,
+            )
     saved = document["stats"]  # sorted by name in the file: back to the table's order
     order = [name for name in STAT_UNITS if name in saved] + sorted(saved.keys() - STAT_UNITS)
     stats = {name: (float("nan") if saved[name] is None else saved[name]) for name in order}

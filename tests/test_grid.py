@@ -52,12 +52,23 @@ def test_a_price_near_but_off_the_grid_is_off_it(tick: float, price: float) -> N
     assert grid.around(price) == (price - tick, price + tick)
 
 
-def test_data_in_single_precision_still_quotes_exact_grid_prices() -> None:
-    grid = PriceGrid(0.2)
-    stored = float(np.float32(3921.2))  # 3921.199951171875
+@pytest.mark.parametrize(
+    ("tick", "price", "below", "above"),
+    [
+        (0.2, 3921.2, 3921.0, 3921.4),  # float32: 3921.199951171875
+        (0.02, 600.04, 600.02, 600.06),  # float32 rounding is 0.0015 tick here
+        (0.01, 2500.01, 2500.0, 2500.02),
+        (0.001, 4.321, 4.32, 4.322),
+        (0.0001, 4.9999, 4.9998, 5.0),
+    ],
+)
+def test_data_in_single_precision_still_quotes_exact_grid_prices(
+    tick: float, price: float, below: float, above: float
+) -> None:
+    grid = PriceGrid(tick)
+    stored = float(np.float32(price))
 
-    assert grid.around(stored) == (3921.0, 3921.4)
-    assert grid.ticks(stored) is None  # as a limit price it is off the grid
+    assert grid.around(stored) == (below, above)
 
 
 @pytest.mark.parametrize("price", [math.nan, math.inf, -math.inf])

@@ -227,3 +227,24 @@ def test_a_bar_without_prices_makes_a_quote_without_prices(empty_store: Store) -
 
     Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=empty_store.root).run()
     assert len(seen) == 1 and all(math.isnan(price) for price in seen[0])
+
+
+def test_ticks_subscribed_mid_run_before_any_tick_leave_the_live_quote(empty_store: Store) -> None:
+    bars = [(f"2020-01-02 09:{m}", 4000.0, 4002.0, 3998.0, 4000.0, 10.0) for m in range(30, 40)]
+    write_bars(empty_store, SYMBOL, 60, bars)
+    write_ticks(empty_store, SYMBOL, [("2020-01-03 09:30:00.5", 4100.0)])
+    seen: list[tuple[float, float]] = []
+
+    async def strategy(api: Api) -> None:
+        quote = api.get_quote(SYMBOL)
+        while api.now_ns < ns("2020-01-02 09:32"):
+            await api.wait_update()
+        api.insert_order(SYMBOL, "BUY", "OPEN", 1)  # a market order, at the live ask
+        api.get_tick_serial(SYMBOL)  # no tick before tomorrow
+        seen.append((quote.last_price, quote.ask_price1))
+        while True:
+            await api.wait_update()
+
+    result = Backtest(strategy, date(2020, 1, 2), date(2020, 1, 3), data=empty_store.root).run()
+    assert seen == [(4000.0, 4000.2)]
+    assert result.trades.price.tolist() == [4000.2]

@@ -61,7 +61,7 @@ def test_save_writes_the_run_directory(tmp_path: Path) -> None:
     path = result({"ror": 0.0}).save(tmp_path / "run", qifi=False, report=False)
 
     assert sorted(p.name for p in path.iterdir()) == [
-        "daily.parquet", "orders.parquet", "positions.parquet", "prices.parquet", "result.json",
+        "daily.parquet", "orders.parquet", "positions.parquet", "result.json",
         "round_trips.parquet", "trades.parquet",
     ]  # fmt: skip
     document = json.loads((path / "result.json").read_text())
@@ -152,7 +152,7 @@ def test_a_saved_run_charts_its_prices_without_the_data_store(tmp_path: Path) ->
 
     original = load_demo("double_ma")
     fresh = price_bars(original, "IF2003.IF")  # read from the store
-    path = original.save(tmp_path / "run", qifi=False, report=False)
+    path = original.save(tmp_path / "run", qifi=False)  # with the report: and its bars
 
     loaded = BacktestResult.load(path)
     loaded.config["data"] = str(tmp_path / "no-store")  # the store moved away
@@ -168,13 +168,43 @@ def test_a_saved_run_charts_its_prices_without_the_data_store(tmp_path: Path) ->
 
 def test_a_run_directory_without_saved_prices_still_loads(tmp_path: Path) -> None:
     path = load_demo("double_ma").save(tmp_path / "run", qifi=False, report=False)
-    (path / "prices.parquet").unlink()  # as written by earlier builds
+    assert not (path / "prices.parquet").exists()  # saved with the report only
 
     loaded = BacktestResult.load(path)
 
-    assert loaded.prices.empty and list(loaded.prices.columns) == [
-        "symbol",
-        "duration_s",
-        "datetime",
-        "close",
-    ]
+    assert loaded.prices.empty
+    assert list(loaded.prices.columns) == ["symbol", "duration_s", "datetime", "close"]
+
+
+def test_saved_prices_are_the_same_bytes_when_a_loaded_run_is_saved_again(tmp_path: Path) -> None:
+    first = load_demo("double_ma").save(tmp_path / "a", qifi=False)
+    again = BacktestResult.load(first).save(tmp_path / "b", qifi=False)
+
+    for name in ("prices.parquet", "trades.parquet", "report.html"):
+        assert (first / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_an_unreadable_prices_file_is_a_warning_not_a_lost_run(tmp_path: Path) -> None:
+    path = load_demo("double_ma").save(tmp_path / "run", qifi=False)
+    (path / "prices.parquet").write_bytes(b"garbage")
+
+    with pytest.warns(UserWarning, match=r"prices.parquet cannot be read .* read the data store"):
+        loaded = BacktestResult.load(path)
+
+    assert loaded.prices.empty and len(loaded.trades) == 711
+
+
+def test_a_damaged_data_store_does_not_lose_the_save(tmp_path: Path) -> None:
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(REPO / "data" / "store", store)
+    original = load_demo("double_ma")
+    original.config["data"] = str(store)
+    for part in (store / "klines" / "1m").rglob("*.parquet"):
+        part.write_bytes(b"garbage")
+
+    path = original.save(tmp_path / "run", qifi=False)
+
+    assert not (path / "prices.parquet").exists()  # nothing could be read: nothing kept
+    assert "IF2003.IF" in (path / "report.html").read_text(encoding="utf-8")
