@@ -215,7 +215,7 @@ def test_diff_shows_the_settings_that_differ_and_names_the_sides(
 
     assert status == 1
     lines = out.splitlines()
-    assert lines[:3] == ["config:", "  strategy.params.fast: '(absent)' → 5", ""]
+    assert lines[:3] == ["config:", "  strategy.params.fast: (absent) → 5", ""]
     assert lines[3].split() == [str(week_run), str(other)]
     assert lines[4].startswith("init_balance ")  # the stats table's order, not alphabetical
     first = next(i for i, line in enumerate(lines) if line.startswith("  trade "))

@@ -23,7 +23,7 @@ import dataclasses
 import traceback
 import warnings
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 from ..errors import BacktestError, ConfigError, StrategyError
 from ..golden import DEFAULT_RTOL, close, compare, read_golden, snapshot, write_golden
@@ -291,10 +291,17 @@ def _config_lines(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
     flat_a, flat_b = _flatten(first), _flatten(second)
     lines = []
     for key in sorted(flat_a.keys() | flat_b.keys()):
-        a, b = flat_a.get(key, "(absent)"), flat_b.get(key, "(absent)")
-        if a != b:
-            lines.append(f"{key}: {a!r} → {b!r}")
+        a, b = flat_a.get(key, _ABSENT), flat_b.get(key, _ABSENT)
+        if a is _ABSENT or b is _ABSENT or a != b:
+            lines.append(f"{key}: {_setting(a)} → {_setting(b)}")
     return lines
+
+
+_ABSENT: Final = object()
+
+
+def _setting(value: Any) -> str:
+    return "(absent)" if value is _ABSENT else repr(value)
 
 
 def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
