@@ -37,7 +37,6 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -45,10 +44,20 @@ import pytest
 from backtest import Api, Backtest, BacktestResult
 from backtest.store import Store
 from tests.conftest import ns
+from tests.reference import (
+    SYMBOL,
+    TICKS_PER_YUAN,
+    Cancel,
+    Fill,
+    Insert,
+    Request,
+    engine_fills,
+    first_difference,
+    price_of,
+    random_insert,
+)
 
-SYMBOL = "IF2003.IF"
 SESSIONS_TEXT = "09:30-11:30,13:00-15:00"
-TICKS_PER_YUAN = 5  # price tick 0.2
 DAY_START_NS = ns("2019-12-31 18:00")  # trading day 2020-01-02 starts here (01-01 is a holiday)
 DAY_END_NS = ns("2020-01-02 18:00") - 1  # ... and ends 1 ns before the next one starts
 SESSIONS = (
@@ -58,17 +67,6 @@ SESSIONS = (
 MS = 1_000_000
 EXPIRED = "expired: day order (GFD) ended at the settlement of 20200102"
 NO_OPPOSITE = "cancelled: no opposing price for a market order"
-
-
-def price_of(ticks: int) -> float:
-    """The exact grid price of ``ticks`` ticks (``20001 / 5`` is the float 4000.2)."""
-    return ticks / TICKS_PER_YUAN
-
-
-def ticks_of(price: float) -> int:
-    ticks = round(price * TICKS_PER_YUAN)
-    assert abs(price * TICKS_PER_YUAN - ticks) < 1e-6, f"{price!r} is off the grid"
-    return ticks
 
 
 def in_session(ts_ns: int) -> bool:
@@ -195,23 +193,6 @@ def write_ticks(store: Store, ticks: list[Tick]) -> None:
 # --- what the strategy sent and saw ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Insert:
-    sent_ns: int
-    order_id: str
-    direction: str  # "BUY" or "SELL"
-    volume: int
-    limit: int | None  # ticks; None: a market order
-    advanced: str | None  # None, "FAK" or "FOK"
-
-
-@dataclass(frozen=True)
-class Cancel:
-    sent_ns: int
-    order_id: str
-
-
-Request = Insert | Cancel
 Seen = tuple[int, float | None, float | None, float | None, bool]
 """What a step showed: (quote datetime ns, bid1, ask1, last; None for NaN), tick serial changed."""
 
@@ -273,28 +254,8 @@ def random_strategy(rng: random.Random, script: Script) -> Callable[[Api], Await
     return strategy
 
 
-def random_insert(api: Api, rng: random.Random, now: int) -> Insert:
-    quote = api.get_quote(SYMBOL)
-    direction = rng.choice(["BUY", "SELL"])
-    volume = rng.randint(1, 5)
-    advanced = rng.choice([None, None, None, None, "FAK", "FOK"])
-    price: float | None
-    if rng.random() < 0.12 or math.isnan(quote.last_price):
-        price = None
-    else:
-        offset = rng.randint(-5, 5)
-        if rng.random() < 0.5:
-            price = price_of(ticks_of(quote.last_price) + offset)
-        else:  # the strategy's own float arithmetic: on the grid up to float noise
-            price = quote.last_price + offset * 0.2
-    order = api.insert_order(SYMBOL, direction, "OPEN", volume, price, advanced)
-    limit = None if price is None else ticks_of(price)
-    return Insert(now, order.order_id, direction, volume, limit, advanced)
-
-
 # --- the reference model ---------------------------------------------------------------------
 
-Fill = tuple[int, str, str, float, int]
 """(time ns, order id, direction, price, volume)."""
 
 
@@ -439,19 +400,6 @@ def check_steps(seed: int, script: Script, history: list[Tick], ticks: list[Tick
     assert len(got) == len(want), f"seed {seed}: engine {len(got)} steps, model {len(want)}"
 
 
-def engine_fills(result: BacktestResult) -> list[Fill]:
-    return [
-        (
-            int(row["trade_date_time"]),
-            str(row["order_id"]),
-            str(row["direction"]),
-            float(row["price"]),
-            int(row["volume"]),
-        )
-        for row in result.trades.to_dict("records")
-    ]
-
-
 OrderOutcome = tuple[str, int, str, int, str, bool]
 """(order id, insert time ns, status, volume left, last_msg, is_error)."""
 
@@ -475,18 +423,6 @@ def model_orders(model: ReferenceModel) -> list[OrderOutcome]:
         (oid, o.insert.sent_ns, o.status, o.volume_left, o.last_msg, o.is_error)
         for oid, o in model.orders.items()
     ]
-
-
-def first_difference(seed: int, script: Script, engine: list[Any], model: list[Any]) -> str:
-    """The first row where ``engine`` and ``model`` differ, with the order's request."""
-    sent = {r.order_id: r for r in script.requests if isinstance(r, Insert)}
-    for index, (got, want) in enumerate(zip(engine, model, strict=False)):
-        if got != want:
-            return (
-                f"seed {seed}, row {index}:\n  engine {got}\n  model  {want}\n"
-                f"  engine's order: {sent.get(got[1])}\n  model's order:  {sent.get(want[1])}"
-            )
-    return f"seed {seed}: engine has {len(engine)} rows, model {len(model)}"
 
 
 SEEDS = list(range(30))
@@ -514,6 +450,8 @@ def test_engine_matches_the_reference_model_on_ticks(empty_store: Store, seed: i
     assert sum(o[5] for o in outcomes) >= 3  # ... including rejections outside the sessions
     check_steps(seed, script, history, ticks)
     got_fills, want_fills = engine_fills(result), model.fills
-    assert got_fills == want_fills, first_difference(seed, script, got_fills, want_fills)
+    assert got_fills == want_fills, first_difference(seed, script.requests, got_fills, want_fills)
     got_orders, want_orders = engine_orders(result), outcomes
-    assert got_orders == want_orders, first_difference(seed, script, got_orders, want_orders)
+    assert got_orders == want_orders, first_difference(
+        seed, script.requests, got_orders, want_orders
+    )
