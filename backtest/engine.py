@@ -291,12 +291,7 @@ class Simulator:
             feed = market.ticks = TickFeed(market, buffer, self.clock, self.broker)
             self._starts.append(_Start(symbol, TICK, self.clock.now_ns, feed.handle))
             self._assign_quote_roles(market)
-            # ticks are the quote: the latest one so far; without one, a quote not yet handed
-            # out shows none (not a coarser serial's state), a live one stays until ticks come
-            if history:
-                market.quote.update(history[-1], self.clock.step + 1)
-            elif not market.delivered:
-                market.quote.update(EMPTY_STATE, self.clock.step + 1)
+            self._show_new_source(market, history[-1] if history else None)  # ticks are the quote
         else:
             self._extend_history(feed.buffer, data_length)
         return TickFrame(feed.buffer, data_length)
@@ -334,17 +329,23 @@ class Simulator:
         self._starts.append(_Start(symbol, duration_s, now, feed.handle, sessions, resampling))
         market.set_limited(market.quote.limit_up == market.quote.limit_up)
         if feed.role in (QUOTE_SOURCE, SESSION_SOURCE):
-            # the new source's latest state; without one, a quote not yet handed out shows
-            # none, so the first quote does not depend on the order of subscription (a coarser
-            # serial's history is not the finer source's), and a live one stays as it is
             state = None
             if history:
                 state = self._history_quote(market, duration_s, history, sessions, resampling)
-            if state is not None:
-                market.quote.update(state, self.clock.step + 1)
-            elif not market.delivered:
-                market.quote.update(EMPTY_STATE, self.clock.step + 1)
+            self._show_new_source(market, state)
         return feed
+
+    def _show_new_source(self, market: Market, state: QuoteState | None) -> None:
+        """Show a new quote source's latest state (None: it has none yet).
+
+        Without one, a quote not yet handed out shows nothing, so the first quote does not
+        depend on the order of subscription (a coarser serial's history is not the finer
+        source's); a live quote stays as it is until the new source has data.
+        """
+        if state is not None:
+            market.quote.update(state, self.clock.step + 1)
+        elif not market.delivered:
+            market.quote.update(EMPTY_STATE, self.clock.step + 1)
 
     def _history_quote(
         self,

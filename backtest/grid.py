@@ -58,22 +58,20 @@ class PriceGrid:
     def ticks(self, price: float) -> int | None:
         """How many ticks ``price`` is, or None if it is off the grid (beyond float noise,
         :data:`ON_GRID_TOLERANCE`) or not finite."""
-        if not math.isfinite(price):
-            return None
-        ticks = price / self.tick
-        nearest = round(ticks)
-        if abs(ticks - nearest) > ON_GRID_TOLERANCE * max(1.0, abs(ticks)):
-            return None
-        return nearest
+        return self._whole_ticks(price, ON_GRID_TOLERANCE, ON_GRID_TOLERANCE)
 
     def data_ticks(self, price: float) -> int | None:
         """:meth:`ticks` for a price read from data: within :data:`DATA_TOLERANCE` ticks."""
+        return self._whole_ticks(price, _FLOAT32_EPSILON, DATA_TOLERANCE)
+
+    def _whole_ticks(self, price: float, relative: float, least: float) -> int | None:
+        """The tick count of ``price`` if within ``max(least, relative × count)`` of a whole
+        number, else None (also when not finite)."""
         if not math.isfinite(price):
             return None
         ticks = price / self.tick
         nearest = round(ticks)
-        tolerance = max(DATA_TOLERANCE, abs(ticks) * _FLOAT32_EPSILON)
-        return nearest if abs(ticks - nearest) <= tolerance else None
+        return nearest if abs(ticks - nearest) <= max(least, relative * abs(ticks)) else None
 
     def price(self, ticks: int) -> float:
         """The grid price ``ticks × tick``: the float nearest its decimal value."""
