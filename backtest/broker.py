@@ -29,7 +29,7 @@ never silent changes to it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .calendar import TradingCalendar
@@ -80,6 +80,12 @@ class _Book:
     resting: list[Order]
     session_start: int = 0  # the last trading session seen: [session_start, session_end)
     session_end: int = 0
+    exchange_id: str = field(init=False)
+    instrument_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.exchange_id = self.instrument.exchange.value
+        self.instrument_id = self.instrument.symbol.partition(".")[0]
 
     def in_session(self, ts_ns: int, calendar: TradingCalendar) -> bool:
         """True if the symbol trades at ``ts_ns`` (the session found is remembered)."""
@@ -169,11 +175,12 @@ class SimBroker:
         elif order_id in self.orders:
             raise ApiUsageError(f"order_id {order_id!r} is already used in this backtest")
         market = limit_price is None
+        book = self._books[symbol]
         order = Order(
             order_id=order_id,
             symbol=symbol,
-            exchange_id=self._books[symbol].instrument.exchange.value,
-            instrument_id=symbol.partition(".")[0],
+            exchange_id=book.exchange_id,
+            instrument_id=book.instrument_id,
             direction=direction,
             offset=offset,
             volume_orign=volume,
@@ -223,7 +230,7 @@ class SimBroker:
         book = self._books[order.symbol]
         step = self.clock.step
         order.touch(step)
-        reason = self._check(order, book.instrument)
+        reason = self._check(order, book)
         if reason is not None:
             self._finish(order, reason, error=True)
             return
@@ -254,14 +261,14 @@ class SimBroker:
             order.last_msg = "accepted"
             book.resting.append(order)
 
-    def _check(self, order: Order, instrument: Instrument) -> str | None:
+    def _check(self, order: Order, book: _Book) -> str | None:
         """Reasons an order is rejected before the ledger looks at it."""
+        instrument = book.instrument
         if not instrument.tradeable:
             return f"rejected: {order.symbol} is an index, which cannot be traded"
         volume = order.volume_orign
         if isinstance(volume, bool) or not isinstance(volume, int) or volume <= 0:
             return f"rejected: volume must be a whole number of lots above 0, was {volume!r}"
-        book = self._books[order.symbol]
         if order.price_type is PriceType.LIMIT:
             price = order.limit_price
             if not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
@@ -317,8 +324,9 @@ class SimBroker:
         volume = order.volume_left
         cost = book.ledger.fill(order, book.instrument, book.quote, price, volume, step)
         self._trade_seq += 1
+        trade_id = f"T{self._trade_seq:06d}"
         trade = Trade(
-            trade_id=f"T{self._trade_seq:06d}",
+            trade_id=trade_id,
             order_id=order.order_id,
             symbol=order.symbol,
             exchange_id=order.exchange_id,
@@ -333,11 +341,11 @@ class SimBroker:
             stamp_duty=cost.stamp_duty,
             transfer_fee=cost.transfer_fee,
             close_profit=cost.close_profit,
-            exchange_trade_id=f"T{self._trade_seq:06d}",
+            exchange_trade_id=trade_id,
         )
         trade.created(step)
         self.trades.append(trade)
-        self.trades_by_id[trade.trade_id] = trade
+        self.trades_by_id[trade_id] = trade
         filled_before = order.volume_filled
         average = order.trade_price if filled_before else 0.0
         order.trade_price = (average * filled_before + price * volume) / (filled_before + volume)

@@ -431,6 +431,11 @@ class Simulator:
         return find_resampling(self.store, symbol, duration_s, sessions, self.calendar)
 
     def _ensure_quote_source(self, market: Market) -> None:
+        if not market.sourced:
+            self._subscribe_quote_source(market)
+            market.sourced = True
+
+    def _subscribe_quote_source(self, market: Market) -> None:
         if market.ticks is not None or any(d <= _QUOTE_MAX_DURATION for d in market.klines):
             return
         stored = self.store.durations(market.symbol)
@@ -447,7 +452,7 @@ class Simulator:
             warnings.warn(
                 f"{self.store.root} has no 1m klines for {market.symbol}; its quote comes from "
                 f"its {period_label(duration)}",
-                stacklevel=4,
+                stacklevel=5,
             )
         if duration == TICK:
             self.tick_frame(market.symbol, 1)

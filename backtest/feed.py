@@ -46,13 +46,14 @@ class Market:
 
     __slots__ = (
         "delivered", "grid", "instrument", "klines", "pre_close", "pre_settlement", "quote",
-        "resting", "symbol", "ticks",
+        "resting", "sourced", "symbol", "ticks",
     )  # fmt: skip
 
     def __init__(
         self, instrument: Instrument, grid: PriceGrid, quote: Quote, resting: list[Order]
     ) -> None:
         self.delivered = False  # the strategy has asked for the quote
+        self.sourced = False  # a serial makes the quote (kept once true: serials stay)
         self.symbol = instrument.symbol
         self.instrument = instrument
         self.grid = grid

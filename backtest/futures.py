@@ -35,11 +35,12 @@ def commission(instrument: Instrument, kind: Offset, price: float, volume: int) 
 
     ``kind`` is OPEN, CLOSE (yesterday's lots) or CLOSE_TODAY (today's lots).
     """
-    rate = {
-        Offset.OPEN: instrument.commission_open,
-        Offset.CLOSE: instrument.commission_close,
-        Offset.CLOSE_TODAY: instrument.commission_close_today,
-    }[kind]
+    if kind is Offset.OPEN:
+        rate = instrument.commission_open
+    elif kind is Offset.CLOSE:
+        rate = instrument.commission_close
+    else:
+        rate = instrument.commission_close_today
     if instrument.commission_unit is CommissionUnit.LOT:
         return round_money(rate * volume)
     return round_money(rate * price * instrument.volume_multiple * volume)

@@ -56,6 +56,7 @@ from benchmarks.workloads import (
     VARIANTS,
     Measurement,
     engine_digest,
+    signal_cost_us,
 )
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -268,7 +269,7 @@ def _fmt_int(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def print_table(mode: str, summaries: list[Summary]) -> list[str]:
+def print_table(mode: str, summaries: list[Summary], costs: dict[str, float]) -> list[str]:
     """Print one mode's table; return its target lines."""
     unit = UNIT[mode]
     header = (
@@ -303,11 +304,16 @@ def print_table(mode: str, summaries: list[Summary]) -> list[str]:
             for i, cell in enumerate(row)
         ]
         print("  " + "  ".join(cells))
-    return _targets(mode, summaries)
+    return _targets(mode, summaries, costs)
 
 
-def _targets(mode: str, summaries: list[Summary]) -> list[str]:
-    """The issue's targets: ≥ 2× vnpy's throughput, peak RSS below vnpy's."""
+def _targets(mode: str, summaries: list[Summary], costs: dict[str, float]) -> list[str]:
+    """The issue's targets: ≥ 2× vnpy's throughput, peak RSS below vnpy's.
+
+    ``costs`` (µs per bar/tick of each variant's signal code alone, :func:`signal_cost_us`)
+    give the ceiling: the ratio a zero-cost engine would reach against vnpy.
+    """
+    unit = UNIT[mode]
     found = {(s.engine, s.variant): s for s in summaries}
     lines = []
     for variant in ALL_VARIANTS:
@@ -330,6 +336,14 @@ def _targets(mode: str, summaries: list[Summary]) -> list[str]:
             f"{theirs.peak_rss_mb:.0f} MB (target below vnpy: "
             f"{'met' if mine.peak_rss_mb < theirs.peak_rss_mb else 'NOT met'})"
         )
+        cost = costs.get(variant, 0.0)
+        if cost > 0:
+            peer_us = theirs.best.run_s / theirs.best.count * 1e6
+            lines.append(
+                f"  ceiling: the strategy's own signal code takes {cost:.2f} µs/{unit} with no "
+                f"engine at all, so even a zero-cost engine would reach only "
+                f"{peer_us / cost:.2f}× vnpy's {peer_us:.2f} µs/{unit} here"
+            )
     return lines
 
 
@@ -536,7 +550,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         print(f"  load average after the {mode} runs: {load_average()}")
         print(f"\n  {mode}: N = {count:,}; best of {args.repeat}; ratios compare the same variant")
-        targets = print_table(mode, done)
+        costs = {variant: signal_cost_us(variant) for variant in args.variants}
+        targets = print_table(mode, done, costs)
         print()
         print_memory(done)
         versions = engine_versions(done)
@@ -566,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["modes"][mode] = {
             "count": count, "store": str(store), "first_day": str(first), "last_day": str(last),
             "engines": [s.to_json() for s in done], "targets": targets, "problems": problems,
+            "signal_cost_us": costs,
             "engine_versions": versions,
         }  # fmt: skip
     if engine_digest() != info["engine_digest"]:

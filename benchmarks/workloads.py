@@ -163,6 +163,40 @@ class LeanSignal:
         return True
 
 
+def signal_cost_us(variant: str, count: int = 20_000, repeat: int = 5) -> float:
+    """µs per bar/tick of the signal code every engine runs for ``variant``, with no engine.
+
+    ``idiomatic``: ``decide(sma(w, FAST), sma(w, SLOW), target)`` on a ``SLOW``-price window
+    (what every idiomatic strategy computes per bar or tick); ``lean``: ``LeanSignal.push``;
+    ``empty``: 0. Best of ``repeat`` timings of ``count`` calls each, loop overhead included
+    (every engine pays a loop too).
+
+    A zero-cost engine running the same strategy would take this long per bar/tick, so no
+    engine can beat a peer by more than ``peer µs / signal_cost_us`` on this workload: the
+    benchmark's *ceiling* ratio, measured in the same run as the engines.
+    """
+    rng = np.random.default_rng(7)
+    steps = np.round(rng.normal(0, 5, count + SLOW).cumsum() / PRICE_TICK) * PRICE_TICK
+    prices = (3000 + steps).tolist()
+    best = math.inf
+    for _ in range(repeat):
+        if variant == "idiomatic":
+            windows = [np.array(prices[i : i + SLOW]) for i in range(count)]
+            started = time.perf_counter()
+            target = 0
+            for window in windows:
+                target = decide(sma(window, FAST), sma(window, SLOW), target)
+        elif variant == "lean":
+            push = LeanSignal().push
+            started = time.perf_counter()
+            for price in prices[:count]:
+                push(price)
+        else:
+            return 0.0
+        best = min(best, time.perf_counter() - started)
+    return best / count * 1e6
+
+
 # --- what a run reports ---------------------------------------------------------------------
 
 

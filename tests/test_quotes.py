@@ -205,8 +205,12 @@ def test_quote_falls_back_to_the_finest_stored_duration_with_a_warning(
         while True:
             await api.wait_update()
 
-    with pytest.warns(UserWarning, match=r"has no 1m klines for IF2003\.IF; its quote comes from "):
+    with pytest.warns(
+        UserWarning, match=r"has no 1m klines for IF2003\.IF; its quote comes from "
+    ) as caught:
         Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=empty_store.root).run()
+    # the warning points at the strategy's line that asked for the quote
+    assert [w.filename for w in caught] == [__file__]
 
 
 def test_a_bar_without_prices_makes_a_quote_without_prices(empty_store: Store) -> None:
