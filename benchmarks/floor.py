@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import Iterator
-from typing import Final
 
-from benchmarks.generate import PRICE_TICK
+import numpy as np
+
+from backtest.serial import CLOSE, OPEN
+from benchmarks.generate import PRICE_TICK, walk
 from benchmarks.workloads import LeanSignal
 
-OPEN: Final = 0
-CLOSE: Final = 1
 Row = tuple[int, float, float, float, float, float]
 Event = tuple[int, int, Row]
 
@@ -66,11 +65,8 @@ class ToyEngine:
 
 def toy_events(count: int, steps_per_item: int, seed: int = 7) -> list[Event]:
     """``count`` bars (``steps_per_item`` 2: open and close events) or ticks (1) of a walk."""
-    rng = random.Random(seed)
     events: list[Event] = []
-    price = 3000.0
-    for i in range(count):
-        price = round((price + rng.choice((-1, 0, 1)) * PRICE_TICK) / PRICE_TICK) * PRICE_TICK
+    for i, price in enumerate(walk(np.random.default_rng(seed), count, 3000.0).tolist()):
         if steps_per_item == 2:
             events.append((2 * i, OPEN, (i, price, price, price, price, 0.0)))
         bar = (i, price, price + PRICE_TICK, price - PRICE_TICK, price, 10.0)

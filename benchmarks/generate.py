@@ -50,7 +50,8 @@ def _session_offsets(step_s: float, per_day: int) -> npt.NDArray[np.int64]:
     return (offsets * NS_PER_SECOND).astype(np.int64)
 
 
-def _walk(rng: np.random.Generator, count: int, start: float) -> npt.NDArray[np.float64]:
+def walk(rng: np.random.Generator, count: int, start: float) -> npt.NDArray[np.float64]:
+    """``count`` prices of a random walk on the price tick from ``start``: −3 … +3 ticks a step."""
     steps = rng.integers(-3, 4, size=count)  # -3..+3 ticks
     ticks = np.round(start / PRICE_TICK) + np.cumsum(steps)
     return np.asarray(ticks * PRICE_TICK, dtype=np.float64).round(1)
@@ -74,7 +75,7 @@ def bar_chunks(count: int, seed: int = 7, chunk_days: int = 250) -> Iterator[pa.
     produced = 0
     for first in range(0, len(days), chunk_days):
         times = _times(days[first : first + chunk_days], offsets)[: count - produced]
-        closes = _walk(rng, len(times), last)
+        closes = walk(rng, len(times), last)
         opens = np.concatenate([[last], closes[:-1]])
         wick = rng.integers(0, 3, size=(2, len(times))) * PRICE_TICK
         highs = (np.maximum(opens, closes) + wick[0]).round(1)
@@ -102,7 +103,7 @@ def tick_chunks(count: int, seed: int = 7, chunk_days: int = 20) -> Iterator[pa.
     for first in range(0, len(days), chunk_days):
         times = _times(days[first : first + chunk_days], offsets)[: count - produced]
         size = len(times)
-        prices = _walk(rng, size, last)
+        prices = walk(rng, size, last)
         # Bid and ask on the price tick, one or two ticks apart, the last price between them
         # (inclusive); halving a 1-tick spread would put them off the tick.
         spread = rng.integers(1, 3, size=size)

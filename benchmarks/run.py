@@ -343,7 +343,7 @@ def _targets(
                 f"{theirs.peak_rss_mb:.0f} MB (target below vnpy: "
                 f"{'met' if mine.peak_rss_mb < theirs.peak_rss_mb else 'NOT met'})"
             )
-        peer_us = theirs.best.run_s / theirs.best.count * 1e6
+        peer_us = 1e6 / theirs.best.throughput
         toy = toys.get(variant, 0.0)
         if toy > 0:
             lines.append(

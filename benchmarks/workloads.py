@@ -80,7 +80,7 @@ import pyarrow.parquet as pq
 import backtest
 from backtest import Api, Backtest, BacktestFinished, Store
 from backtest.frame import SerialFrame
-from benchmarks.generate import PRICE_TICK, SYMBOL, calendar_span
+from benchmarks.generate import PRICE_TICK, SYMBOL, calendar_span, walk
 
 FAST: Final = 10
 SLOW: Final = 30
@@ -175,24 +175,23 @@ def signal_cost_us(variant: str, count: int = 20_000, repeat: int = 5) -> float:
     engine can beat a peer by more than ``peer µs / signal_cost_us`` on this workload: the
     benchmark's *ceiling* ratio, measured in the same run as the engines.
     """
-    rng = np.random.default_rng(7)
-    steps = np.round(rng.normal(0, 5, count + SLOW).cumsum() / PRICE_TICK) * PRICE_TICK
-    prices = (3000 + steps).tolist()
+    if variant not in ("idiomatic", "lean"):
+        return 0.0
+    prices = walk(np.random.default_rng(7), count + SLOW, 3000.0).tolist()
+    idiomatic = variant == "idiomatic"
+    windows = [np.array(prices[i : i + SLOW]) for i in range(count)] if idiomatic else []
     best = math.inf
     for _ in range(repeat):
-        if variant == "idiomatic":
-            windows = [np.array(prices[i : i + SLOW]) for i in range(count)]
+        if idiomatic:
             started = time.perf_counter()
             target = 0
             for window in windows:
                 target = decide(sma(window, FAST), sma(window, SLOW), target)
-        elif variant == "lean":
+        else:
             push = LeanSignal().push
             started = time.perf_counter()
             for price in prices[:count]:
                 push(price)
-        else:
-            return 0.0
         best = min(best, time.perf_counter() - started)
     return best / count * 1e6
 
