@@ -47,6 +47,7 @@ import pytest
 from backtest import Api, Backtest
 from backtest.store import Store
 from tests.conftest import ns
+from tests.reference import nan_free
 
 TICK, MINUTE, FIVE = 0, 60, 300
 LABELS = {TICK: "tick", MINUTE: "1m", FIVE: "5m"}
@@ -312,10 +313,6 @@ class Plan:
 class Script:
     observed: list[Observed] = field(default_factory=list)
     late_ns: int | None = None
-
-
-def nan_free(value: float) -> float | None:
-    return None if value != value else value
 
 
 def recording_strategy(plan: Plan, script: Script) -> Callable[[Api], Awaitable[None]]:

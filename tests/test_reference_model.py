@@ -22,32 +22,33 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
 
-from backtest import Api, Backtest, BacktestResult
+from backtest import Api, Backtest
 from backtest.store import Store
 from tests.conftest import Bar, ns, write_bars
 from tests.reference import (
+    DAY_START_NS,
     SYMBOL,
     TICKS_PER_YUAN,
-    Cancel,
-    Fill,
     Insert,
+    ModelBroker,
+    ModelOrder,
     Request,
+    Script,
     engine_fills,
+    engine_orders,
     first_difference,
     price_of,
-    random_insert,
+    send_random_requests,
 )
 
-DAY_START_NS = ns("2019-12-31 18:00")  # trading day 2020-01-02 starts here (01-01 is a holiday)
 FIRST_BAR_NS = ns("2020-01-02 09:30")
 MINUTE_NS = 60_000_000_000
 CLOSE_AFTER_NS = MINUTE_NS - 1_000  # a bar closes 1 µs before its end
-EXPIRED = "expired: day order (GFD) ended at the settlement of 20200102"
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -106,13 +107,7 @@ class Step:
     sent: int
 
 
-@dataclass
-class Script:
-    requests: list[Request] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-
-
-def random_strategy(rng: random.Random, script: Script) -> Callable[[Api], Awaitable[None]]:
+def random_strategy(rng: random.Random, script: Script[Step]) -> Callable[[Api], Awaitable[None]]:
     """Acts at random steps (market or delivery) with random orders and cancels."""
 
     async def strategy(api: Api) -> None:
@@ -124,17 +119,7 @@ def random_strategy(rng: random.Random, script: Script) -> Callable[[Api], Await
             before = len(script.requests)
             delivery = bool(script.steps) and script.steps[-1].now_ns == now
             if now >= FIRST_BAR_NS and rng.random() < (0.15 if delivery else 0.4):
-                for _ in range(rng.choice([1, 1, 1, 2, 3])):
-                    if sent_ids and rng.random() < 0.25:
-                        alive = [i for i in sent_ids if api.get_order(i).status == "ALIVE"]
-                        # mostly an alive order; sometimes any, which may be finished already
-                        chosen = rng.choice(alive if alive and rng.random() < 0.8 else sent_ids)
-                        api.cancel_order(chosen)
-                        script.requests.append(Cancel(now, chosen))
-                        continue
-                    insert = random_insert(api, rng, now)
-                    script.requests.append(insert)
-                    sent_ids.append(insert.order_id)
+                send_random_requests(api, rng, now, script.requests, sent_ids)
             script.steps.append(
                 Step(
                     now,
@@ -150,29 +135,20 @@ def random_strategy(rng: random.Random, script: Script) -> Callable[[Api], Await
 
 # --- the reference model ---------------------------------------------------------------------
 
-"""(time ns, order id, direction, price, volume)."""
 Packet = tuple[int, int, int]
 """A quote update in ticks: (bid, ask, last)."""
 
 
-@dataclass
-class ModelOrder:
-    insert: Insert
-    volume_left: int
-    status: str = "ALIVE"
-    last_msg: str = ""
-
-
-class ReferenceModel:
+class ReferenceModel(ModelBroker):
     """DESIGN.md §6–7 for one symbol quoted from 1-minute bars, in integer ticks."""
 
     def __init__(self) -> None:
-        self.now = 0
+        super().__init__()
         self.bid: int | None = None
         self.ask: int | None = None
-        self.orders: dict[str, ModelOrder] = {}
-        self.resting: list[ModelOrder] = []  # in arrival order
-        self.fills: list[Fill] = []
+
+    def sides(self) -> tuple[int | None, int | None]:
+        return self.bid, self.ask
 
     @staticmethod
     def events(bars: list[TickBar]) -> list[tuple[int, list[Packet]]]:
@@ -193,50 +169,9 @@ class ReferenceModel:
             for bid, ask, _last in packets:
                 self.bid, self.ask = bid, ask
                 self.match_resting()
-            while pending and pending[0].sent_ns == time_ns:
-                request = pending.pop(0)
-                if isinstance(request, Insert):
-                    self.arrive(request)
-                else:
-                    self.cancel(request.order_id)
+            self.deliver(pending)
         assert not pending, f"requests sent at no event time: {pending[:3]}"
-        for order in self.resting:
-            self.finish(order, EXPIRED)
-        self.resting.clear()
-
-    def fill_price(self, order: ModelOrder) -> int | None:
-        """Ticks the order fills at against the current quote, or None."""
-        limit = order.insert.limit
-        if order.insert.direction == "BUY":
-            if self.ask is None:
-                return None
-            if limit is None:
-                return self.ask
-            return limit if limit >= self.ask else None
-        if self.bid is None:
-            return None
-        if limit is None:
-            return self.bid
-        return limit if limit <= self.bid else None
-
-    def fill(self, order: ModelOrder, ticks: int) -> None:
-        insert = order.insert
-        self.fills.append(
-            (self.now, insert.order_id, insert.direction, price_of(ticks), order.volume_left)
-        )
-        order.volume_left = 0
-        self.finish(order, "filled")
-
-    def finish(self, order: ModelOrder, message: str) -> None:
-        order.status = "FINISHED"
-        order.last_msg = message
-
-    def match_resting(self) -> None:
-        for order in list(self.resting):
-            ticks = self.fill_price(order)
-            if ticks is not None:
-                self.resting.remove(order)
-                self.fill(order, ticks)
+        self.expire()
 
     def arrive(self, insert: Insert) -> None:
         order = self.orders[insert.order_id] = ModelOrder(insert, insert.volume)
@@ -249,12 +184,6 @@ class ReferenceModel:
             self.finish(order, f"cancelled: {insert.advanced} order could not fill at once")
         else:
             self.resting.append(order)
-
-    def cancel(self, order_id: str) -> None:
-        order = self.orders[order_id]
-        if order in self.resting:  # a finished order ignores the cancel
-            self.resting.remove(order)
-            self.finish(order, "cancelled")
 
 
 # --- comparison ------------------------------------------------------------------------------
@@ -269,7 +198,7 @@ def expected_quotes(bars: list[TickBar]) -> dict[int, tuple[float, float, float]
     return quotes
 
 
-def check_steps(script: Script, bars: list[TickBar]) -> None:
+def check_steps(script: Script[Step], bars: list[TickBar]) -> None:
     """One step per event time, a delivery step (same time) after each step that sent requests,
     and the final quote of the latest event at every step."""
     quotes = expected_quotes(bars)
@@ -290,30 +219,6 @@ def check_steps(script: Script, bars: list[TickBar]) -> None:
     assert market_times == event_times
 
 
-OrderOutcome = tuple[str, int, str, int, str]
-"""(order id, insert time ns, status, volume left, last_msg)."""
-
-
-def engine_orders(result: BacktestResult) -> list[OrderOutcome]:
-    return [
-        (
-            str(row["order_id"]),
-            int(row["insert_date_time"]),
-            str(row["status"]),
-            int(row["volume_left"]),
-            str(row["last_msg"]),
-        )
-        for row in result.orders.to_dict("records")
-    ]
-
-
-def model_orders(model: ReferenceModel) -> list[OrderOutcome]:
-    return [
-        (oid, order.insert.sent_ns, order.status, order.volume_left, order.last_msg)
-        for oid, order in model.orders.items()
-    ]
-
-
 SEEDS = list(range(20))
 
 
@@ -322,7 +227,7 @@ def test_engine_matches_the_reference_model(empty_store: Store, seed: int) -> No
     rng = random.Random(seed)
     bars = random_bars(rng)
     write_bars(empty_store, SYMBOL, 60, store_bars(bars))
-    script = Script()
+    script: Script[Step] = Script()
     result = Backtest(
         random_strategy(rng, script),
         date(2020, 1, 2),
@@ -339,7 +244,7 @@ def test_engine_matches_the_reference_model(empty_store: Store, seed: int) -> No
     check_steps(script, bars)
     got_fills, want_fills = engine_fills(result), model.fills
     assert got_fills == want_fills, first_difference(seed, script.requests, got_fills, want_fills)
-    got_orders, want_orders = engine_orders(result), model_orders(model)
+    got_orders, want_orders = engine_orders(result, errors=False), model.outcomes(errors=False)
     assert got_orders == want_orders, first_difference(
         seed, script.requests, got_orders, want_orders
     )

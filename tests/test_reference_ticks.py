@@ -35,37 +35,39 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
 import pytest
 
-from backtest import Api, Backtest, BacktestResult
+from backtest import Api, Backtest
 from backtest.store import Store
 from tests.conftest import ns
 from tests.reference import (
+    DAY_START_NS,
     SYMBOL,
     TICKS_PER_YUAN,
-    Cancel,
-    Fill,
     Insert,
+    ModelBroker,
+    ModelOrder,
     Request,
+    Script,
     engine_fills,
+    engine_orders,
     first_difference,
+    nan_free,
     price_of,
-    random_insert,
+    send_random_requests,
 )
 
 SESSIONS_TEXT = "09:30-11:30,13:00-15:00"
-DAY_START_NS = ns("2019-12-31 18:00")  # trading day 2020-01-02 starts here (01-01 is a holiday)
 DAY_END_NS = ns("2020-01-02 18:00") - 1  # ... and ends 1 ns before the next one starts
 SESSIONS = (
     (ns("2020-01-02 09:30"), ns("2020-01-02 11:30")),
     (ns("2020-01-02 13:00"), ns("2020-01-02 15:00")),
 )
 MS = 1_000_000
-EXPIRED = "expired: day order (GFD) ended at the settlement of 20200102"
 NO_OPPOSITE = "cancelled: no opposing price for a market order"
 
 
@@ -206,17 +208,7 @@ class Step:
     sent: int
 
 
-@dataclass
-class Script:
-    requests: list[Request] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-
-
-def number(value: float) -> float | None:
-    return None if math.isnan(value) else value
-
-
-def random_strategy(rng: random.Random, script: Script) -> Callable[[Api], Awaitable[None]]:
+def random_strategy(rng: random.Random, script: Script[Step]) -> Callable[[Api], Awaitable[None]]:
     """Acts at random steps (market or delivery, in session or not) with random requests."""
 
     async def strategy(api: Api) -> None:
@@ -228,9 +220,9 @@ def random_strategy(rng: random.Random, script: Script) -> Callable[[Api], Await
             now = api.now_ns
             seen: Seen = (
                 quote.datetime_ns,
-                number(quote.bid_price1),
-                number(quote.ask_price1),
-                number(quote.last_price),
+                nan_free(quote.bid_price1),
+                nan_free(quote.ask_price1),
+                nan_free(quote.last_price),
                 api.is_changing(ticks),
             )
             before = len(script.requests)
@@ -238,17 +230,7 @@ def random_strategy(rng: random.Random, script: Script) -> Callable[[Api], Await
             # act more often outside the sessions, where every order is rejected
             chance = 0.15 if delivery else 0.4 if in_session(now) else 0.8
             if rng.random() < chance:
-                for _ in range(rng.choice([1, 1, 1, 2, 3])):
-                    if sent_ids and rng.random() < 0.25:
-                        alive = [i for i in sent_ids if api.get_order(i).status == "ALIVE"]
-                        # mostly an alive order; sometimes any, which may be finished already
-                        chosen = rng.choice(alive if alive and rng.random() < 0.8 else sent_ids)
-                        api.cancel_order(chosen)
-                        script.requests.append(Cancel(now, chosen))
-                        continue
-                    insert = random_insert(api, rng, now)
-                    script.requests.append(insert)
-                    sent_ids.append(insert.order_id)
+                send_random_requests(api, rng, now, script.requests, sent_ids)
             script.steps.append(Step(now, seen, len(script.requests) - before))
 
     return strategy
@@ -256,27 +238,18 @@ def random_strategy(rng: random.Random, script: Script) -> Callable[[Api], Await
 
 # --- the reference model ---------------------------------------------------------------------
 
-"""(time ns, order id, direction, price, volume)."""
 
-
-@dataclass
-class ModelOrder:
-    insert: Insert
-    volume_left: int
-    status: str = "ALIVE"
-    last_msg: str = ""
-    is_error: bool = False
-
-
-class ReferenceModel:
+class ReferenceModel(ModelBroker):
     """DESIGN.md §5–7 for one symbol quoted from ticks, in integer ticks."""
 
     def __init__(self, history: list[Tick]) -> None:
-        self.now = DAY_START_NS
+        super().__init__(DAY_START_NS)
         self.quote: Tick | None = history[-1] if history else None
-        self.orders: dict[str, ModelOrder] = {}
-        self.resting: list[ModelOrder] = []  # in arrival order
-        self.fills: list[Fill] = []
+
+    def sides(self) -> tuple[int | None, int | None]:
+        if self.quote is None:
+            return None, None
+        return self.quote.bid, self.quote.ask
 
     def run(self, ticks: list[Tick], requests: list[Request]) -> None:
         """The requests sent at the start, then every tick followed by the requests sent at
@@ -290,54 +263,7 @@ class ReferenceModel:
                 self.match_resting()
             self.deliver(pending)
         assert not pending, f"requests sent at no step time: {pending[:3]}"
-        for order in self.resting:
-            self.finish(order, EXPIRED)
-        self.resting.clear()
-
-    def deliver(self, pending: list[Request]) -> None:
-        while pending and pending[0].sent_ns == self.now:
-            request = pending.pop(0)
-            if isinstance(request, Insert):
-                self.arrive(request)
-            else:
-                self.cancel(request.order_id)
-
-    def fill_price(self, order: ModelOrder) -> int | None:
-        """Ticks the order fills at against the current quote, or None."""
-        limit = order.insert.limit
-        if order.insert.direction == "BUY":
-            ask = None if self.quote is None else self.quote.ask
-            if ask is None:
-                return None
-            if limit is None:
-                return ask
-            return limit if limit >= ask else None
-        bid = None if self.quote is None else self.quote.bid
-        if bid is None:
-            return None
-        if limit is None:
-            return bid
-        return limit if limit <= bid else None
-
-    def fill(self, order: ModelOrder, ticks: int) -> None:
-        insert = order.insert
-        self.fills.append(
-            (self.now, insert.order_id, insert.direction, price_of(ticks), order.volume_left)
-        )
-        order.volume_left = 0
-        self.finish(order, "filled")
-
-    def finish(self, order: ModelOrder, message: str, error: bool = False) -> None:
-        order.status = "FINISHED"
-        order.last_msg = message
-        order.is_error = error
-
-    def match_resting(self) -> None:
-        for order in list(self.resting):
-            ticks = self.fill_price(order)
-            if ticks is not None:
-                self.resting.remove(order)
-                self.fill(order, ticks)
+        self.expire()
 
     def arrive(self, insert: Insert) -> None:
         order = self.orders[insert.order_id] = ModelOrder(insert, insert.volume)
@@ -355,12 +281,6 @@ class ReferenceModel:
             order.last_msg = "accepted"
             self.resting.append(order)
 
-    def cancel(self, order_id: str) -> None:
-        order = self.orders[order_id]
-        if order in self.resting:  # a finished order ignores the cancel
-            self.resting.remove(order)
-            self.finish(order, "cancelled")
-
 
 # --- comparison ------------------------------------------------------------------------------
 
@@ -374,7 +294,7 @@ def seen_at(tick: Tick | None, changed: bool) -> Seen:
 
 
 def expected_steps(
-    script: Script, history: list[Tick], ticks: list[Tick]
+    script: Script[Step], history: list[Tick], ticks: list[Tick]
 ) -> list[tuple[int, Seen]]:
     """The subscription step, one step per tick, and a delivery step (same time, same quote,
     serial unchanged) after each step that sent requests."""
@@ -392,37 +312,12 @@ def expected_steps(
     return steps
 
 
-def check_steps(seed: int, script: Script, history: list[Tick], ticks: list[Tick]) -> None:
+def check_steps(seed: int, script: Script[Step], history: list[Tick], ticks: list[Tick]) -> None:
     got = [(step.now_ns, step.seen) for step in script.steps]
     want = expected_steps(script, history, ticks)
     for index, (mine, theirs) in enumerate(zip(got, want, strict=False)):
         assert mine == theirs, f"seed {seed}, step {index}:\n  engine {mine}\n  model  {theirs}"
     assert len(got) == len(want), f"seed {seed}: engine {len(got)} steps, model {len(want)}"
-
-
-OrderOutcome = tuple[str, int, str, int, str, bool]
-"""(order id, insert time ns, status, volume left, last_msg, is_error)."""
-
-
-def engine_orders(result: BacktestResult) -> list[OrderOutcome]:
-    return [
-        (
-            str(row["order_id"]),
-            int(row["insert_date_time"]),
-            str(row["status"]),
-            int(row["volume_left"]),
-            str(row["last_msg"]),
-            bool(row["is_error"]),
-        )
-        for row in result.orders.to_dict("records")
-    ]
-
-
-def model_orders(model: ReferenceModel) -> list[OrderOutcome]:
-    return [
-        (oid, o.insert.sent_ns, o.status, o.volume_left, o.last_msg, o.is_error)
-        for oid, o in model.orders.items()
-    ]
 
 
 SEEDS = list(range(30))
@@ -433,7 +328,7 @@ def test_engine_matches_the_reference_model_on_ticks(empty_store: Store, seed: i
     rng = random.Random(seed)
     history, ticks, after = random_ticks(rng)
     write_ticks(empty_store, history + ticks + after)
-    script = Script()
+    script: Script[Step] = Script()
     result = Backtest(
         random_strategy(rng, script),
         date(2020, 1, 2),
@@ -445,13 +340,13 @@ def test_engine_matches_the_reference_model_on_ticks(empty_store: Store, seed: i
     model = ReferenceModel(history)
     model.run(ticks, script.requests)
 
-    outcomes = model_orders(model)
+    outcomes = model.outcomes(errors=True)
     assert len(outcomes) > 100 and len(model.fills) > 40  # the seed exercises something
     assert sum(o[5] for o in outcomes) >= 3  # ... including rejections outside the sessions
     check_steps(seed, script, history, ticks)
     got_fills, want_fills = engine_fills(result), model.fills
     assert got_fills == want_fills, first_difference(seed, script.requests, got_fills, want_fills)
-    got_orders, want_orders = engine_orders(result), outcomes
+    got_orders, want_orders = engine_orders(result, errors=True), outcomes
     assert got_orders == want_orders, first_difference(
         seed, script.requests, got_orders, want_orders
     )
