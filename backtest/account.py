@@ -272,14 +272,7 @@ class Account(Tracked):
     @property
     def available(self) -> float:
         """Funds free for new orders: balance − margin − frozen_margin."""
-        # balance and margin in one pass over the positions (the same sums, in the same order)
-        profit: float = 0
-        margin: float = 0
-        for position in self.positions.values():
-            profit += position.position_profit
-            margin += position.margin
-        balance = self.static_balance + self.close_profit - self.commission + profit
-        return balance - margin - self.frozen_margin
+        return self.balance - self.margin - self.frozen_margin
 
     @property
     def risk_ratio(self) -> float:

@@ -109,7 +109,9 @@ def measure_engine(store_dir: Path) -> dict[str, Any]:
 
 def run_child(what: str, store_dir: Path) -> dict[str, Any]:
     """One measurement in a fresh interpreter (its peak RSS is its own)."""
-    env = os.environ | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    from benchmarks.run import CHILD_ENV
+
+    env = os.environ | CHILD_ENV
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.memory", "--child", what, str(store_dir)],

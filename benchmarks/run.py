@@ -524,6 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "modes": {},
     }
     failures = 0
+    costs = {variant: signal_cost_us(variant) for variant in args.variants}  # same in both modes
     for mode, count in (("bars", args.bars), ("ticks", args.ticks)):
         if count == 0:
             continue
@@ -564,7 +565,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         print(f"  load average after the {mode} runs: {load_average()}")
         print(f"\n  {mode}: N = {count:,}; best of {args.repeat}; ratios compare the same variant")
-        costs = {variant: signal_cost_us(variant) for variant in args.variants}
         toys = {variant: toy_us(mode, variant) for variant in args.variants}
         targets = print_table(mode, done, costs, toys)
         print()
