@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 from .errors import DataError
-from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number, day_number, format_ns
+from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number, day_number, format_ns, local_date
 
 DAY_START_HOUR: Final = 18
 """A trading day starts at 18:00 Beijing time of the previous trading day."""
 _DAY_START_OFFSET_NS: Final = DAY_START_HOUR * 3600 * 1_000_000_000
+XSHG_FIRST_DAY: Final = date(1990, 12, 19)
+"""The Shanghai Stock Exchange's first trading day, where its calendar begins."""
 
 
 class TradingCalendar:
@@ -66,6 +68,14 @@ class TradingCalendar:
             calendar = exchange_calendars.get_calendar("XSHG", start=start, end=end)
             days = [session.date() for session in calendar.sessions]
         return cls(days, source="exchange_calendars XSHG")
+
+    @classmethod
+    def around(cls, first_ns: int, last_ns: int, pad_days: int) -> TradingCalendar:
+        """:meth:`from_exchange_calendars` from ``pad_days`` before the date of ``first_ns``
+        (not before 1990-12-19, where XSHG's calendar begins) to ``pad_days`` after that of
+        ``last_ns``: the calendar of stored data when the store has none."""
+        start = max(local_date(first_ns) - timedelta(days=pad_days), XSHG_FIRST_DAY)
+        return cls.from_exchange_calendars(start, local_date(last_ns) + timedelta(days=pad_days))
 
     # --- queries ---------------------------------------------------------------------------
 

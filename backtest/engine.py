@@ -60,7 +60,7 @@ from .serial import (
 )
 from .stocks import StockAccount, StockLedger, StockPosition
 from .store import Store
-from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number, format_ns, local_midnight_ns
+from .times import format_ns, local_date, local_midnight_ns
 
 _YIELD_EVERY_MASK: Final = 255
 """The engine yields to the event loop once per 256 steps."""
@@ -363,7 +363,7 @@ class Simulator:
         now = self.clock.now_ns
         if sessions is not None:
             for position, bar in enumerate(reversed(history)):
-                day = date_of_day_number((bar[0] + UTC_OFFSET_NS) // NS_PER_DAY)
+                day = local_date(bar[0])
                 # The last bar may be in progress, shown in its opening state (volume 0): the
                 # stored bar tells whether the day traded at all.
                 volume = bar[5] if position else self._stored_volume(market.symbol, bar[0])

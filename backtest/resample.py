@@ -87,8 +87,8 @@ from .errors import ConfigError, DataError
 from .instrument import InstrumentTable
 from .model import DAY, TICK, period_label
 from .session import TradingSessions
-from .store import KLINE_COLUMNS, TIMESTAMP_TYPE, Store
-from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns, local_midnight_ns
+from .store import KLINE_COLUMNS, TIMESTAMP_TYPE, Store, int_times
+from .times import NS_PER_DAY, NS_PER_SECOND, format_ns, local_date, local_midnight_ns
 
 Int64s = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -158,8 +158,8 @@ class _SessionGrid:
         """Every session of the trading days around ``[lo_ns, hi_ns]``."""
         if self._cached is not None and self._covers[0] <= lo_ns and hi_ns <= self._covers[1]:
             return self._cached
-        first = _local_date(lo_ns) - timedelta(days=1)
-        last = _local_date(hi_ns) + timedelta(days=_GRID_AHEAD_DAYS)
+        first = local_date(lo_ns) - timedelta(days=1)
+        last = local_date(hi_ns) + timedelta(days=_GRID_AHEAD_DAYS)
         starts: list[int] = []
         ends: list[int] = []
         labels: list[int] = []
@@ -183,10 +183,6 @@ class _SessionGrid:
             local_midnight_ns(last - timedelta(days=7)),
         )
         return self._cached
-
-
-def _local_date(ts_ns: int) -> date:
-    return date(1970, 1, 1) + timedelta(days=(ts_ns + UTC_OFFSET_NS) // NS_PER_DAY)
 
 
 def _bucket_labels(
@@ -264,6 +260,10 @@ class _Grouper:
         ]
         return _bars(labels[firsts], self.names, reduced)
 
+    def push_nothing(self, final: bool) -> pa.RecordBatch:
+        """:meth:`push` of no rows: the held bar when ``final``, else no bars."""
+        return self.push(np.empty(0, np.int64), [np.empty(0)] * len(self.names), final)
+
 
 def _reduce(column: Floats, firsts: Int64s, lasts: Int64s, kind: int) -> Floats:
     if firsts.size == 0:
@@ -297,15 +297,9 @@ def _numpy(column: Any) -> npt.NDArray[Any]:
 
 def _times_ns(column: Any) -> Int64s:
     """int64 ns since the epoch of an int64 or timestamp column (naive = Beijing time)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if pa.types.is_timestamp(column.type):
-        naive = column.type.tz is None
-        times = _numpy(column.cast(pa.timestamp("ns")).view(pa.int64())).astype(np.int64)
-        return times - UTC_OFFSET_NS if naive else times
-    if not pa.types.is_integer(column.type):
+    if not (pa.types.is_timestamp(column.type) or pa.types.is_integer(column.type)):
         raise DataError(f"datetime must be a timestamp or int64 ns column, was {column.type}")
-    return _numpy(column).astype(np.int64, copy=False)
+    return int_times(column)
 
 
 def _floats(source: Source, name: str) -> Floats:
@@ -416,7 +410,7 @@ class KlineResampler:
         times = _times_ns(batch.column("datetime"))
         _check_order(times, self._last_ns, True, "klines")
         if times.size == 0:
-            return self._grouper.push(times, [np.empty(0)] * len(self._grouper.names), False)
+            return self._grouper.push_nothing(False)
         self._last_ns = int(times[-1])
         windows = self._grid.cover(int(times[0]), int(times[-1]))
         index, inside = windows.locate(times)
@@ -432,7 +426,7 @@ class KlineResampler:
     def flush(self) -> pa.RecordBatch:
         """The bar held back so far (none if nothing is held); call it after the last push."""
         grouper = self._grouper or _Grouper(KLINE_COLUMNS[1:])
-        return grouper.push(np.empty(0, np.int64), [np.empty(0)] * len(grouper.names), True)
+        return grouper.push_nothing(True)
 
     def _check_fit(self, times: Int64s, ends: Int64s) -> None:
         bad = np.flatnonzero(times + self.source_s * NS_PER_SECOND > ends)
@@ -538,7 +532,7 @@ class TickResampler:
         times = _times_ns(batch.column("datetime"))
         _check_order(times, self._last_ns, False, "ticks")
         if times.size == 0:
-            return self._grouper.push(times, [np.empty(0)] * len(self._grouper.names), False)
+            return self._grouper.push_nothing(False)
         self._last_ns = int(times[-1])
         windows = self._grid.cover(int(times[0]), int(times[-1]))
         index, effective, kept = self._assign(times, windows)
@@ -560,7 +554,7 @@ class TickResampler:
     def flush(self) -> pa.RecordBatch:
         """The bar held back so far (none if nothing is held); call it after the last push."""
         grouper = self._grouper or _Grouper(("open", "high", "low", "close", "volume"))
-        return grouper.push(np.empty(0, np.int64), [np.empty(0)] * len(grouper.names), True)
+        return grouper.push_nothing(True)
 
     def _assign(self, times: Int64s, windows: _Windows) -> tuple[Int64s, Int64s, Bools]:
         """Window of each tick, the time it counts at, and whether it is kept."""
@@ -736,7 +730,10 @@ def resample_store(
     """
     if sessions is None:
         sessions = InstrumentTable(store.instruments(), None, str(store.root)).get(symbol).sessions
-    calendar = calendar or store.calendar() or _exchange_calendar(store, symbol, source_s)
+    calendar = calendar or store.calendar()
+    if calendar is None:
+        info = store.info(symbol, source_s)
+        calendar = TradingCalendar.around(info.first_ns, info.last_ns, pad_days=40)
     resampler: KlineResampler | TickResampler
     if source_s == TICK:
         resampler = TickResampler(duration_s, sessions, calendar)
@@ -749,15 +746,6 @@ def resample_store(
     table = pa.Table.from_batches([*parts, resampler.flush()])
     store.write(symbol, duration_s, table)
     return table.num_rows
-
-
-def _exchange_calendar(store: Store, symbol: str, source_s: int) -> TradingCalendar:
-    """The exchange calendar around the stored data (for a store without a calendar)."""
-    first = next(store.scan(symbol, source_s, 0, 2**62, (), batch_rows=1)).column(0)[0].as_py()
-    last = store.tail(symbol, source_s, 2**62, 1, ()).column(0)[0].as_py()
-    return TradingCalendar.from_exchange_calendars(
-        _local_date(int(first)) - timedelta(days=40), _local_date(int(last)) + timedelta(days=40)
-    )
 
 
 # --- building a serial the store lacks -----------------------------------------------------
@@ -789,7 +777,10 @@ class Resampling:
 
     def resampler(self, store: Store) -> KlineResampler | TickResampler:
         """A new streaming resampler for the source."""
-        columns = self.source_columns(store)
+        return self._resampler(self.source_columns(store))
+
+    def _resampler(self, columns: tuple[str, ...]) -> KlineResampler | TickResampler:
+        """A new streaming resampler for the source's ``columns`` (:meth:`source_columns`)."""
         if self.source_s == TICK:
             return TickResampler(self.duration_s, self.sessions, self.calendar, columns=columns)
         return KlineResampler(
@@ -805,8 +796,8 @@ class Resampling:
         self, store: Store, start_ns: int, end_ns: int, batch_rows: int = 65_536
     ) -> Iterator[pa.RecordBatch]:
         """Record batches of the bars labelled in ``[start_ns, end_ns]``, ascending."""
-        resampler = self.resampler(store)
         columns = self.source_columns(store)
+        resampler = self._resampler(columns)
         lookahead = NS_PER_DAY if self.duration_s >= DAY else self.duration_s * NS_PER_SECOND
         source = store.scan(
             self.symbol, self.source_s, self._day_start(start_ns), end_ns + lookahead,

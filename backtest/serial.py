@@ -41,7 +41,7 @@ from .model import DAY, TICK
 from .resample import Resampling, session_bar_ends
 from .session import TradingSessions
 from .store import KLINE_COLUMNS, TICK_COLUMNS, Store
-from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, date_of_day_number
+from .times import NS_PER_DAY, NS_PER_SECOND, local_date
 
 Event = tuple[int, int, RowTuple]
 """``(ts_ns, kind, row)``."""
@@ -99,7 +99,7 @@ def bar_event_times(
     opens = np.empty_like(starts)
     closes = np.empty_like(starts)
     for i, label in enumerate(starts.tolist()):
-        day = date_of_day_number((label + UTC_OFFSET_NS) // NS_PER_DAY)
+        day = local_date(label)
         if not calendar.is_trading_day(day):
             raise DataError(
                 f"the daily bar of {symbol} labelled {day} is not on a trading day of "
@@ -242,7 +242,7 @@ def _with_session_events(
         zip(*columns, strict=True), _opening_rows(columns), open_times, close_times, strict=True
     ):
         label = bar[0]
-        day = date_of_day_number((label + UTC_OFFSET_NS) // NS_PER_DAY)
+        day = local_date(label)
         session_open, session_close = sessions(day)
         for event in (
             (t_open, OPEN, opening),

@@ -274,8 +274,8 @@ class Store:
         if not files:
             self._missing(symbol, duration_s)
         rows = sum(pq.ParquetFile(path).metadata.num_rows for path in files)
-        first = _int_times(pq.read_table(files[0], columns=["datetime"]).column(0))
-        last = _int_times(pq.read_table(files[-1], columns=["datetime"]).column(0))
+        first = int_times(pq.read_table(files[0], columns=["datetime"]).column(0))
+        last = int_times(pq.read_table(files[-1], columns=["datetime"]).column(0))
         return SerialInfo(
             symbol=symbol,
             duration_s=duration_s,
@@ -367,7 +367,7 @@ class Store:
             parquet = pq.ParquetFile(path)
             stored = [c for c in columns if c in parquet.schema_arrow.names]
             for batch in parquet.iter_batches(batch_size=batch_rows, columns=stored):
-                times = _int_times(batch.column(0))
+                times = int_times(batch.column(0))
                 lo = int(np.searchsorted(times, start_ns, "left"))
                 hi = int(np.searchsorted(times, end_ns, "right"))
                 if hi > lo:
@@ -391,7 +391,7 @@ class Store:
                 break
             stored = [c for c in columns if c in pq.read_schema(path).names]
             table = _complete(pq.read_table(path, columns=stored), columns)
-            times = _int_times(table.column(0))
+            times = int_times(table.column(0))
             hi = int(np.searchsorted(times, upto_ns, "right"))
             lo = max(0, hi - needed)
             if hi > lo:
@@ -575,7 +575,7 @@ class Transaction:
         table = _normalize_for_write(table, duration_s, symbol)
         if table.num_rows == 0:
             return
-        times = _int_times(table.column("datetime"))
+        times = int_times(table.column("datetime"))
         keys = _partition_keys(times, duration_s)
         boundaries = np.flatnonzero(np.diff(keys)) + 1
         starts = [0, *boundaries.tolist()]
@@ -634,7 +634,7 @@ def partition_key(
     times: pa.Array[Any] | pa.ChunkedArray[Any], duration_s: int
 ) -> np.ndarray[Any, Any]:
     """Partition keys of stored times: Beijing day numbers (ticks) or years (klines)."""
-    return _partition_keys(_int_times(times), duration_s)
+    return _partition_keys(int_times(times), duration_s)
 
 
 def _key_of(path: Path, duration_s: int) -> int:
@@ -652,7 +652,7 @@ def _partition_keys(times: np.ndarray[Any, Any], duration_s: int) -> np.ndarray[
     return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
 
 
-def _int_times(column: pa.Array[Any] | pa.ChunkedArray[Any]) -> np.ndarray[Any, Any]:
+def int_times(column: pa.Array[Any] | pa.ChunkedArray[Any]) -> np.ndarray[Any, Any]:
     """int64 ns since the epoch of a timestamp or int64 column.
 
     A timestamp without a time zone is Beijing time (as everywhere in backtest).
@@ -683,7 +683,7 @@ def _normalize_for_write(table: pa.Table, duration_s: int, symbol: str) -> pa.Ta
             f"cannot store {symbol}: unknown column(s) {', '.join(unknown)}; stored columns "
             f"are {', '.join(columns_for(duration_s))}"
         )
-    times = _int_times(table.column("datetime"))
+    times = int_times(table.column("datetime"))
     if len(times) > 1 and not bool(np.all(np.diff(times) > 0)):
         raise DataError(f"cannot store {symbol}: datetime must increase strictly row by row")
     arrays: list[pa.Array[Any]] = [

@@ -19,10 +19,10 @@ SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 NS_PER_SECOND: Final = 1_000_000_000
 NS_PER_DAY: Final = 86_400 * NS_PER_SECOND
 UTC_OFFSET_NS: Final = 8 * 3600 * NS_PER_SECOND
+"""Beijing time is UTC+8 (no daylight saving time since 1991)."""
 BEIJING: Final = timezone(timedelta(hours=8), "+08:00")
 """Beijing time as the fixed UTC+8 the engine computes with (``SHANGHAI`` has 1986–1991's
 summer time, which no exchange timestamp of ours follows)."""
-"""Beijing time is UTC+8 (no daylight saving time since 1991)."""
 
 _EPOCH_DAY: Final = date(1970, 1, 1).toordinal()
 
@@ -49,6 +49,11 @@ def format_ns(ts_ns: int) -> str:
 def local_day_number(ts_ns: int) -> int:
     """Days since 1970-01-01 of the Beijing calendar date of ``ts_ns``."""
     return (ts_ns + UTC_OFFSET_NS) // NS_PER_DAY
+
+
+def local_date(ts_ns: int) -> date:
+    """The Beijing calendar date of ``ts_ns``."""
+    return date_of_day_number(local_day_number(ts_ns))
 
 
 def local_seconds(ts_ns: int) -> float:

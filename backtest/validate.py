@@ -38,7 +38,8 @@ from .calendar import TradingCalendar
 from .errors import DataError
 from .model import DAY, TICK
 from .session import TradingSessions
-from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number, format_ns
+from .store import int_times
+from .times import NS_PER_DAY, UTC_OFFSET_NS, format_ns, local_date
 
 SHOWN: Final = 5
 """How many problems an error message lists."""
@@ -84,17 +85,6 @@ class Report:
 _PRICES: Final = ("open", "high", "low", "close")
 
 
-def _times(table: pa.Table) -> npt.NDArray[np.int64]:
-    """int64 ns of ``datetime``; a timestamp without a time zone is Beijing time, as in the
-    store."""
-    column = table.column("datetime")
-    naive = pa.types.is_timestamp(column.type) and column.type.tz is None
-    if pa.types.is_timestamp(column.type):
-        column = pc.cast(column, pa.timestamp("ns")).cast(pa.int64())
-    times = np.asarray(column.to_numpy(), dtype=np.int64)
-    return times - UTC_OFFSET_NS if naive else times
-
-
 def _float(table: pa.Table, name: str) -> npt.NDArray[np.float64]:
     if name not in table.column_names:
         return np.full(table.num_rows, np.nan)
@@ -117,7 +107,7 @@ def find_problems(
 ) -> list[Problem]:
     """Every problem in ``table`` (store columns, ``datetime`` as int64 ns or timestamp)."""
     problems: list[Problem] = []
-    times = _times(table)
+    times = int_times(table.column("datetime"))
     for name in ("last_price",) if duration_s == TICK else _PRICES:
         values = _float(table, name)
         bad = np.flatnonzero(~(values > 0))
@@ -164,7 +154,7 @@ def _session_problems(
     problems = []
     if duration_s >= DAY:
         for row, ts in enumerate(times.tolist()):
-            day = date_of_day_number((ts + UTC_OFFSET_NS) // NS_PER_DAY)
+            day = local_date(ts)
             if not calendar.is_trading_day(day):
                 problems.append(Problem("session", row + 1, "datetime", str(day),
                                         "not a trading day"))  # fmt: skip
@@ -227,9 +217,10 @@ def apply_policy(
         DataError: under ``refuse`` when there is any problem; under ``skip`` when rows are
             duplicated or out of order. The message lists the first problems and the options.
     """
-    problems = find_problems(table, duration_s, sessions, calendar)
+    found = find_problems(table, duration_s, sessions, calendar)  # rows of ``table``
+    problems = found
     if row_numbers is not None:
-        problems = [replace(p, row=int(row_numbers[p.row - 1])) for p in problems]
+        problems = [replace(p, row=int(row_numbers[p.row - 1])) for p in found]
     report = Report(rows_in=table.num_rows, problems=problems)
     structural = [p for p in problems if p.check in ("order", "duplicate")]
     if problems and (policy is Policy.REFUSE or (policy is Policy.SKIP and structural)):
@@ -248,7 +239,9 @@ def apply_policy(
         report.rows_out = table.num_rows
         return table, report
     if policy is Policy.SKIP:
-        cleaned = _drop_bad_rows(table, duration_s, report, sessions, calendar, "bad rows dropped")
+        cleaned = _drop_bad_rows(
+            table, duration_s, report, sessions, calendar, "bad rows dropped", found
+        )
     else:
         cleaned = _repair(table, duration_s, report, sessions, calendar)
     report.rows_out = cleaned.num_rows
@@ -262,16 +255,20 @@ def _drop_bad_rows(
     sessions: TradingSessions | None,
     calendar: TradingCalendar | None,
     label: str | None = None,
+    problems: list[Problem] | None = None,
 ) -> pa.Table:
     """Drop rows with problems until none is left, counting them under ``label`` (default: by
-    the row's first check)."""
-    while problems := find_problems(table, duration_s, sessions, calendar):
+    the row's first check). ``problems``: those of ``table`` when already found."""
+    if problems is None:
+        problems = find_problems(table, duration_s, sessions, calendar)
+    while problems:
         first_problem: dict[int, str] = {}
         for problem in problems:
             first_problem.setdefault(problem.row - 1, problem.check)
         for kind in first_problem.values():
             report.changes[label or f"rows dropped ({kind})"] += 1
         table = table.take(np.setdiff1d(np.arange(table.num_rows), sorted(first_problem)))
+        problems = find_problems(table, duration_s, sessions, calendar)
     return table
 
 
@@ -283,7 +280,7 @@ def _repair(
     calendar: TradingCalendar | None,
 ) -> pa.Table:
     """Sort, keep the last of duplicates, widen high/low, drop the rows still bad."""
-    times = _times(table)
+    times = int_times(table.column("datetime"))
     order = np.argsort(times, kind="stable")
     if (order != np.arange(len(order))).any():
         report.changes["rows sorted"] = int((order != np.arange(len(order))).sum())

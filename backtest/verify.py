@@ -11,8 +11,7 @@ bounded by the largest file (a year of bars, a day of ticks).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,7 +23,7 @@ from .instrument import InstrumentTable
 from .model import period_label
 from .session import TradingSessions
 from .store import Store, partition_key, read_key
-from .times import date_of_day_number, format_ns
+from .times import format_ns
 from .validate import Problem, find_problems
 
 
@@ -94,7 +93,8 @@ def verify_serial(
     """Check the files of one serial (see the module docstring)."""
     check = SerialCheck(symbol, duration_s)
     if calendar is None:
-        calendar = _exchange_calendar(store, symbol, duration_s)
+        info = store.info(symbol, duration_s)
+        calendar = TradingCalendar.around(info.first_ns, info.last_ns, pad_days=10)
     previous: pa.Table | None = None
     for path in store.files(symbol, duration_s):
         check.files += 1
@@ -115,14 +115,7 @@ def verify_serial(
         shift = 0 if previous is None else 1
         for problem in find_problems(joined, duration_s, sessions, calendar):
             if problem.row > shift:  # row 1 of a joined table is the previous file's
-                moved = Problem(
-                    problem.check,
-                    problem.row - shift,
-                    problem.column,
-                    problem.value,
-                    problem.detail,
-                )
-                check.findings.append(Finding(path, moved))
+                check.findings.append(Finding(path, replace(problem, row=problem.row - shift)))
         previous = table.slice(table.num_rows - 1) if table.num_rows else previous
     return check
 
@@ -155,12 +148,3 @@ def _shown(times: pa.ChunkedArray, row: int) -> str:  # type: ignore[type-arg]
 def _concat(previous: pa.Table, table: pa.Table) -> pa.Table:
     names = [name for name in table.column_names if name in previous.column_names]
     return pa.concat_tables([previous.select(names), table.select(names)])
-
-
-def _exchange_calendar(store: Store, symbol: str, duration_s: int) -> TradingCalendar:
-    """The exchange's calendar around the serial's dates, for a store without a calendar."""
-    info = store.info(symbol, duration_s)
-    first = date_of_day_number(int(partition_key(pa.array([info.first_ns]), 0)[0]))
-    last = date_of_day_number(int(partition_key(pa.array([info.last_ns]), 0)[0]))
-    start = max(first - timedelta(days=10), date(1990, 12, 19))  # where XSHG's calendar begins
-    return TradingCalendar.from_exchange_calendars(start, last + timedelta(days=10))

@@ -133,8 +133,16 @@ import pyarrow as pa
 from .errors import ConfigError, DataError
 from .instrument import classify_security
 from .model import DAY, TICK, Exchange, ProductClass, Symbol, parse_period, period_label
-from .store import KLINE_COLUMNS, TICK_COLUMNS, TIMESTAMP_TYPE, Store
-from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, date_of_day_number, day_number
+from .store import KLINE_COLUMNS, TICK_COLUMNS, TIMESTAMP_TYPE, Store, int_times
+from .times import (
+    BEIJING,
+    NS_PER_DAY,
+    NS_PER_SECOND,
+    UTC_OFFSET_NS,
+    date_of_day_number,
+    day_number,
+    to_ns,
+)
 
 PERIODS: Final[dict[int, str]] = {
     TICK: "tick",
@@ -466,7 +474,7 @@ def _download_symbol(job: _Job, xt: Any, symbol: str, index: int) -> SymbolResul
     if table.num_rows == 0:
         result.status = "up_to_date" if stored_last is not None else "empty"
         return result
-    times = _times(table)
+    times = int_times(table.column("datetime"))
     result.status = "written"
     result.rows = len(times)
     result.new_rows = len(times) if stored_last is None else int(np.sum(times > stored_last))
@@ -524,7 +532,7 @@ def _convert(job: _Job, symbol: str, frame: pd.DataFrame) -> pa.Table:
 
 def _within(table: pa.Table, first_ns: int, end_ns: int | None) -> pa.Table:
     """Rows with ``first_ns <= datetime <= end_ns`` (end None: no upper bound)."""
-    times = _times(table)
+    times = int_times(table.column("datetime"))
     keep = times >= first_ns
     if end_ns is not None:
         keep &= times <= end_ns
@@ -557,14 +565,7 @@ def parse_time(text: str, what: str = "time", end: bool = False) -> int:
         ) from None
     if end and len(digits) == 8:
         wall += timedelta(days=1, seconds=-1)
-    return _wall_ns(wall)
-
-
-def _wall_ns(wall: datetime) -> int:
-    """int ns of a naive Beijing wall-clock datetime (fixed UTC+8, as the store)."""
-    days = day_number(wall.date())
-    seconds = wall.hour * 3600 + wall.minute * 60 + wall.second
-    return days * NS_PER_DAY + seconds * NS_PER_SECOND + wall.microsecond * 1000 - UTC_OFFSET_NS
+    return to_ns(wall.replace(tzinfo=BEIJING))  # fixed UTC+8, as the store
 
 
 def format_time(ts_ns: int, daily: bool = False) -> str:
@@ -845,11 +846,6 @@ def _table(columns: Mapping[str, np.ndarray[Any, Any]], order: Sequence[str]) ->
             continue
         names.append(name)
     return pa.table(arrays, names=names)
-
-
-def _times(table: pa.Table) -> np.ndarray[Any, Any]:
-    column = table.column("datetime").combine_chunks()
-    return np.asarray(column.cast(pa.timestamp("ns")).view(pa.int64()).to_numpy(), np.int64)
 
 
 # --- what the store holds ------------------------------------------------------------------

@@ -239,21 +239,25 @@ def _ls(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         what = f" matching {' '.join(args.patterns)}" if args.patterns else ""
         print(f"{store.root}: no data{what}", file=out)
         return 0
-    rows = [
-        [
-            info.symbol,
-            period_label(info.duration_s),
-            f"{info.rows:,}",
-            _when(info.first_ns, info.duration_s),
-            _when(info.last_ns, info.duration_s),
-            str(info.files),
-            _size(info.bytes),
-        ]
-        for info in infos
-    ]
+    rows = [[info.symbol, *_serial_cells(info)] for info in infos]
     print(f"{store.root}", file=out)
-    _table(out, ["symbol", "period", "rows", "first", "last", "files", "size"], rows)
+    _table(out, ["symbol", *_SERIAL_HEADER], rows)
     return 0
+
+
+_SERIAL_HEADER = ("period", "rows", "first", "last", "files", "size")
+
+
+def _serial_cells(info: SerialInfo) -> list[str]:
+    """One stored serial's cells under :data:`_SERIAL_HEADER`."""
+    return [
+        period_label(info.duration_s),
+        f"{info.rows:,}",
+        _when(info.first_ns, info.duration_s),
+        _when(info.last_ns, info.duration_s),
+        str(info.files),
+        _size(info.bytes),
+    ]
 
 
 def _matches(symbol: str, patterns: Sequence[str]) -> bool:
@@ -265,8 +269,9 @@ def _matches(symbol: str, patterns: Sequence[str]) -> bool:
 def _info(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = reading_store(args)
     symbol = normalize_symbol(args.symbol)
-    instrument = InstrumentTable(store.instruments(), None, str(store.root)).get(symbol)
-    stored_row = store.instruments().get(symbol)
+    stored = store.instruments()
+    instrument = InstrumentTable(stored, None, str(store.root)).get(symbol)
+    stored_row = stored.get(symbol)
     terms = {
         item.name: _plain(getattr(instrument, item.name)) for item in dataclasses.fields(instrument)
     }
@@ -293,19 +298,8 @@ def _info(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"  {name:<{width}}  {value}", file=out)
     print("", file=out)
     if series:
-        rows = [
-            [
-                period_label(i.duration_s),
-                f"{i.rows:,}",
-                _when(i.first_ns, i.duration_s),
-                _when(i.last_ns, i.duration_s),
-                str(i.files),
-                _size(i.bytes),
-                " ".join(i.columns),
-            ]
-            for i in series
-        ]
-        _table(out, ["period", "rows", "first", "last", "files", "size", "columns"], rows)
+        rows = [[*_serial_cells(i), " ".join(i.columns)] for i in series]
+        _table(out, [*_SERIAL_HEADER, "columns"], rows)
     else:
         print(f"  no market data stored in {store.root}", file=out)
     if actions:
@@ -377,7 +371,7 @@ def _rm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing deleted", file=out)
             return 1
-    removed = sum(store.remove(symbol, i.duration_s) for i in infos)
+    removed = store.remove(symbol, durations[0] if args.period else None)  # one transaction
     print(f"deleted {removed} file(s) of {symbol} from {store.root}", file=out)
     return 0
 
