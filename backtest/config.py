@@ -12,6 +12,7 @@ from typing import Any
 
 from .ashare import StockFees
 from .errors import ConfigError
+from .result import json_safe
 from .times import to_ns
 
 
@@ -123,13 +124,28 @@ class BacktestConfig:
             ),
             "stock_fees": dict(self.stock_fees),
             "data": None if self.data is None else str(self.data),
-            "instruments": _json_value(self.instruments),
+            "instruments": json_safe(self.instruments),
             "annual_days": self.annual_days,
             "risk_free_rate": float(self.risk_free_rate),
         }
 
 
 _STOCK_FEE_FIELDS = frozenset({"commission_rate", "commission_min", "transfer_fee_rate"})
+
+
+def load_toml(path: Path, what: str) -> dict[str, Any]:
+    """The table of a TOML file; ``what`` names the file in errors (``"run"``).
+
+    Raises:
+        ConfigError: the file is missing or not TOML.
+    """
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} file {path} is not valid TOML: {exc}") from None
 
 
 def load_instruments(
@@ -144,14 +160,7 @@ def load_instruments(
         return {}
     if isinstance(source, str | Path):
         path = Path(source)
-        try:
-            with path.open("rb") as handle:
-                loaded = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError(f"instruments file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"instruments file {path} is not valid TOML: {exc}") from None
-        where = str(path)
+        loaded, where = load_toml(path, "instruments"), str(path)
     else:
         loaded, where = dict(source), "instruments"
     result: dict[str, dict[str, Any]] = {}
@@ -169,14 +178,3 @@ def _as_ns(value: date | datetime, end: bool = False) -> int:
     if isinstance(value, datetime):
         return to_ns(value)  # naive: Beijing time; aware: its own zone
     return to_ns(datetime(value.year, value.month, value.day, 23 if end else 0, 59 if end else 0))
-
-
-def _json_value(value: Any) -> Any:
-    """``value`` with dates as ISO strings and mappings/sequences converted inside."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_value(v) for v in value]
-    return value

@@ -39,15 +39,16 @@ import importlib.util
 import inspect
 import sys
 import tomllib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
+from .config import load_toml
 from .errors import ConfigError
-from .runner import Backtest
+from .runner import Backtest, StrategyFunction
 
 KEYS: Final = (
     "strategy", "start", "end", "init_balance", "stock_init_balance", "data", "symbols",
@@ -108,13 +109,7 @@ def read_toml(path: Path) -> dict[str, Any]:
     Raises:
         ConfigError: the file is missing or not TOML.
     """
-    try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"run file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"run file {path} is not valid TOML: {exc}") from None
+    table = load_toml(path, "run")
     for key in ("strategy", "data", "instruments"):
         if isinstance(table.get(key), str):
             table[key] = str((path.parent / table[key]).resolve())
@@ -256,9 +251,6 @@ def file_defaults(module: ModuleType, path: Path) -> dict[str, Any]:
     if not isinstance(defaults, Mapping):
         raise ConfigError(f"{path}: RUN must be a dict of run settings, was {defaults!r}")
     return dict(defaults)
-
-
-StrategyFunction = Callable[[Any], Awaitable[None]]
 
 
 def strategy_of(module: ModuleType, path: Path) -> Any:

@@ -155,12 +155,8 @@ def _execute(
     """Run the strategy; the result (None when nothing ran) and the exit status."""
     try:
         spec, module = _spec(args)
+        backtest = spec.backtest(progress, module)  # building a class strategy may raise too
     except StrategyLoadError as exc:
-        _print_traceback(exc.__cause__ or exc, err)
-        return None, STRATEGY_FAILED
-    try:
-        backtest = spec.backtest(progress, module)
-    except StrategyLoadError as exc:  # building a class strategy raised
         _print_traceback(exc.__cause__ or exc, err)
         return None, STRATEGY_FAILED
     result: BacktestResult | None
