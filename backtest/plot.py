@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
@@ -30,9 +30,10 @@ from .errors import BacktestError, DataError
 from .instrument import InstrumentTable
 from .model import DAY, TICK, period_label
 from .resample import find_resampling
+from .runner import run_calendar, run_span, trading_day_count
 from .stats import daily_returns
 from .store import Store
-from .times import UTC_OFFSET_NS, to_ns
+from .times import UTC_OFFSET_NS
 
 if TYPE_CHECKING:
     from .result import BacktestResult
@@ -197,16 +198,13 @@ def price_bars(result: BacktestResult, symbol: str, max_points: int = MAX_POINTS
     stored = store.durations(symbol)
     if not stored:
         raise DataError(f"data store {store.root} holds no klines or ticks of {symbol}")
-    calendar = store.calendar() or TradingCalendar.from_exchange_calendars(
-        *_run_dates(result, pad=timedelta(days=40))
-    )
+    calendar = run_calendar(store, *_run_dates(result))
     start_ns, end_ns = _run_span(result, calendar, symbol)
     instruments = InstrumentTable(
         store.instruments(), result.config.get("instruments") or None, str(store.root)
     )
     sessions = instruments.get(symbol).sessions
-    first, last = calendar.trading_day_of(start_ns), calendar.trading_day_of(end_ns)
-    days = len(calendar.trading_days(first, last))
+    days = trading_day_count(calendar, start_ns, end_ns)
     intraday = [d for d in stored if TICK < d < DAY]
     buildable = sorted(
         d for d in {*_PERIODS, *stored} - {TICK}
@@ -243,7 +241,7 @@ def chart_prices(result: BacktestResult) -> pd.DataFrame:
     from .result import prices_frame
 
     frames = [prices_frame()]
-    for symbol in sorted(result.trades["symbol"].unique()) if len(result.trades) else []:
+    for symbol in traded_symbols(result):
         try:
             bars = price_bars(result, symbol)
         except (BacktestError, OSError, pa.ArrowException):
@@ -351,8 +349,8 @@ def _config_bound(result: BacktestResult, key: str) -> date | datetime | None:
     return value if isinstance(value, date) else None
 
 
-def _run_dates(result: BacktestResult, pad: timedelta = timedelta(0)) -> tuple[date, date]:
-    """First and last day of the run, from its config (else from its daily rows), padded."""
+def _run_dates(result: BacktestResult) -> tuple[date, date]:
+    """First and last day of the run, from its config (else from its daily rows)."""
     start, end = _config_bound(result, "start"), _config_bound(result, "end")
     if start is None or end is None:
         days = pd.to_datetime(result.daily["trading_day"])
@@ -361,7 +359,7 @@ def _run_dates(result: BacktestResult, pad: timedelta = timedelta(0)) -> tuple[d
         start, end = days.iloc[0].date(), days.iloc[-1].date()
     first = start.date() if isinstance(start, datetime) else start
     last = end.date() if isinstance(end, datetime) else end
-    return first - pad, last + pad
+    return first, last
 
 
 def _run_span(result: BacktestResult, calendar: TradingCalendar, symbol: str) -> tuple[int, int]:
@@ -369,14 +367,11 @@ def _run_span(result: BacktestResult, calendar: TradingCalendar, symbol: str) ->
     the configured instants), widened to cover every fill of ``symbol``."""
     first, last = _run_dates(result)
     start, end = _config_bound(result, "start"), _config_bound(result, "end")
-    start_ns = (
-        to_ns(start) if isinstance(start, datetime)
-        else calendar.day_start_ns(calendar.first_trading_day_on_or_after(first))
-    )  # fmt: skip
-    end_ns = (
-        to_ns(end) if isinstance(end, datetime)
-        else calendar.day_end_ns(calendar.last_trading_day_on_or_before(last))
-    )  # fmt: skip
+    start_ns, end_ns = run_span(
+        calendar,
+        start if isinstance(start, datetime) else first,
+        end if isinstance(end, datetime) else last,
+    )
     fills = result.trades.loc[result.trades["symbol"] == symbol, "trade_date_time"]
     if len(fills):
         start_ns, end_ns = min(start_ns, int(fills.min())), max(end_ns, int(fills.max()))

@@ -167,7 +167,7 @@ import pandas as pd
 from .calendar import DAY_START_HOUR
 from .model import Exchange, Symbol
 from .money import round_money
-from .result import BacktestResult, config_hash
+from .result import BacktestResult, accounts_used, config_hash
 from .times import NS_PER_SECOND, local_midnight_ns
 
 ACCOUNT_FIELDS: Final = (
@@ -234,7 +234,9 @@ def qifi_snapshots(
     positions: dict[date, list[Row]] = defaultdict(list)
     for row in _records(result.positions):
         positions[_as_date(row["trading_day"])].append(row)
-    futures_used, stocks_used = _accounts_used(result.trades)
+    futures_used, stocks_used = accounts_used(
+        Exchange(str(e)).is_futures for e in set(result.trades["exchange_id"])
+    )
 
     documents = []
     previous: dict[tuple[str, str], tuple[int, int]] = {}  # volumes at the last settlement
@@ -348,7 +350,7 @@ def _accounts(
             # position_profit = balance, as for futures
             "position_profit": round_money(balance - static - close_profit + fees),
             "float_profit": float_profit,
-            "balance": _number(row["stock_total_asset"]),
+            "balance": balance,
             "frozen_margin": _number(row["stock_frozen_cash"]),
             "available": _number(row["stock_cash"]),
             "risk_ratio": 0.0,
@@ -515,13 +517,6 @@ def _volumes(row: Row) -> tuple[int, int]:
         int(row["pos_long_his"]) + int(row["pos_long_today"]),
         int(row["pos_short_his"]) + int(row["pos_short_today"]),
     )
-
-
-def _accounts_used(trades: pd.DataFrame) -> tuple[bool, bool]:
-    """(futures, stocks): the accounts with a fill; the futures account alone without any (the
-    rule of ``result.daily.equity``)."""
-    kinds = {Exchange(str(e)).is_futures for e in set(trades["exchange_id"])}
-    return True in kinds or not kinds, False in kinds
 
 
 def _default_cookie(result: BacktestResult) -> str:

@@ -11,7 +11,7 @@ import json
 import math
 import operator
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import Enum
@@ -117,6 +117,15 @@ def daily_frame(
         rows.append([day, equity, *(values[name] for name in DAILY_COLUMNS[2:])])
     frame = pd.DataFrame(rows, columns=list(DAILY_COLUMNS))
     return frame.astype(dict.fromkeys(DAILY_COLUMNS[1:], "float64"))
+
+
+def accounts_used(is_futures: Iterable[bool]) -> tuple[bool, bool]:
+    """(futures, stocks): whether the futures and the stock account were used, from whether
+    each traded symbol is a futures contract; without any trade, the futures account alone.
+    ``equity`` (:func:`daily_frame`) counts these accounts (rejected or unfilled orders do not
+    count)."""
+    kinds = set(is_futures)
+    return True in kinds or not kinds, False in kinds
 
 
 def format_stat(name: str, value: Any) -> str:

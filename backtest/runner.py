@@ -21,7 +21,14 @@ from .engine import Simulator
 from .errors import ApiUsageError, BacktestError, BacktestFinished, ConfigError, StrategyError
 from .instrument import InstrumentTable
 from .progress import DayProgress, in_notebook
-from .result import BacktestResult, daily_frame, orders_frame, positions_frame, trades_frame
+from .result import (
+    BacktestResult,
+    accounts_used,
+    daily_frame,
+    orders_frame,
+    positions_frame,
+    trades_frame,
+)
 from .stats import compute_stats, round_trips
 from .store import Store, default_store_path
 from .times import format_ns, to_ns
@@ -126,10 +133,7 @@ class Backtest:
             bar.close()
 
     def _trading_days(self, simulator: Simulator) -> int:
-        calendar = simulator.calendar
-        first = calendar.trading_day_of(simulator.start_ns)
-        last = calendar.trading_day_of(simulator.end_ns)
-        return len(calendar.trading_days(first, last))
+        return trading_day_count(simulator.calendar, simulator.start_ns, simulator.end_ns)
 
     async def _drive(self, simulator: Simulator) -> BacktestResult:
         api = Api(simulator)
@@ -184,17 +188,8 @@ class Backtest:
     def _simulator(self) -> Simulator:
         config = self.config
         store = Store(config.data if config.data is not None else default_store_path())
-        calendar = store.calendar() or TradingCalendar.from_exchange_calendars(
-            _as_date(config.start) - timedelta(days=40), _as_date(config.end) + timedelta(days=40)
-        )
-        start_ns = (
-            to_ns(config.start) if isinstance(config.start, datetime)
-            else calendar.day_start_ns(calendar.first_trading_day_on_or_after(config.start))
-        )  # fmt: skip
-        end_ns = (
-            to_ns(config.end) if isinstance(config.end, datetime)
-            else calendar.day_end_ns(calendar.last_trading_day_on_or_before(config.end))
-        )  # fmt: skip
+        calendar = run_calendar(store, config.start, config.end)
+        start_ns, end_ns = run_span(calendar, config.start, config.end)
         if start_ns > end_ns:
             raise ConfigError(f"no trading day between start {config.start} and end {config.end}")
         instruments = InstrumentTable(store.instruments(), config.instruments, str(store.root))
@@ -210,10 +205,9 @@ class Backtest:
             symbol: simulator.instruments.get(symbol).volume_multiple
             for symbol in sorted(set(trades["symbol"]))
         }
-        # the accounts with at least one trade (rejected or unfilled orders do not count);
-        # without any trade, the futures account alone
-        kinds = {simulator.instruments.get(symbol).is_futures for symbol in multiples}
-        futures_used, stocks_used = True in kinds or not kinds, False in kinds
+        futures_used, stocks_used = accounts_used(
+            simulator.instruments.get(symbol).is_futures for symbol in multiples
+        )
         daily = daily_frame(
             [(row.trading_day, row.values) for row in simulator.daily], futures_used, stocks_used
         )
@@ -246,6 +240,8 @@ class Backtest:
 
 _INTERRUPT: Final = "backtest interrupted by Ctrl-C"
 """The cancel message :func:`_run_interruptible` cancels the backtest's task with."""
+_CALENDAR_PAD: Final = timedelta(days=40)
+"""How far the exchange_calendars calendar of a store without one reaches past the run."""
 
 
 def _run_interruptible(coroutine: Coroutine[Any, Any, BacktestResult]) -> BacktestResult:
@@ -304,6 +300,36 @@ def _event_loop_running() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def run_calendar(store: Store, start: date | datetime, end: date | datetime) -> TradingCalendar:
+    """The calendar of a run: the store's, else exchange_calendars' from 40 days before the
+    run's first day to 40 days after its last one."""
+    return store.calendar() or TradingCalendar.from_exchange_calendars(
+        _as_date(start) - _CALENDAR_PAD, _as_date(end) + _CALENDAR_PAD
+    )
+
+
+def run_span(
+    calendar: TradingCalendar, start: date | datetime, end: date | datetime
+) -> tuple[int, int]:
+    """int ns of a run's start and end: a datetime as it is, a date from the opening of its
+    first trading day on or after ``start`` to the end of the last one on or before ``end``."""
+    start_ns = (
+        to_ns(start) if isinstance(start, datetime)
+        else calendar.day_start_ns(calendar.first_trading_day_on_or_after(start))
+    )  # fmt: skip
+    end_ns = (
+        to_ns(end) if isinstance(end, datetime)
+        else calendar.day_end_ns(calendar.last_trading_day_on_or_before(end))
+    )  # fmt: skip
+    return start_ns, end_ns
+
+
+def trading_day_count(calendar: TradingCalendar, start_ns: int, end_ns: int) -> int:
+    """The trading days from the one of ``start_ns`` to the one of ``end_ns``, both counted."""
+    first, last = calendar.trading_day_of(start_ns), calendar.trading_day_of(end_ns)
+    return len(calendar.trading_days(first, last))
 
 
 def _as_date(value: date | datetime) -> date:

@@ -110,10 +110,9 @@ import pandas as pd
 
 from .model import DAY_SPLIT_EXCHANGES
 from .money import round_money
+from .times import NS_PER_DAY
 
 FloatArray = npt.NDArray[np.float64]
-
-NS_PER_DAY: Final = 86_400 * 10**9
 
 STAT_UNITS: Final[Mapping[str, str]] = {
     "init_balance": "CNY",
@@ -248,9 +247,7 @@ def max_drawdown(balances: Sequence[float], init_balance: float) -> float:
     ``max_t (1 − E_t / max_{s≤t} E_s)`` with ``E_0`` the initial balance, which is the first
     peak. 0 when the equity never fell; above 1 when it fell below zero.
     """
-    equity = np.asarray([init_balance, *balances], dtype=np.float64)
-    peaks = np.maximum.accumulate(equity)
-    return float(np.max(1.0 - equity / peaks))
+    return float(np.max(_falls(balances, init_balance)[2]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,9 +287,22 @@ def max_drawdown_details(
         trading_days: the day of each balance.
         init_balance: ``E_0``, CNY.
     """
+    return _drawdown(*_falls(balances, init_balance), trading_days)
+
+
+def _falls(
+    balances: Sequence[float], init_balance: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``E_0 … E_n``, their running peaks and ``1 − E_t / max_{s≤t} E_s``."""
     equity = np.asarray([init_balance, *balances], dtype=np.float64)
     peaks = np.maximum.accumulate(equity)
-    falls = 1.0 - equity / peaks
+    return equity, peaks, 1.0 - equity / peaks
+
+
+def _drawdown(
+    equity: FloatArray, peaks: FloatArray, falls: FloatArray, trading_days: Sequence[date]
+) -> Drawdown:
+    """:func:`max_drawdown_details` from :func:`_falls`."""
     trough = int(np.argmax(falls))
     if falls[trough] <= 0.0:
         return Drawdown(0.0, 0.0, 0, None, None)
@@ -566,8 +576,9 @@ def compute_stats(
     returns = daily_returns(balances, init_balance)
     ror = total_return(final, init_balance)
     annual = annual_return(ror, count, annual_days)
-    drawdown = max_drawdown(balances, init_balance)
-    details = max_drawdown_details(balances, days, init_balance)
+    equity, peaks, falls = _falls(balances, init_balance)  # built once for both
+    drawdown = float(np.max(falls))  # as max_drawdown() computes it
+    details = _drawdown(equity, peaks, falls, days)
     pnl = trips["pnl"].to_numpy(dtype=np.float64)
     if multiples is None:
         multiples = dict(zip(trips["symbol"], trips["volume_multiple"], strict=True))
