@@ -180,7 +180,7 @@ class Position(Holding):
     @property
     def position_profit(self) -> float:
         """Long plus short position profit."""
-        return self.position_profit_long + self.position_profit_short
+        return self.profit_and_margin()[0]
 
     @property
     def margin_long(self) -> float:
@@ -195,7 +195,32 @@ class Position(Holding):
     @property
     def margin(self) -> float:
         """Long plus short margin."""
-        return self.margin_long + self.margin_short
+        return self.profit_and_margin()[1]
+
+    def profit_and_margin(self) -> tuple[float, float]:
+        """``(position_profit, margin)`` in one call: the account sums them for every order.
+
+        The same arithmetic as the ``position_profit_long``/``_short`` and ``margin_long``/
+        ``_short`` properties, inlined (they cost a dozen calls per position otherwise).
+        """
+        cost_long = self.position_cost_long_his + self.open_cost_long_today
+        cost_short = self.position_cost_short_his + self.open_cost_short_today
+        volume_long = self.pos_long_his + self.pos_long_today
+        volume_short = self.pos_short_his + self.pos_short_today
+        instrument = self.instrument
+        last = self.quote.last_price
+        if last == last:
+            unit = float(last) * instrument.volume_multiple
+            value_long = unit * volume_long if volume_long else 0.0
+            value_short = unit * volume_short if volume_short else 0.0
+        else:  # no price yet: each side is worth its carrying cost
+            value_long = cost_long if volume_long else 0.0
+            value_short = cost_short if volume_short else 0.0
+        profit = (value_long - cost_long) + (cost_short - value_short)
+        margin = instrument.margin_ratio_long * cost_long + (
+            instrument.margin_ratio_short * cost_short
+        )
+        return profit, margin
 
     def changed(self, step: int, field: str | None = None) -> bool:
         """True if ``field`` (any field when None) changed during ``step``."""
@@ -249,10 +274,20 @@ class Account(Tracked):
         """Balance at the start of the trading day: pre_balance + deposit − withdraw."""
         return self.pre_balance + self.deposit - self.withdraw
 
+    def _totals(self) -> tuple[float, float]:
+        """``(position_profit, margin)`` of every position, added in order (no ``sum()``: its
+        float compensation since Python 3.12 would make results depend on the version)."""
+        profit = margin = 0.0
+        for position in self.positions.values():
+            one_profit, one_margin = position.profit_and_margin()
+            profit += one_profit
+            margin += one_margin
+        return profit, margin
+
     @property
     def position_profit(self) -> float:
         """Sum of the positions' profit against their carrying prices."""
-        return sum(p.position_profit for p in self.positions.values())
+        return self._totals()[0]
 
     @property
     def float_profit(self) -> float:
@@ -262,7 +297,7 @@ class Account(Tracked):
     @property
     def margin(self) -> float:
         """Margin of every position."""
-        return sum(p.margin for p in self.positions.values())
+        return self._totals()[1]
 
     @property
     def balance(self) -> float:
@@ -272,7 +307,9 @@ class Account(Tracked):
     @property
     def available(self) -> float:
         """Funds free for new orders: balance − margin − frozen_margin."""
-        return self.balance - self.margin - self.frozen_margin
+        profit, margin = self._totals()
+        balance = self.pre_balance + self.deposit - self.withdraw + self.close_profit
+        return balance - self.commission + profit - margin - self.frozen_margin
 
     @property
     def risk_ratio(self) -> float:

@@ -80,12 +80,17 @@ class _Book:
     resting: list[Order]
     session_start: int = 0  # the last trading session seen: [session_start, session_end)
     session_end: int = 0
+    # the instrument's constants, read per order
     exchange_id: str = field(init=False)
     instrument_id: str = field(init=False)
+    tradeable: bool = field(init=False)
+    is_futures: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.exchange_id = self.instrument.exchange.value
         self.instrument_id = self.instrument.symbol.partition(".")[0]
+        self.tradeable = self.instrument.tradeable
+        self.is_futures = self.instrument.is_futures
 
     def in_session(self, ts_ns: int, calendar: TradingCalendar) -> bool:
         """True if the symbol trades at ``ts_ns`` (the session found is remembered)."""
@@ -264,7 +269,7 @@ class SimBroker:
     def _check(self, order: Order, book: _Book) -> str | None:
         """Reasons an order is rejected before the ledger looks at it."""
         instrument = book.instrument
-        if not instrument.tradeable:
+        if not book.tradeable:
             return f"rejected: {order.symbol} is an index, which cannot be traded"
         volume = order.volume_orign
         if isinstance(volume, bool) or not isinstance(volume, int) or volume <= 0:
@@ -273,15 +278,15 @@ class SimBroker:
             price = order.limit_price
             if not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
                 return f"rejected: limit price must be a positive number, was {price!r}"
-            ticks = book.grid.ticks(price)
-            if ticks is None:
+            snapped = book.grid.on_grid(price)
+            if snapped is None:
                 return (
                     f"rejected: limit price {price:.15g} is not a multiple of the price tick "
                     f"{instrument.price_tick:.15g} of {order.symbol}"
                 )
             # on the grid up to float noise: hold the exact grid price (3921.2, not
             # 3921.2000000000003), which is what it fills at and what the records show
-            order.limit_price = book.grid.price(ticks)
+            order.limit_price = snapped
         now = self.clock.now_ns
         if not book.in_session(now, self.calendar):
             return (
@@ -289,7 +294,7 @@ class SimBroker:
                 f"(sessions {instrument.sessions})"
             )
         quote = book.quote
-        if not instrument.is_futures and quote.datetime_ns < self.day_start_ns:
+        if not book.is_futures and quote.datetime_ns < self.day_start_ns:
             return f"rejected: {order.symbol} has no market data today (suspended)"
         if order.price_type is PriceType.LIMIT:
             price, up, down = order.limit_price, quote.upper_limit, quote.lower_limit

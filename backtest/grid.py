@@ -43,7 +43,7 @@ class PriceGrid:
     subtracts the tick in float arithmetic.
     """
 
-    __slots__ = ("_decimals", "known", "tick")
+    __slots__ = ("_decimals", "_snapped", "known", "tick")
 
     def __init__(self, tick: float) -> None:
         if not (math.isfinite(tick) and tick > 0):
@@ -54,6 +54,7 @@ class PriceGrid:
         self._decimals = max(0, -exponent) if isinstance(exponent, int) else 0
         self.known: dict[float, tuple[float, float]] = {}
         """:meth:`around`'s answers so far, by price (hot loops read it before calling)."""
+        self._snapped: dict[float, float] = {}  # on_grid()'s answers for prices on the grid
 
     def ticks(self, price: float) -> int | None:
         """How many ticks ``price`` is, or None if it is off the grid (beyond float noise,
@@ -76,6 +77,20 @@ class PriceGrid:
     def price(self, ticks: int) -> float:
         """The grid price ``ticks × tick``: the float nearest its decimal value."""
         return round(ticks * self.tick, self._decimals)
+
+    def on_grid(self, price: float) -> float | None:
+        """The exact grid price of ``price`` if it lies on the grid up to float noise (see
+        :meth:`ticks`), else None. Remembered per price: limit prices repeat."""
+        found = self._snapped.get(price)
+        if found is None:
+            ticks = self.ticks(price)
+            if ticks is None:
+                return None
+            found = self.price(ticks)
+            if len(self._snapped) >= CACHE_LIMIT:
+                self._snapped.clear()
+            self._snapped[price] = found
+        return found
 
     def snap(self, price: float) -> float:
         """``price`` moved onto the grid if it lies on it up to float noise, else unchanged."""

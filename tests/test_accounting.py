@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 
 from backtest import Api, Backtest, BacktestResult
+from backtest.account import Account, Position
+from backtest.instrument import InstrumentTable
+from backtest.quotes import Quote, synthesized_state
 from backtest.store import Store
 from tests.conftest import ns, write_bars
 
@@ -254,3 +257,35 @@ def test_money_rounds_to_the_cent_halves_away_from_zero() -> None:
     assert round_money(27.60138) == 27.6
     assert round_money(0.004) == 0.0
     assert round_money(1e9 + 0.125) == 1e9 + 0.13
+
+
+def test_account_totals_add_the_positions_sides_by_hand() -> None:
+    # IF: 2 long lots opened today at 4000, 1 short lot carried at 4010 (yesterday's settlement),
+    # last 4005; au: 1 long lot at 350 with no price yet (worth its carrying cost).
+    table = InstrumentTable(
+        {}, {"IF": {"margin_ratio_long": 0.1, "margin_ratio_short": 0.12},
+             "au": {"margin_ratio_long": 0.08}},
+    )  # fmt: skip
+    index_future, gold = table.get("IF2003.IF"), table.get(AU)
+    quote = Quote(index_future)
+    quote.update(synthesized_state(1, 4005.0, 4004.8, 4005.2, 0.0), 0)
+    futures = Position(index_future, quote)
+    futures.pos_long_today, futures.open_cost_long_today = 2, 2_400_000.0
+    futures.pos_short_his, futures.position_cost_short_his = 1, 1_203_000.0
+    futures.open_cost_short_his = 1_206_000.0
+    unpriced = Position(gold, Quote(gold))
+    unpriced.pos_long_today, unpriced.open_cost_long_today = 1, 350_000.0
+    account = Account(1_000_000, {"IF2003.IF": futures, AU: unpriced})
+    account.close_profit, account.commission, account.frozen_margin = 100.0, 20.5, 10_000.0
+
+    # long: 2 x 4005 x 300 - 2,400,000 = 3,000; short: 1,203,000 - 4005 x 300 = 1,500
+    assert futures.position_profit == 4_500.0
+    assert futures.position_profit == futures.position_profit_long + futures.position_profit_short
+    # 0.1 x 2,400,000 + 0.12 x 1,203,000
+    assert futures.margin == 384_360.0 == futures.margin_long + futures.margin_short
+    assert futures.float_profit == 3_000.0 + 4_500.0  # the short opened at 4020
+    assert (unpriced.position_profit, unpriced.margin) == (0.0, 0.08 * 350_000.0)
+    assert account.position_profit == 4_500.0
+    assert account.margin == 384_360.0 + 28_000.0
+    assert account.balance == 1_000_000 + 100.0 - 20.5 + 4_500.0 == 1_004_579.5
+    assert account.available == 1_004_579.5 - 412_360.0 - 10_000.0 == 582_219.5

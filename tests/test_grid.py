@@ -92,6 +92,27 @@ def test_snap_removes_float_noise_only() -> None:
     assert grid.price(19606) == 3921.2
 
 
+def test_on_grid_gives_the_exact_grid_price_or_none_and_remembers_it() -> None:
+    grid = PriceGrid(0.2)
+
+    assert grid.on_grid(3921.0 + 0.2) == 3921.2  # float noise removed
+    assert grid.on_grid(3921.0 + 0.2) == 3921.2  # the remembered answer is the same
+    assert grid.on_grid(3921) == 3921.0
+    assert grid.on_grid(3921.1) is None  # half a tick away: off the grid
+    assert grid.on_grid(3921.1) is None  # off-grid prices are not remembered as on it
+    assert grid.on_grid(math.nan) is None
+
+
+def test_the_on_grid_memo_is_bounded_and_stays_right_after_it_starts_over() -> None:
+    grid = PriceGrid(0.01)
+    for n in range(CACHE_LIMIT + 5):
+        grid.on_grid(n / 100)
+
+    assert len(grid._snapped) == 5
+    assert grid.on_grid(10.07) == 10.07
+    assert grid.on_grid(0.1 + 0.2) == 0.3
+
+
 def test_the_cache_is_bounded_and_answers_stay_right_after_it_starts_over() -> None:
     grid = PriceGrid(0.01)
     for n in range(CACHE_LIMIT + 5):
