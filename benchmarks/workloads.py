@@ -35,7 +35,10 @@ cancels it and re-sends it at the new price until the position equals the target
   attribute read per step) and reads the closed bar's close with
   ``klines.to_numpy("close").item(-2)``, which measured cheaper than ``klines.iloc[-2].close``
   (that builds a ``Row`` per call) and returns a Python float (``[-2]`` would return a
-  ``numpy.float64``, whose arithmetic is slower).
+  ``numpy.float64``, whose arithmetic is slower); the tick's price it reads as
+  ``quote.last_price`` (with ticks subscribed the tick is the quote: one property read, like
+  vnpy's ``tick.last_price``; ``ticks.to_numpy("last_price").item(-1)`` measured about 1.4 µs
+  more per tick, a numpy view per step).
 - ``empty`` (opt-in): no strategy, the data is only consumed (ours: a loop on ``wait_update()``;
   vnpy: an empty ``on_bar``/``on_tick``; backtesting.py: an empty ``next``): each engine's floor.
 
@@ -419,13 +422,13 @@ def _ours_ticks_lean(marks: _Marks) -> Callable[[Api], Awaitable[None]]:
             await wait_update()
         marks.loaded()
         seen = ticks.last_id
-        signal.push(to_numpy("last_price").item(-1))
+        signal.push(quote.last_price)
         try:
             while True:
                 await wait_update()
                 if ticks.last_id != seen:  # a new tick (not an order-delivery step)
                     seen = ticks.last_id
-                    if signal.push(to_numpy("last_price").item(-1)):
+                    if signal.push(quote.last_price):  # the tick is the quote
                         _trade_toward(api, position, quote, signal.target)
         except BacktestFinished:
             marks.ran()
