@@ -292,7 +292,10 @@ class Account(Tracked):
     @property
     def float_profit(self) -> float:
         """Sum of the positions' profit against their open prices."""
-        return sum(p.float_profit for p in self.positions.values())
+        total = 0.0
+        for position in self.positions.values():
+            total += position.float_profit
+        return total
 
     @property
     def margin(self) -> float:
@@ -302,14 +305,16 @@ class Account(Tracked):
     @property
     def balance(self) -> float:
         """Equity: static_balance + close_profit − commission + position_profit."""
-        return self.static_balance + self.close_profit - self.commission + self.position_profit
+        return self._balance(self._totals()[0])
+
+    def _balance(self, position_profit: float) -> float:
+        return self.static_balance + self.close_profit - self.commission + position_profit
 
     @property
     def available(self) -> float:
         """Funds free for new orders: balance − margin − frozen_margin."""
-        profit, margin = self._totals()
-        balance = self.pre_balance + self.deposit - self.withdraw + self.close_profit
-        return balance - self.commission + profit - margin - self.frozen_margin
+        profit, margin = self._totals()  # one pass for both
+        return self._balance(profit) - margin - self.frozen_margin
 
     @property
     def risk_ratio(self) -> float:

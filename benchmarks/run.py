@@ -106,7 +106,7 @@ DESCRIPTIONS: Final = {
     ),
     ("ticks", "ours", "lean"): (
         "get_tick_serial(data_length=2); new tick when ticks.last_id changes: "
-        "ticks.to_numpy('last_price').item(-1) → pure-Python moving sums; limit at ask/bid"
+        "quote.last_price (the tick) → pure-Python moving sums; limit at ask/bid"
     ),
     ("ticks", "vnpy", "idiomatic"): (
         "BacktestingMode.TICK, on_tick: 30-price numpy array shifted per tick (ArrayManager's "
