@@ -94,8 +94,8 @@ class PriceGrid:
 
     def snap(self, price: float) -> float:
         """``price`` moved onto the grid if it lies on it up to float noise, else unchanged."""
-        ticks = self.ticks(price)
-        return price if ticks is None else self.price(ticks)
+        snapped = self.on_grid(price)
+        return price if snapped is None else snapped
 
     def around(self, price: float) -> tuple[float, float]:
         """``(price − tick, price + tick)`` for a price read from data: exact grid prices when

@@ -37,6 +37,16 @@ def week_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="module")
+def fast5_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same week with ``fast=5``, saved once: a run that differs from :func:`week_run`."""
+    directory = tmp_path_factory.mktemp("runs") / "fast5"
+    status, _, err = run("run", DOUBLE_MA, *WEEK, "--param", "fast=5", "--out", directory,
+                         "--quiet", "--no-report")  # fmt: skip
+    assert status == 0, err
+    return directory
+
+
 def test_run_writes_the_run_directory_and_prints_the_stats(tmp_path: Path) -> None:
     status, out, err = run("run", DOUBLE_MA, *WEEK, "--out", tmp_path / "r", "--csv")
     assert (status, err) == (0, "")
@@ -188,15 +198,12 @@ def test_check_without_a_golden_file_says_how_to_make_one(tmp_path: Path) -> Non
     assert "does not exist; create it with `backtest check … --update`" in err
 
 
-def test_diff_marks_what_differs(week_run: Path, tmp_path: Path) -> None:
+def test_diff_marks_what_differs(week_run: Path, fast5_run: Path) -> None:
     assert run("diff", week_run, week_run)[0] == 0
-    other = tmp_path / "fast5"
-    assert run("run", DOUBLE_MA, *WEEK, "--param", "fast=5", "--out", other, "--quiet",
-               "--no-report")[0] == 0  # fmt: skip
-    status, out, _ = run("diff", week_run, other)
+    status, out, _ = run("diff", week_run, fast5_run)
     assert status == 1
     lines = out.splitlines()
-    assert [str(week_run), str(other)] in [line.split() for line in lines]
+    assert [str(week_run), str(fast5_run)] in [line.split() for line in lines]
     ror = next(line for line in lines if line.startswith("ror "))
     assert ror.endswith("  *")
     trading_days = next(line for line in lines if line.startswith("trading_days "))
@@ -205,23 +212,19 @@ def test_diff_marks_what_differs(week_run: Path, tmp_path: Path) -> None:
 
 
 def test_diff_shows_the_settings_that_differ_and_names_the_sides(
-    week_run: Path, tmp_path: Path
+    week_run: Path, fast5_run: Path
 ) -> None:
-    other = tmp_path / "fast5"
-    assert run("run", DOUBLE_MA, *WEEK, "--param", "fast=5", "--out", other, "--quiet",
-               "--no-report")[0] == 0  # fmt: skip
-
-    status, out, _ = run("diff", week_run, other)
+    status, out, _ = run("diff", week_run, fast5_run)
 
     assert status == 1
     lines = out.splitlines()
     assert lines[:3] == ["config:", "  strategy.params.fast: (absent) → 5", ""]
-    assert lines[3].split() == [str(week_run), str(other)]
+    assert lines[3].split() == [str(week_run), str(fast5_run)]
     assert lines[4].startswith("init_balance ")  # the stats table's order, not alphabetical
     first = next(i for i, line in enumerate(lines) if line.startswith("  trade "))
     assert lines[first].endswith(" differ")  # which fields
     assert lines[first + 1].startswith(f"    {week_run}  ")
-    assert lines[first + 2].startswith(f"    {other}  ")
+    assert lines[first + 2].startswith(f"    {fast5_run}  ")
 
 
 def test_a_reader_that_leaves_early_ends_the_command_quietly(week_run: Path) -> None:
