@@ -30,6 +30,7 @@ from .errors import (
     ConfigError,
     DataError,
     StrategyError,
+    UnknownInstrumentError,
 )
 from .result import BacktestResult
 from .runner import Backtest
@@ -49,4 +50,5 @@ __all__ = [
     "DataError",
     "Store",
     "StrategyError",
+    "UnknownInstrumentError",
 ]

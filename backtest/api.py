@@ -122,7 +122,9 @@ class Api:
 
         Returns:
             The order, status ``"ALIVE"``; it changes in place as the broker handles it.
-            Rejections are finished orders with a reason in ``last_msg``, not exceptions.
+            Rejections are finished orders with a reason in ``last_msg``, not exceptions;
+            that includes an order on an unknown instrument (no metadata, or no market data
+            in the store), which needs no offset.
 
         Raises:
             ApiUsageError: ``direction``, ``offset`` or ``advanced`` is not one of the values

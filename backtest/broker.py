@@ -5,7 +5,8 @@ Synchronous and clock-injected; the engine calls it. The rules:
 - ``insert_order`` and ``cancel_order`` reach the broker at the next ``wait_update()``, in the
   order they were called, without advancing time (as with tqsdk).
 - An arriving order is **rejected** — finished with ``is_error`` and a readable ``last_msg`` —
-  when its instrument cannot be traded (an index), its volume is not a whole number of lots
+  when its instrument is unknown (:meth:`SimBroker.refuse`: no metadata, or no market data in
+  the store), its instrument cannot be traded (an index), its volume is not a whole number of lots
   above 0, its limit price is not positive or not on the price tick, the market is outside the
   instrument's trading sessions, a stock has no market data that day (suspended), its limit
   price is outside today's price limits, or the ledger refuses it (insufficient funds; closing
@@ -37,7 +38,15 @@ from .clock import SimClock
 from .errors import ApiUsageError
 from .grid import PriceGrid
 from .instrument import Instrument
-from .model import Direction, Offset, OrderStatus, PriceType, TimeCondition, VolumeCondition
+from .model import (
+    Direction,
+    Offset,
+    OrderStatus,
+    PriceType,
+    Symbol,
+    TimeCondition,
+    VolumeCondition,
+)
 from .order import Fill, Order, Trade
 from .quotes import Quote
 from .times import format_ns
@@ -144,6 +153,7 @@ class SimBroker:
         self.trades: list[Trade] = []
         self.trades_by_id: dict[str, Trade] = {}
         self._books: dict[str, _Book] = {}
+        self._refused: dict[str, str] = {}  # symbols without a book: why orders are rejected
         self.pending: list[Order | str] = []
         """Inserts and cancel requests (order ids) waiting for the next step."""
         self._order_seq = 0
@@ -159,6 +169,11 @@ class SimBroker:
         if book is None:
             book = self._books[instrument.symbol] = _Book(instrument, grid, quote, ledger, [])
         return book.resting
+
+    def refuse(self, symbol: str, reason: str) -> None:
+        """Reject every order on ``symbol``, which has no book (an unknown instrument), with
+        ``reason``, as a rejection at arrival like any other."""
+        self._refused[symbol] = reason
 
     # --- requests from the strategy ------------------------------------------------------
 
@@ -180,12 +195,17 @@ class SimBroker:
         elif order_id in self.orders:
             raise ApiUsageError(f"order_id {order_id!r} is already used in this backtest")
         market = limit_price is None
-        book = self._books[symbol]
+        book = self._books.get(symbol)
+        if book is not None:
+            exchange_id, instrument_id = book.exchange_id, book.instrument_id
+        else:  # refused: an unknown instrument
+            instrument_id = symbol.partition(".")[0]
+            exchange_id = Symbol.parse(symbol).exchange.value
         order = Order(
             order_id=order_id,
             symbol=symbol,
-            exchange_id=book.exchange_id,
-            instrument_id=book.instrument_id,
+            exchange_id=exchange_id,
+            instrument_id=instrument_id,
             direction=direction,
             offset=offset,
             volume_orign=volume,
@@ -232,9 +252,12 @@ class SimBroker:
     # --- matching ------------------------------------------------------------------------
 
     def _arrive(self, order: Order) -> None:
-        book = self._books[order.symbol]
+        book = self._books.get(order.symbol)
         step = self.clock.step
         order.touch(step)
+        if book is None:
+            self._finish(order, self._refused[order.symbol], error=True)
+            return
         reason = self._check(order, book)
         if reason is not None:
             self._finish(order, reason, error=True)

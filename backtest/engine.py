@@ -38,7 +38,7 @@ from .ashare import StockFees, limit_ratio, price_limits, unlimited_days
 from .broker import Ledger, SimBroker
 from .calendar import TradingCalendar
 from .clock import SimClock
-from .errors import ApiUsageError, BacktestFinished
+from .errors import ApiUsageError, BacktestFinished, UnknownInstrumentError
 from .feed import CLOSE_QUOTES, NO_QUOTES, QUOTE_SOURCE, SESSION_SOURCE, KlineFeed, Market, TickFeed
 from .frame import KlineFrame, RowTuple, SerialBuffer, TickFrame
 from .futures import FuturesLedger
@@ -483,9 +483,20 @@ class Simulator:
     ) -> Order:
         """Queue an order for the next step (subscribing the symbol's quote if needed).
 
-        Stocks need no offset (a buy opens, a sell closes); futures do.
+        Stocks need no offset (a buy opens, a sell closes); futures do. An order on an unknown
+        instrument (:meth:`_unknown`) is queued too, and rejected when it arrives.
         """
         self._check_open()
+        found = self._markets.get(symbol)
+        if found is None or not found.sourced:
+            unknown = self._unknown(symbol)
+            if unknown is not None:
+                self.broker.refuse(symbol, unknown)
+                if offset is None:
+                    offset = Offset.OPEN if direction is Direction.BUY else Offset.CLOSE
+                return self.broker.new_order(
+                    symbol, direction, offset, volume, limit_price, advanced, order_id
+                )
         market = self.market(symbol)
         if offset is None:
             if market.instrument.is_futures:
@@ -498,6 +509,21 @@ class Simulator:
         return self.broker.new_order(
             symbol, direction, offset, volume, limit_price, advanced, order_id
         )
+
+    def _unknown(self, symbol: str) -> str | None:
+        """Why an order on ``symbol`` is rejected as an unknown instrument, or None if it is
+        known: no instrument metadata, or no market data of it in the store (DESIGN.md §7)."""
+        try:
+            self.instruments.get(symbol)
+        except UnknownInstrumentError as error:
+            return f"rejected: {error}"
+        if not self.store.durations(symbol):
+            return (
+                f"rejected: unknown instrument {symbol}: data store {self.store.root} has no "
+                f"market data for it; import it with `backtest data import` or point data= at "
+                f"a store that has it"
+            )
+        return None
 
     def position(self, symbol: str) -> Position | StockPosition:
         """The position of a symbol (empty until traded): futures or stock."""

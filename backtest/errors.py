@@ -5,6 +5,7 @@ Every error the package raises on purpose derives from :class:`BacktestError`::
     BacktestError
     ├── ConfigError      an argument or configuration value is invalid or unknown (your input)
     ├── DataError        the data store lacks what was asked, or holds something malformed
+    │   └── UnknownInstrumentError   no metadata for a symbol (orders on it are rejected)
     ├── StrategyError    the user's strategy code raised (the original exception is __cause__)
     └── ApiUsageError    the strategy API was called in a way it cannot honour
 
@@ -48,6 +49,15 @@ class DataError(BacktestError):
 
     The message names the store, the symbol and period or file, and how to supply what is missing
     (for example ``backtest data import`` or an ``instruments=`` override).
+    """
+
+
+class UnknownInstrumentError(DataError):
+    """No instrument metadata is known for a symbol: no default terms for its product, no row
+    in the store's ``instruments.parquet``, no ``instruments=`` override.
+
+    Asking for its quote, klines or position raises this; an order on it is not an exception
+    but a rejected order whose ``last_msg`` carries this message (DESIGN.md §7).
     """
 
 

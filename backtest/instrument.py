@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Final, TypeVar
 
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, UnknownInstrumentError
 from .model import CommissionUnit, Exchange, ProductClass, Symbol
 from .products import FUTURES, STOCK_SESSIONS
 from .session import TradingSessions
@@ -321,7 +321,9 @@ class InstrumentTable:
         """The instrument of a canonical symbol.
 
         Raises:
-            DataError: the symbol is unknown (no defaults, no store row, no override).
+            UnknownInstrumentError: the symbol is unknown (no defaults, no store row, no
+                override).
+            DataError: what is known of it lacks required terms.
         """
         cached = self._cache.get(symbol)
         if cached is not None:
@@ -335,7 +337,7 @@ class InstrumentTable:
             self._by_symbol.get(symbol),
         ]
         if values is None and stored is None and not any(overrides):
-            raise DataError(
+            raise UnknownInstrumentError(
                 f"unknown instrument {symbol}: {self._source} has no row for it in "
                 f"instruments.parquet and {parsed.product or 'its code'} has no default terms; "
                 f"add it to the store or pass Backtest(instruments={{{symbol!r}: {{...}}}})"

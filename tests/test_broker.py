@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backtest import Api, Backtest, BacktestResult
+from backtest import Api, Backtest, BacktestResult, DataError, UnknownInstrumentError
 from backtest.store import Store
 from tests.conftest import ns, write_bars
 
@@ -297,3 +297,62 @@ def test_index_cannot_be_traded(empty_store: Store) -> None:
     result = Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=empty_store.root).run()
 
     assert result.orders.last_msg[0] == "rejected: 000300.SH is an index, which cannot be traded"
+
+
+def test_order_on_an_unknown_instrument_is_rejected_not_raised(store: Store) -> None:
+    # zz has no default terms and the store has no instruments.parquet row for zz2405.SF
+    message = rejection(
+        store, OPEN_0930, lambda api: api.insert_order("SHFE.zz2405", "BUY", "OPEN", 1, 100.0)
+    )
+    assert message == (
+        f"rejected: unknown instrument zz2405.SF: {store.root} has no row for it in "
+        f"instruments.parquet and zz has no default terms; add it to the store or pass "
+        f"Backtest(instruments={{'zz2405.SF': {{...}}}})"
+    )
+
+
+def test_order_on_a_contract_the_store_has_no_data_of_is_rejected(store: Store) -> None:
+    # rb has default terms, but there is no rb2450 contract in the store: unknown all the same
+    message = rejection(
+        store, OPEN_0930, lambda api: api.insert_order("rb2450.SF", "SELL", "CLOSE", 2, 3000.0)
+    )
+    assert message == (
+        f"rejected: unknown instrument rb2450.SF: data store {store.root} has no market data "
+        f"for it; import it with `backtest data import` or point data= at a store that has it"
+    )
+
+
+def test_unknown_instrument_rejection_keeps_the_order_fields_and_a_cancel_finds_it_done(
+    store: Store,
+) -> None:
+    orders: list[Any] = []
+
+    def insert_and_cancel(api: Api) -> None:
+        # no offset: an unknown instrument's market is not known, so none is demanded
+        order = api.insert_order("zz2405.SF", "BUY", None, 3, 100.0)
+        api.cancel_order(order)
+        orders.append((order.status, order.volume_left))
+
+    result = run_script(store, {OPEN_0930: insert_and_cancel})
+
+    assert orders == [("ALIVE", 3)]  # like every order, it is handled at the next step
+    order = only_order(result)
+    assert (order["exchange_id"], order["instrument_id"], order["direction"]) == (
+        "SHFE",
+        "zz2405",
+        "BUY",
+    )
+    assert (order["offset"], order["volume_orign"], order["volume_left"]) == ("OPEN", 3, 3)
+    assert (order["status"], order["is_error"], order["limit_price"]) == ("FINISHED", True, 100.0)
+    assert str(order["last_msg"]).startswith("rejected: unknown instrument zz2405.SF: ")
+    assert result.trades.empty
+
+
+def test_quote_of_an_unknown_instrument_raises_unknown_instrument_error(store: Store) -> None:
+    async def strategy(api: Api) -> None:
+        api.get_quote("zz2405.SF")
+        await api.wait_update()
+
+    with pytest.raises(UnknownInstrumentError, match=r"^unknown instrument zz2405\.SF: ") as caught:
+        Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=store.root).run()
+    assert isinstance(caught.value, DataError)
