@@ -5,13 +5,13 @@ Synchronous and clock-injected; the engine calls it. The rules:
 - ``insert_order`` and ``cancel_order`` reach the broker at the next ``wait_update()``, in the
   order they were called, without advancing time (as with tqsdk).
 - An arriving order is **rejected** — finished with ``is_error`` and a readable ``last_msg`` —
-  when its instrument is unknown (:meth:`SimBroker.refuse`: no metadata, or no market data in
-  the store), its instrument cannot be traded (an index), its volume is not a whole number of lots
-  above 0, its limit price is not positive or not on the price tick, the market is outside the
-  instrument's trading sessions, a stock has no market data that day (suspended), its limit
-  price is outside today's price limits, or the ledger refuses it (insufficient funds; closing
-  more than the closable position, SHFE/INE telling today's lots from yesterday's; A-share
-  lots and T+1).
+  when its instrument is unknown (no metadata, or no market data in the store; the engine
+  decides that and passes the ``refusal``), its instrument cannot be traded (an index), its
+  volume is not a whole number of lots above 0, its limit price is not positive or not on the
+  price tick, the market is outside the instrument's trading sessions, a stock has no market
+  data that day (suspended), its limit price is outside today's price limits, or the ledger
+  refuses it (insufficient funds; closing more than the closable position, SHFE/INE telling
+  today's lots from yesterday's; A-share lots and T+1).
 - Otherwise it is **matched against the current quote** at once, and again after every later
   quote update of its symbol inside a trading session, until it fills or is cancelled.
   Quote updates outside the sessions (such as the post-close ticks that carry the settlement
@@ -153,7 +153,7 @@ class SimBroker:
         self.trades: list[Trade] = []
         self.trades_by_id: dict[str, Trade] = {}
         self._books: dict[str, _Book] = {}
-        self._refused: dict[str, str] = {}  # symbols without a book: why orders are rejected
+        self._refused: dict[str, str] = {}  # order id -> rejection decided before arrival
         self.pending: list[Order | str] = []
         """Inserts and cancel requests (order ids) waiting for the next step."""
         self._order_seq = 0
@@ -170,11 +170,6 @@ class SimBroker:
             book = self._books[instrument.symbol] = _Book(instrument, grid, quote, ledger, [])
         return book.resting
 
-    def refuse(self, symbol: str, reason: str) -> None:
-        """Reject every order on ``symbol``, which has no book (an unknown instrument), with
-        ``reason``, as a rejection at arrival like any other."""
-        self._refused[symbol] = reason
-
     # --- requests from the strategy ------------------------------------------------------
 
     def new_order(
@@ -186,9 +181,11 @@ class SimBroker:
         limit_price: float | None,
         advanced: str | None,
         order_id: str | None,
+        refusal: str | None = None,
     ) -> Order:
         """Create an order (``advanced``: None, ``"FAK"`` or ``"FOK"``); it reaches the broker
-        at the next step. ``limit_price`` None makes a market order."""
+        at the next step. ``limit_price`` None makes a market order. ``refusal``: a rejection
+        decided already (an unknown instrument, which may have no book), given when it arrives."""
         if order_id is None:
             self._order_seq += 1
             order_id = f"O{self._order_seq:06d}"
@@ -198,7 +195,7 @@ class SimBroker:
         book = self._books.get(symbol)
         if book is not None:
             exchange_id, instrument_id = book.exchange_id, book.instrument_id
-        else:  # refused: an unknown instrument
+        else:  # an unknown instrument
             instrument_id = symbol.partition(".")[0]
             exchange_id = Symbol.parse(symbol).exchange.value
         order = Order(
@@ -219,6 +216,8 @@ class SimBroker:
         )
         order.created(self.clock.step + 1)
         self.orders[order_id] = order
+        if refusal is not None:
+            self._refused[order_id] = refusal
         self.pending.append(order)
         return order
 
@@ -246,18 +245,21 @@ class SimBroker:
         self.pending.clear()
         for item in pending:
             if isinstance(item, Order):
+                self._refused.pop(item.order_id, None)
                 item.touch(self.clock.step)
                 self._finish(item, message)
 
     # --- matching ------------------------------------------------------------------------
 
     def _arrive(self, order: Order) -> None:
-        book = self._books.get(order.symbol)
         step = self.clock.step
         order.touch(step)
-        if book is None:
-            self._finish(order, self._refused[order.symbol], error=True)
-            return
+        if self._refused:
+            refusal = self._refused.pop(order.order_id, None)
+            if refusal is not None:
+                self._finish(order, refusal, error=True)
+                return
+        book = self._books[order.symbol]
         reason = self._check(order, book)
         if reason is not None:
             self._finish(order, reason, error=True)

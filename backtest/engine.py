@@ -491,11 +491,10 @@ class Simulator:
         if found is None or not found.sourced:
             unknown = self._unknown(symbol)
             if unknown is not None:
-                self.broker.refuse(symbol, unknown)
                 if offset is None:
                     offset = Offset.OPEN if direction is Direction.BUY else Offset.CLOSE
                 return self.broker.new_order(
-                    symbol, direction, offset, volume, limit_price, advanced, order_id
+                    symbol, direction, offset, volume, limit_price, advanced, order_id, unknown
                 )
         market = self.market(symbol)
         if offset is None:

@@ -322,6 +322,19 @@ def test_order_on_a_contract_the_store_has_no_data_of_is_rejected(store: Store) 
     )
 
 
+def test_order_on_a_no_data_contract_is_rejected_even_after_its_position_was_asked_for(
+    store: Store,
+) -> None:
+    # get_position makes the contract's book (its terms are rb's defaults): the order is
+    # still refused, not left resting on a quote that never comes
+    def position_then_order(api: Api) -> None:
+        api.get_position("rb2450.SF")
+        api.insert_order("rb2450.SF", "BUY", "OPEN", 1, 3000.0)
+
+    message = rejection(store, OPEN_0930, position_then_order)
+    assert message.startswith("rejected: unknown instrument rb2450.SF: data store ")
+
+
 def test_unknown_instrument_rejection_keeps_the_order_fields_and_a_cancel_finds_it_done(
     store: Store,
 ) -> None:
