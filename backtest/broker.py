@@ -6,12 +6,12 @@ Synchronous and clock-injected; the engine calls it. The rules:
   order they were called, without advancing time (as with tqsdk).
 - An arriving order is **rejected** — finished with ``is_error`` and a readable ``last_msg`` —
   when its instrument is unknown (no metadata, or no market data in the store; the engine
-  decides that and passes the ``refusal``), its instrument cannot be traded (an index), its
-  volume is not a whole number of lots above 0, its limit price is not positive or not on the
-  price tick, the market is outside the instrument's trading sessions, a stock has no market
-  data that day (suspended), its limit price is outside today's price limits, or the ledger
-  refuses it (insufficient funds; closing more than the closable position, SHFE/INE telling
-  today's lots from yesterday's; A-share lots and T+1).
+  decides that and passes the ``refusal``), its instrument cannot be traded (an index, or an
+  option: options are not simulated), its volume is not a whole number of lots above 0, its
+  limit price is not positive or not on the price tick, the market is outside the instrument's
+  trading sessions, a stock has no market data that day (suspended), its limit price is outside
+  today's price limits, or the ledger refuses it (insufficient funds; closing more than the
+  closable position, SHFE/INE telling today's lots from yesterday's; A-share lots and T+1).
 - Otherwise it is **matched against the current quote** at once, and again after every later
   quote update of its symbol inside a trading session, until it fills or is cancelled.
   Quote updates outside the sessions (such as the post-close ticks that carry the settlement
@@ -43,6 +43,7 @@ from .model import (
     Offset,
     OrderStatus,
     PriceType,
+    ProductClass,
     Symbol,
     TimeCondition,
     VolumeCondition,
@@ -92,14 +93,22 @@ class _Book:
     # the instrument's constants, read per order
     exchange_id: str = field(init=False)
     instrument_id: str = field(init=False)
-    tradeable: bool = field(init=False)
+    untradeable: str | None = field(init=False)  # why no order on it can trade, if so
     is_futures: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.exchange_id = self.instrument.exchange.value
-        self.instrument_id = self.instrument.symbol.partition(".")[0]
-        self.tradeable = self.instrument.tradeable
-        self.is_futures = self.instrument.is_futures
+        instrument = self.instrument
+        self.exchange_id = instrument.exchange.value
+        self.instrument_id = instrument.symbol.partition(".")[0]
+        self.is_futures = instrument.is_futures
+        self.untradeable = None
+        if instrument.product_class is ProductClass.INDEX:
+            self.untradeable = f"rejected: {instrument.symbol} is an index, which cannot be traded"
+        elif instrument.product_class is ProductClass.OPTION:
+            self.untradeable = (
+                f"rejected: {instrument.symbol} is an option; options are not simulated "
+                f"(futures, stocks and funds are)"
+            )
 
     def in_session(self, ts_ns: int, calendar: TradingCalendar) -> bool:
         """True if the symbol trades at ``ts_ns`` (the session found is remembered)."""
@@ -294,8 +303,8 @@ class SimBroker:
     def _check(self, order: Order, book: _Book) -> str | None:
         """Reasons an order is rejected before the ledger looks at it."""
         instrument = book.instrument
-        if not book.tradeable:
-            return f"rejected: {order.symbol} is an index, which cannot be traded"
+        if book.untradeable is not None:
+            return book.untradeable
         volume = order.volume_orign
         if isinstance(volume, bool) or not isinstance(volume, int) or volume <= 0:
             return f"rejected: volume must be a whole number of lots above 0, was {volume!r}"

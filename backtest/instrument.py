@@ -80,8 +80,9 @@ class Instrument:
 
     @property
     def tradeable(self) -> bool:
-        """False for indexes, which have quotes but cannot be traded."""
-        return self.product_class is not ProductClass.INDEX
+        """False for indexes, which have quotes but cannot be traded, and for options, which
+        are not simulated."""
+        return self.product_class not in (ProductClass.INDEX, ProductClass.OPTION)
 
 
 FIELD_NAMES: Final = frozenset(f.name for f in fields(Instrument)) - {"symbol", "exchange"}
@@ -230,6 +231,17 @@ def _build(symbol: Symbol, values: Mapping[str, Any], where: str) -> Instrument:
             f"instrument {symbol} lacks {', '.join(sorted(missing))}: add a row for it to the "
             f"store's instruments.parquet or pass Backtest(instruments={{{str(symbol)!r}: "
             f"{{'price_tick': ..., 'volume_multiple': ..., 'sessions': ...}}}})"
+        )
+    kind = kwargs["product_class"]
+    if (kind is ProductClass.FUTURE and not symbol.exchange.is_futures) or (
+        kind in (ProductClass.STOCK, ProductClass.FUND) and symbol.exchange.is_futures
+    ):
+        # The ledger (futures or stock rules) goes by the class, the accounts of the results
+        # and QIFI by the exchange: they must agree.
+        raise ConfigError(
+            f"{where}: product_class {kind.value} does not fit a symbol of "
+            f"{symbol.exchange.value}: futures trade on the futures exchanges, stocks and funds "
+            f"on SSE, SZSE and BSE; fix its product_class"
         )
     kwargs.setdefault("product", symbol.product)
     return Instrument(symbol=str(symbol), exchange=symbol.exchange, **kwargs)

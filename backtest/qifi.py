@@ -234,6 +234,8 @@ def qifi_snapshots(
     positions: dict[date, list[Row]] = defaultdict(list)
     for row in _records(result.positions):
         positions[_as_date(row["trading_day"])].append(row)
+    # By exchange: the same split as the runner's by product class, since an instrument's class
+    # must fit its exchange (futures on futures exchanges) and only those classes trade.
     futures_used, stocks_used = accounts_used(
         Exchange(str(e)).is_futures for e in set(result.trades["exchange_id"])
     )

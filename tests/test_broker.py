@@ -369,3 +369,35 @@ def test_quote_of_an_unknown_instrument_raises_unknown_instrument_error(store: S
     with pytest.raises(UnknownInstrumentError, match=r"^unknown instrument zz2405\.SF: ") as caught:
         Backtest(strategy, date(2020, 1, 2), date(2020, 1, 2), data=store.root).run()
     assert isinstance(caught.value, DataError)
+
+
+def test_order_on_an_option_is_rejected(empty_store: Store) -> None:
+    # an option has quotes (here its bars) but is not simulated: no ledger would be right
+    option = "10002000.SH"
+    write_bars(empty_store, option, 60, [("2020-01-02 09:30", 0.1, 0.12, 0.09, 0.11, 5)])
+    overrides = {
+        option: {
+            "product_class": "option",
+            "price_tick": 0.0001,
+            "volume_multiple": 10_000,
+            "sessions": "09:30-11:30,13:00-15:00",
+        }
+    }
+
+    async def strategy(api: Api) -> None:
+        api.get_quote(option)
+        await api.wait_update()
+        while api.now_ns != ns(OPEN_0930):
+            await api.wait_update()
+        api.insert_order(option, "BUY", "OPEN", 1, 0.1001)
+        await api.wait_update()
+
+    result = Backtest(
+        strategy, date(2020, 1, 2), date(2020, 1, 2), data=empty_store.root, instruments=overrides
+    ).run()
+
+    assert list(result.orders.last_msg) == [
+        "rejected: 10002000.SH is an option; options are not simulated (futures, stocks and "
+        "funds are)"
+    ]
+    assert result.trades.empty

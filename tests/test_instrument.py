@@ -502,3 +502,50 @@ def test_shipped_000001_sh_is_an_index_that_cannot_be_traded(shipped: Instrument
         "上证指数",
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("symbol", "product_class", "exchange"),
+    [
+        ("600000.SH", "future", "SSE"),
+        ("rb2405.SF", "stock", "SHFE"),
+        ("IF2003.IF", "FUND", "CFFEX"),
+    ],
+)
+def test_product_class_must_fit_the_exchange(
+    symbol: str, product_class: str, exchange: str
+) -> None:
+    # the ledger goes by the class, the results' accounts and QIFI by the exchange
+    table = InstrumentTable({}, {symbol: {"product_class": product_class}})
+    message = (
+        f"instrument {symbol}: product_class {product_class.upper()} does not fit a symbol of "
+        f"{exchange}: futures trade on the futures exchanges, stocks and funds on SSE, SZSE and "
+        f"BSE; fix its product_class"
+    )
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        table.get(symbol)
+
+
+def test_options_and_indexes_are_not_tradeable_on_any_exchange() -> None:
+    overrides = {
+        "10002000.SH": {
+            "product_class": "option",
+            "price_tick": 0.0001,
+            "volume_multiple": 10000,
+            "sessions": STOCK_SESSIONS,
+        },
+        "IO2003.IF": {
+            "product_class": "option",
+            "price_tick": 0.2,
+            "volume_multiple": 100,
+            "sessions": "09:30-11:30,13:00-15:00",
+        },
+    }
+    table = InstrumentTable({}, overrides)
+    option, index_option = table.get("10002000.SH"), table.get("IO2003.IF")
+    assert (option.product_class, option.tradeable, option.is_futures) == (
+        ProductClass.OPTION,
+        False,
+        False,
+    )
+    assert (index_option.tradeable, index_option.is_futures) == (False, False)
