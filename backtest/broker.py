@@ -43,7 +43,6 @@ from .model import (
     Offset,
     OrderStatus,
     PriceType,
-    ProductClass,
     Symbol,
     TimeCondition,
     VolumeCondition,
@@ -101,14 +100,8 @@ class _Book:
         self.exchange_id = instrument.exchange.value
         self.instrument_id = instrument.symbol.partition(".")[0]
         self.is_futures = instrument.is_futures
-        self.untradeable = None
-        if instrument.product_class is ProductClass.INDEX:
-            self.untradeable = f"rejected: {instrument.symbol} is an index, which cannot be traded"
-        elif instrument.product_class is ProductClass.OPTION:
-            self.untradeable = (
-                f"rejected: {instrument.symbol} is an option; options are not simulated "
-                f"(futures, stocks and funds are)"
-            )
+        reason = instrument.untradeable
+        self.untradeable = None if reason is None else f"rejected: {instrument.symbol} {reason}"
 
     def in_session(self, ts_ns: int, calendar: TradingCalendar) -> bool:
         """True if the symbol trades at ``ts_ns`` (the session found is remembered)."""

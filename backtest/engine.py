@@ -59,7 +59,7 @@ from .serial import (
     tick_history,
 )
 from .stocks import StockAccount, StockLedger, StockPosition
-from .store import Store
+from .store import IMPORT_HINT, Store
 from .times import format_ns, local_date, local_midnight_ns
 
 _YIELD_EVERY_MASK: Final = 255
@@ -488,25 +488,19 @@ class Simulator:
         """
         self._check_open()
         found = self._markets.get(symbol)
-        if found is None or not found.sourced:
-            unknown = self._unknown(symbol)
-            if unknown is not None:
-                if offset is None:
-                    offset = Offset.OPEN if direction is Direction.BUY else Offset.CLOSE
-                return self.broker.new_order(
-                    symbol, direction, offset, volume, limit_price, advanced, order_id, unknown
-                )
-        market = self.market(symbol)
+        unknown = self._unknown(symbol) if found is None or not found.sourced else None
+        market = self.market(symbol) if unknown is None else None
         if offset is None:
-            if market.instrument.is_futures:
+            if market is not None and market.instrument.is_futures:
                 raise ApiUsageError(
                     f"{symbol} is a futures contract: give an offset, 'OPEN', 'CLOSE' or "
                     f"'CLOSETODAY'"
                 )
             offset = Offset.OPEN if direction is Direction.BUY else Offset.CLOSE
-        self._ensure_quote_source(market)
+        if market is not None:
+            self._ensure_quote_source(market)
         return self.broker.new_order(
-            symbol, direction, offset, volume, limit_price, advanced, order_id
+            symbol, direction, offset, volume, limit_price, advanced, order_id, unknown
         )
 
     def _unknown(self, symbol: str) -> str | None:
@@ -519,8 +513,7 @@ class Simulator:
         if not self.store.durations(symbol):
             return (
                 f"rejected: unknown instrument {symbol}: data store {self.store.root} has no "
-                f"market data for it; import it with `backtest data import` or point data= at "
-                f"a store that has it"
+                f"market data for it; {IMPORT_HINT}"
             )
         return None
 

@@ -79,10 +79,19 @@ class Instrument:
         return self.product_class is ProductClass.FUTURE
 
     @property
+    def untradeable(self) -> str | None:
+        """Why no order on it can trade, or None: indexes have quotes but cannot be traded,
+        and options are not simulated."""
+        if self.product_class is ProductClass.INDEX:
+            return "is an index, which cannot be traded"
+        if self.product_class is ProductClass.OPTION:
+            return "is an option; options are not simulated (futures, stocks and funds are)"
+        return None
+
+    @property
     def tradeable(self) -> bool:
-        """False for indexes, which have quotes but cannot be traded, and for options, which
-        are not simulated."""
-        return self.product_class not in (ProductClass.INDEX, ProductClass.OPTION)
+        """False for indexes and options (:attr:`untradeable` says why)."""
+        return self.untradeable is None
 
 
 FIELD_NAMES: Final = frozenset(f.name for f in fields(Instrument)) - {"symbol", "exchange"}

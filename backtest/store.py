@@ -67,6 +67,8 @@ _LOCK: Final = ".lock"
 _FAR: Final = 2**62
 """Beyond any stored time (year 2116): time bounds are clipped to ±_FAR."""
 LOCK_TIMEOUT_S: Final = 600.0
+IMPORT_HINT: Final = "import it with `backtest data import` or point data= at a store that has it"
+"""How to supply a symbol a store has no data for (the end of every such message)."""
 """How long a writer waits for another process's write to the same store to finish."""
 SCHEMA_VERSION: Final = 1
 """Version of the layout above; a store written with a newer version is refused."""
@@ -525,10 +527,7 @@ class Store:
         if stored:
             have = ", ".join(period_label(d) for d in stored)
             raise DataError(f"data store {self.root} has no {what} for {symbol} (it has: {have})")
-        raise DataError(
-            f"data store {self.root} has no data for {symbol}; import it with "
-            f"`backtest data import` or point data= at a store that has it"
-        )
+        raise DataError(f"data store {self.root} has no data for {symbol}; {IMPORT_HINT}")
 
 
 @dataclass(frozen=True)

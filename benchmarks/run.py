@@ -152,13 +152,13 @@ class Summary:
     engine: str
     mode: str
     variant: str
-    runs: list[Measurement] = field(default_factory=list)
-    repeats: list[int] = field(default_factory=list)
-    """The repeat (0-based) each of ``runs`` was made in."""
+    by_repeat: dict[int, Measurement] = field(default_factory=dict)
+    """Each run by the repeat (0-based) it was made in; a failed run is missing."""
 
-    def add(self, repeat: int, run: Measurement) -> None:
-        self.repeats.append(repeat)
-        self.runs.append(run)
+    @property
+    def runs(self) -> list[Measurement]:
+        """The runs in the order they were made."""
+        return list(self.by_repeat.values())
 
     @property
     def best(self) -> Measurement:
@@ -185,7 +185,7 @@ class Summary:
             "signals": best.signals, "fills": best.fills,
             "runs": [
                 asdict(run) | {"throughput": run.throughput, "repeat": repeat}
-                for repeat, run in zip(self.repeats, self.runs, strict=True)
+                for repeat, run in self.by_repeat.items()
             ],
         }  # fmt: skip
 
@@ -213,11 +213,10 @@ def paired_ratios(mine: Summary, theirs: Summary) -> list[float]:
 
     A repeat in which either run failed has no pair.
     """
-    theirs_by_repeat = dict(zip(theirs.repeats, theirs.runs, strict=True))
     return [
-        run.throughput / theirs_by_repeat[repeat].throughput
-        for repeat, run in zip(mine.repeats, mine.runs, strict=True)
-        if repeat in theirs_by_repeat
+        run.throughput / theirs.by_repeat[repeat].throughput
+        for repeat, run in mine.by_repeat.items()
+        if repeat in theirs.by_repeat
     ]
 
 
@@ -617,7 +616,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     failures += 1
                     print(f"  FAILED: {exc}", file=sys.stderr)
                     continue
-                summary.add(repeat, run)
+                summary.by_repeat[repeat] = run
                 print(
                     f"  run {repeat + 1}/{args.repeat} {engine:<11} {variant:<9} "
                     f"{run.throughput:>12,.0f} {mode}/s  run {run.run_s:6.2f} s  "
