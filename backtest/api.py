@@ -19,6 +19,7 @@ This class only translates arguments and delegates; the semantics live in
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Coroutine, Iterable
 from datetime import datetime
 from typing import Any, Final, overload
@@ -114,8 +115,10 @@ class Api:
             direction: ``"BUY"`` or ``"SELL"``.
             offset: ``"OPEN"``, ``"CLOSE"`` or ``"CLOSETODAY"`` for futures; empty for stocks
                 (a buy opens, a sell closes).
-            volume: lots, a whole number above 0.
-            limit_price: the limit price; None sends a market order.
+            volume: lots, a whole number above 0 (any integer type: ``numpy.int64(2)`` is
+                2 lots).
+            limit_price: the limit price (any real number type: numpy's too); None sends a
+                market order.
             advanced: None, ``"FAK"`` (fill what can fill at once, cancel the rest) or
                 ``"FOK"`` (all at once or nothing).
             order_id: your own unique id; one is generated otherwise.
@@ -139,8 +142,9 @@ class Api:
         if advanced not in _ADVANCED:
             raise ApiUsageError(f"advanced must be None, 'FAK' or 'FOK', was {advanced!r}")
         return self._sim.insert_order(
-            self._symbol(symbol), side, kind, volume, limit_price, advanced, order_id
-        )
+            self._symbol(symbol), side, kind, _plain_int(volume), _plain_float(limit_price),
+            advanced, order_id,
+        )  # fmt: skip
 
     def cancel_order(self, order_or_order_id: Order | str) -> None:
         """Ask to cancel an order; it happens at the next ``wait_update()`` if still alive."""
@@ -245,6 +249,22 @@ class Api:
             f"is_changing cannot track a {type(obj).__name__}; pass a quote, a serial, a row "
             f"(serial.iloc[-1]), an order, a trade, a position or the account"
         )
+
+
+def _plain_int(value: Any) -> Any:
+    """An integer of any type (``numpy.int64``) as an ``int``; anything else unchanged, for
+    the broker to judge (and reject with the value in ``last_msg``)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool | int):
+        return int(value)
+    return value
+
+
+def _plain_float(value: Any) -> Any:
+    """A real number of any type (``numpy.float32``, ``numpy.int64``) as a ``float``; ``int``,
+    ``float``, None and anything else unchanged (the broker judges them)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | int | float):
+        return float(value)
+    return value
 
 
 MAX_DATA_LENGTH: Final = FIRST_LIVE_ID

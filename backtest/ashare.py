@@ -6,7 +6,8 @@ dated tables where the law changed (stamp duty, transfer fee, ChiNext price limi
 
 - :func:`buy_volume_error` / :func:`sell_volume_error`: lots of 100 shares for buys (STAR
   board: at least 200, then any number); odd lots can only be sold as the whole remainder.
-- :func:`price_limits`: limit-up and limit-down from the previous close, rounded to the tick.
+- :func:`price_limits`: limit-up and limit-down from the previous close, rounded to the tick;
+  :func:`ex_rights_price`: the previous close on an ex-date.
 - :func:`stamp_duty_rate`, :func:`transfer_fee`, :func:`commission_due`: the fees of a fill.
 """
 
@@ -123,12 +124,26 @@ def price_limits(pre_close: float, ratio: float, tick: float = 0.01) -> tuple[fl
     """
     base = Decimal(repr(pre_close))
     step = Decimal(repr(tick))
-
-    def to_tick(value: Decimal) -> float:
-        return float((value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step)
-
     factor = Decimal(repr(ratio))
-    return to_tick(base * (1 + factor)), to_tick(base * (1 - factor))
+    return _to_tick(base * (1 + factor), step), _to_tick(base * (1 - factor), step)
+
+
+def ex_rights_price(pre_close: float, cash: float, ratio: float, tick: float = 0.01) -> float:
+    """The ex-rights (除权除息) reference price that stands for the previous close on an
+    ex-date: (previous close − cash per share) / (1 + bonus shares per share), rounded half up
+    to the tick, as the exchanges publish it. Today's price limits are taken from it.
+
+    >>> ex_rights_price(10.0, 0.333, 0.0)  # 9.667
+    9.67
+    >>> ex_rights_price(10.0, 0.5, 0.3)  # 7.3077
+    7.31
+    """
+    value = (Decimal(repr(pre_close)) - Decimal(repr(cash))) / (1 + Decimal(repr(ratio)))
+    return _to_tick(value, Decimal(repr(tick)))
+
+
+def _to_tick(value: Decimal, step: Decimal) -> float:
+    return float((value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step)
 
 
 # --- fees ----------------------------------------------------------------------------------
@@ -203,7 +218,7 @@ class StockFees:
         commission_min: minimum commission per order, CNY (charged once per order across its
             fills), e.g. ``5.0``.
         transfer_fee_rate: transfer fee on turnover; None follows the dated exchange rule of
-            :func:`transfer_fee`.
+            :func:`transfer_fee`. Funds pay none either way (nor stamp duty).
     """
 
     commission_rate: float = 0.00025

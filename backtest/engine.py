@@ -34,7 +34,7 @@ from typing import Final
 import numpy as np
 
 from .account import Account, Position
-from .ashare import StockFees, limit_ratio, price_limits, unlimited_days
+from .ashare import StockFees, ex_rights_price, limit_ratio, price_limits, unlimited_days
 from .broker import Ledger, SimBroker
 from .calendar import TradingCalendar
 from .clock import SimClock
@@ -52,9 +52,11 @@ from .quotes import EMPTY_STATE, Quote, QuoteState, close_state, open_state
 from .resample import Resampling, find_resampling
 from .serial import (
     SessionBounds,
+    closes_need_following,
     kline_event_times,
     kline_events,
     kline_history,
+    next_bar_start,
     tick_events,
     tick_history,
 )
@@ -170,26 +172,38 @@ class Simulator:
             if TICK in stored:
                 market.pre_settlement = self._previous_settlement(symbol)
             return
-        durations = sorted(stored, key=lambda d: (d != DAY, d))  # the daily close first
-        for duration in durations:
-            if duration == TICK:
-                before = self.calendar.day_start_ns(day) - 1
-                table = self.store.tail(symbol, TICK, before, 1, ["last_price"])
-            else:
-                # intraday bars start before today's start; daily bars are labelled before today
-                before = (
-                    local_midnight_ns(day) - 1
-                    if duration >= DAY
-                    else self.calendar.day_start_ns(day) - 1
-                )
-                table = self.store.tail(symbol, duration, before, 1, ["close"])
-            if table.num_rows:
-                last_ns, price = int(table.column(0)[0].as_py()), table.column(1)[0].as_py()
-                if price is not None and price == price:
-                    previous_day = self.calendar.trading_day_of(last_ns)
-                    market.pre_close = float(price)
-                    self._apply_corporate_actions(market, previous_day, day, pay=False)
-                    return
+        # The newest close before today in any stored serial: a daily store that lags the
+        # intraday data must not win with an older close. On the same day the daily close
+        # (the official one) wins, then ticks and shorter bars.
+        latest: tuple[date, float] | None = None
+        for duration in sorted(stored, key=lambda d: (d != DAY, d)):
+            found = self._last_close_before(symbol, duration, day)
+            if found is not None and (latest is None or found[0] > latest[0]):
+                latest = found
+        if latest is not None:
+            market.pre_close = latest[1]
+            self._apply_corporate_actions(market, latest[0], day, pay=False)
+
+    def _last_close_before(
+        self, symbol: str, duration: int, day: date
+    ) -> tuple[date, float] | None:
+        """The trading day and price of the last close of one stored serial before ``day``."""
+        if duration == TICK:
+            before = self.calendar.day_start_ns(day) - 1
+            table = self.store.tail(symbol, TICK, before, 1, ["last_price"])
+        else:
+            # intraday bars start before today's start; daily bars are labelled before today
+            before = (
+                local_midnight_ns(day) - 1 if duration >= DAY
+                else self.calendar.day_start_ns(day) - 1
+            )  # fmt: skip
+            table = self.store.tail(symbol, duration, before, 1, ["close"])
+        if not table.num_rows:
+            return None
+        last_ns, price = int(table.column(0)[0].as_py()), table.column(1)[0].as_py()
+        if price is None or price != price:
+            return None
+        return self.calendar.trading_day_of(last_ns), float(price)
 
     def _previous_settlement(self, symbol: str) -> float:
         """The last settlement price before today in the ticks (NaN if none is known)."""
@@ -246,7 +260,9 @@ class Simulator:
                 if pay:
                     self.stocks.apply_corporate_action(market.symbol, cash, ratio, self.clock.step)
                 if market.pre_close == market.pre_close:
-                    market.pre_close = (market.pre_close - cash) / (1.0 + ratio)
+                    market.pre_close = ex_rights_price(
+                        market.pre_close, cash, ratio, market.instrument.price_tick
+                    )
 
     def _newly_listed(self, instrument: Instrument, day: date) -> bool:
         if not instrument.list_date:
@@ -376,9 +392,14 @@ class Simulator:
                     return open_state(opens, bar[1], bar[7], grid)
             return None
         bar = history[-1]
+        sessions_of = market.instrument.sessions
+        following = (
+            next_bar_start(self.store, market.symbol, duration_s, bar[0])
+            if closes_need_following(duration_s, resampling, sessions_of) else None
+        )  # fmt: skip
         opens_at, closes_at = kline_event_times(
             duration_s, np.array([bar[0]], dtype=np.int64), self.calendar, market.symbol,
-            resampling, market.instrument.sessions,
+            resampling, sessions_of, following,
         )  # fmt: skip
         close_ts = int(closes_at[0])
         if close_ts > now:

@@ -227,6 +227,55 @@ def session_bar_ends(
     return result
 
 
+def stored_bar_ends(
+    labels: npt.ArrayLike,
+    duration_s: int,
+    sessions: TradingSessions | str,
+    calendar: TradingCalendar,
+    following: int | None = None,
+) -> Int64s:
+    """When stored intraday bars labelled ``labels`` (int ns starts, ascending) end, whoever
+    cut them.
+
+    A bar ends when trading within its period ends, and at the latest when the next bar
+    starts (``labels[i + 1]``; ``following`` after the last label, None if there is none):
+
+    - a period the sessions fill ends at start + duration;
+    - a session that closes inside the period with none resuming before the period ends
+      ends it early (SHFE's 14:30 hourly bar ends at 15:00);
+    - a bar followed by one that starts inside its period was cut short at a break: it ends
+      at that break (SHFE's 10:00 hourly bar followed by a 10:30 bar ends at 10:15, as
+      :func:`session_bar_ends` cuts them);
+    - a bar spanning a break (clock-aligned bars, as tqsdk's: SHFE's 10:00 hourly bar followed
+      by an 11:00 bar holds 10:30–11:00 too) ends with its period, at 11:00.
+
+    So a bar never ends before the last trade it may hold (no future prices are shown early),
+    and never after the next bar starts.
+    """
+    _check_duration(duration_s)
+    if duration_s >= DAY:
+        raise ConfigError("stored_bar_ends is for intraday bars; daily bars end with their day")
+    starts = np.asarray(labels, dtype=np.int64)
+    bounds = starts + duration_s * NS_PER_SECOND
+    if starts.size == 0:
+        return bounds
+    nexts = np.empty_like(starts)
+    nexts[:-1] = starts[1:]
+    nexts[-1] = bounds[-1] if following is None else following
+    bounds = np.minimum(bounds, nexts)
+    windows = _SessionGrid(_sessions(sessions), calendar).cover(
+        int(starts.min()), int(bounds.max())
+    )
+    if windows.start.size == 0:
+        return bounds
+    # the last session opening before each bound, and whether it overlaps the bar's period
+    index = np.searchsorted(windows.start, bounds, "left").astype(np.int64) - 1
+    found = np.maximum(index, 0)
+    overlaps = (index >= 0) & (windows.end[found] > starts)
+    result: Int64s = np.where(overlaps, np.minimum(windows.end[found], bounds), bounds)
+    return result
+
+
 # --- aggregation -------------------------------------------------------------------------
 
 

@@ -15,6 +15,11 @@ A kline serial the store lacks is built on the fly from finer stored data (a
 :class:`~backtest.resample.Resampling`, e.g. 5-minute bars from 1-minute bars or from ticks);
 a resampled bar cut short by a session break closes 1 µs before the break
 (:func:`~backtest.resample.session_bar_ends`) instead of 1 µs before start + duration.
+A stored bar longer than a minute closes 1 µs before trading in its period ends
+(:func:`~backtest.resample.stored_bar_ends`): start + duration, or a session's close with no
+session resuming inside the period, or the start of the next bar when that comes first (it
+was cut short at a break). A bar spanning a break (clock-aligned bars, as tqsdk's) closes
+with its period, so it never shows prices from after its close event.
 
 A serial yields only events later than ``after_ns`` (what happened up to then is history,
 delivered separately by :func:`kline_history` / :func:`tick_history`) and stops at the first
@@ -38,7 +43,7 @@ from .calendar import TradingCalendar
 from .errors import DataError
 from .frame import RowTuple
 from .model import DAY, TICK
-from .resample import Resampling, session_bar_ends
+from .resample import Resampling, stored_bar_ends
 from .session import TradingSessions
 from .store import KLINE_COLUMNS, TICK_COLUMNS, Store
 from .times import NS_PER_DAY, NS_PER_SECOND, local_date
@@ -117,16 +122,51 @@ def kline_event_times(
     symbol: str,
     resampling: Resampling | None = None,
     trading_sessions: TradingSessions | None = None,
+    following: int | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """:func:`bar_event_times`, with session-clipped closes for intraday bars a session break
-    can cut short: resampled ones, and stored bars longer than a minute when the symbol's
-    ``trading_sessions`` are given (an hourly SHFE bar starting at 10:00 closes at 10:15)."""
+    """:func:`bar_event_times`, with the closes of intraday bars a session can end early:
+    resampled ones (cut at breaks: :meth:`Resampling.bar_ends`), and stored bars longer than a
+    minute when the symbol's ``trading_sessions`` are given (:func:`stored_bar_ends`, which
+    needs the start of the bar after the last one, ``following``; see
+    :func:`closes_need_following`)."""
     if resampling is not None and duration_s < DAY:
         return starts, resampling.bar_ends(starts) - BAR_CLOSE_OFFSET_NS
     if trading_sessions is not None and 60 < duration_s < DAY:
-        ends = session_bar_ends(starts, duration_s, trading_sessions, calendar)
+        ends = stored_bar_ends(starts, duration_s, trading_sessions, calendar, following)
         return starts, ends - BAR_CLOSE_OFFSET_NS
     return bar_event_times(duration_s, starts, calendar, symbol)
+
+
+def closes_need_following(
+    duration_s: int, resampling: Resampling | None, trading_sessions: TradingSessions | None
+) -> bool:
+    """True if :func:`kline_event_times` needs the start of the next stored bar."""
+    return resampling is None and trading_sessions is not None and 60 < duration_s < DAY
+
+
+def next_bar_start(store: Store, symbol: str, duration_s: int, label_ns: int) -> int | None:
+    """The start of the stored bar after the one labelled ``label_ns``, if it starts within
+    that bar's period (a later one cannot end it early); None otherwise."""
+    period_end = label_ns + duration_s * NS_PER_SECOND
+    for batch in store.scan(symbol, duration_s, label_ns + 1, period_end, [], 1):
+        if batch.num_rows:
+            return int(batch.column(0)[0].as_py())
+    return None
+
+
+def _with_following(
+    batches: Iterable[pa.RecordBatch],
+) -> Iterator[tuple[pa.RecordBatch, int | None]]:
+    """Each non-empty batch with the first ``datetime`` of the one after it (None last)."""
+    previous: pa.RecordBatch | None = None
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        if previous is not None:
+            yield previous, int(batch.column(0)[0].as_py())
+        previous = batch
+    if previous is not None:
+        yield previous, None
 
 
 def _column_lists(
@@ -181,11 +221,12 @@ async def kline_events(
     make a symbol's quote), each bar also has ``SESSION_OPEN`` and ``SESSION_CLOSE`` events at
     its trading day's first session open and 1 µs before its last session close, so that its
     quotes fall inside trading hours. With ``resampling``, the bars are built from finer
-    stored data. ``trading_sessions`` clips stored bars' closes at session breaks
-    (:func:`kline_event_times`).
+    stored data. ``trading_sessions`` lets stored bars close when trading in their period
+    ends (:func:`kline_event_times`).
     """
     lookback = _day_lookback(duration_s)
-    scan_end = end_ns + (lookback if duration_s >= DAY else 0)
+    # a period past the end too: the bar after the last one may end it early
+    scan_end = end_ns + lookback
     scan_start = after_ns - lookback + 1
     if resampling is None:
         present = store.available_columns(symbol, duration_s)
@@ -193,11 +234,11 @@ async def kline_events(
     else:
         present = resampling.columns(store)
         scan = resampling.scan(store, scan_start, scan_end, batch_rows)
-    for batch in scan:
+    for batch, following in _with_following(scan):
         await asyncio.sleep(0)  # a turn for the event loop (progress, interrupts) per batch
         starts = batch.column(0).to_numpy()
         opens, closes = kline_event_times(
-            duration_s, starts, calendar, symbol, resampling, trading_sessions
+            duration_s, starts, calendar, symbol, resampling, trading_sessions, following
         )
         columns = _column_lists(batch, present, KLINE_COLUMNS)
         open_times, close_times = opens.tolist(), closes.tolist()
@@ -296,8 +337,12 @@ def kline_history(
     if table.num_rows == 0:
         return []
     starts = table.column(0).to_numpy()
+    following = (
+        next_bar_start(store, symbol, duration_s, int(starts[-1]))
+        if closes_need_following(duration_s, resampling, trading_sessions) else None
+    )  # fmt: skip
     opens, closes = kline_event_times(
-        duration_s, starts, calendar, symbol, resampling, trading_sessions
+        duration_s, starts, calendar, symbol, resampling, trading_sessions, following
     )
     keep = int(np.searchsorted(opens, now_ns, "right"))
     rows = list(_rows(table.slice(0, keep), present, KLINE_COLUMNS))[-count:]

@@ -10,7 +10,9 @@ ledger applies the A-share rules of :mod:`backtest.ashare` to a cash account:
   Short selling is not supported.
 - **Fees** appear on each trade: commission at the broker's rate with a minimum per order
   (charged across the order's fills), stamp duty on sells at the rate of the trade date, and
-  the transfer fee. Cost includes the buy fees; profit on a sale is net of its fees.
+  the transfer fee. Funds (ETFs, LOFs, closed-end funds) pay neither stamp duty nor the
+  transfer fee, only commission. Cost includes the buy fees; profit on a sale is net of its
+  fees.
 - **Settlement** marks positions to the settlement price, releases T+1 shares and records the
   day's fees.
 - **Corporate actions** (from the store's ``dividends.parquet``): on each ex-date, cash
@@ -36,7 +38,7 @@ from .ashare import (
     transfer_fee,
 )
 from .instrument import Instrument
-from .model import Direction, Exchange, Offset
+from .model import Direction, Exchange, Offset, ProductClass
 from .money import round_money
 from .order import Fill, Holding, Order, Tracked
 from .quotes import Quote
@@ -198,11 +200,14 @@ class StockLedger:
 
     def _fees(self, instrument: Instrument, direction: Direction, price: float, volume: int,
               order_turnover: float, charged: float) -> Fill:  # fmt: skip
+        commission = commission_due(self.fees, order_turnover, charged)
+        if instrument.product_class is ProductClass.FUND:  # exempt from both
+            return Fill(commission=commission)
         day: date = self.trading_day()
         turnover = price * volume
         selling = direction is Direction.SELL
         return Fill(
-            commission=commission_due(self.fees, order_turnover, charged),
+            commission=commission,
             stamp_duty=round_money(stamp_duty_rate(day, selling) * turnover),
             transfer_fee=transfer_fee(
                 day,

@@ -58,7 +58,7 @@ from filelock import FileLock, Timeout
 
 from .calendar import TradingCalendar
 from .errors import DataError
-from .model import TICK, parse_period, period_label
+from .model import TICK, normalize_symbol, parse_period, period_label
 from .times import BEIJING, NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
 
 _STAGING: Final = ".staging"
@@ -118,6 +118,9 @@ class Store:
     Raises:
         DataError: the directory does not exist, is not a store, or was written by a newer
             schema version.
+
+    Methods taking a symbol accept every spelling the strategy API does (tqsdk's
+    ``CFFEX.IF2003`` too) and store it under the canonical one (``IF2003.IF``).
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -222,7 +225,7 @@ class Store:
 
     def write_dividends(self, rows: Iterable[tuple[str, date, float, float]]) -> None:
         """Replace ``dividends.parquet`` with (symbol, ex_date, cash, share_ratio) rows."""
-        ordered = sorted(rows)
+        ordered = sorted((normalize_symbol(r[0]), *r[1:]) for r in rows)
         table = pa.table(
             {
                 "symbol": pa.array([r[0] for r in ordered], pa.string()),
@@ -234,7 +237,21 @@ class Store:
         self._write_table(self.root / "dividends.parquet", table)
 
     def write_instruments(self, rows: Mapping[str, Mapping[str, Any]]) -> None:
-        """Replace ``instruments.parquet`` with these rows (symbol → fields), sorted by symbol."""
+        """Replace ``instruments.parquet`` with these rows (symbol → fields), sorted by symbol.
+
+        Raises:
+            DataError: two keys are spellings of the same symbol (``IF2003.IF`` and
+                ``CFFEX.IF2003``).
+        """
+        canonical: dict[str, Mapping[str, Any]] = {}
+        for key, row in rows.items():
+            symbol = normalize_symbol(key)
+            if symbol in canonical:
+                raise DataError(
+                    f"instrument rows name {symbol} twice (one of them as {key!r}); keep one"
+                )
+            canonical[symbol] = row
+        rows = canonical
         names = sorted({name for row in rows.values() for name in row})
         records = [{"symbol": symbol, **dict(rows[symbol])} for symbol in sorted(rows)]
         table = pa.Table.from_pylist(records, schema=_instrument_schema(names, records))
@@ -255,6 +272,7 @@ class Store:
 
     def durations(self, symbol: str) -> list[int]:
         """Stored durations of a symbol in seconds (0 = ticks), ascending."""
+        symbol = normalize_symbol(symbol)
         found = [TICK] if any(self._tick_dir(symbol).glob("*/*.parquet")) else []
         for directory in (self.root / "klines").glob(f"*/{symbol}"):
             if any(directory.glob("*.parquet")):
@@ -263,6 +281,7 @@ class Store:
 
     def has(self, symbol: str, duration_s: int) -> bool:
         """True if the store holds data of this symbol and duration."""
+        symbol = normalize_symbol(symbol)
         return bool(self._files(symbol, duration_s))
 
     def info(self, symbol: str, duration_s: int) -> SerialInfo:
@@ -272,6 +291,7 @@ class Store:
         Raises:
             DataError: nothing of this symbol and duration is stored.
         """
+        symbol = normalize_symbol(symbol)
         files = self._files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
@@ -321,6 +341,7 @@ class Store:
         Raises:
             DataError: nothing of this symbol (and duration) is stored.
         """
+        symbol = normalize_symbol(symbol)
         durations = self.durations(symbol) if duration_s is None else [duration_s]
         if not durations or not all(self._files(symbol, d) for d in durations):
             self._missing(symbol, duration_s if duration_s is not None else 0)
@@ -344,6 +365,7 @@ class Store:
 
     def available_columns(self, symbol: str, duration_s: int) -> tuple[str, ...]:
         """Columns present in the stored files of a serial, in the canonical order."""
+        symbol = normalize_symbol(symbol)
         files = self._files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
@@ -364,6 +386,7 @@ class Store:
         ``datetime`` comes back first, as int64 ns, followed by ``columns`` (which must all be
         stored, see :meth:`available_columns`).
         """
+        symbol = normalize_symbol(symbol)
         columns = _with_datetime_first(columns)
         for path in self._files_between(symbol, duration_s, start_ns, end_ns):
             parquet = pq.ParquetFile(path)
@@ -385,6 +408,7 @@ class Store:
 
         ``datetime`` comes first, as int64 ns, followed by ``columns``.
         """
+        symbol = normalize_symbol(symbol)
         columns = _with_datetime_first(columns)
         pieces: list[pa.Table] = []
         needed = count
@@ -489,6 +513,7 @@ class Store:
 
     def files(self, symbol: str, duration_s: int) -> list[Path]:
         """The stored files of a serial, in time order (empty if none)."""
+        symbol = normalize_symbol(symbol)
         return self._files(symbol, duration_s)
 
     def _files(self, symbol: str, duration_s: int) -> list[Path]:
@@ -571,6 +596,7 @@ class Transaction:
     def write(self, symbol: str, duration_s: int, table: pa.Table) -> None:
         """Stage the merge of ``table`` into the files of this symbol and period."""
         store = self.store
+        symbol = normalize_symbol(symbol)
         table = _normalize_for_write(table, duration_s, symbol)
         if table.num_rows == 0:
             return

@@ -2,27 +2,27 @@
 
 Every timestamp inside the engine is an ``int`` of nanoseconds (``ts_ns``). Users see
 timezone-aware ``datetime`` objects in ``Asia/Shanghai``; a naive ``datetime`` given by a user
-means Beijing time. China has had no daylight saving time since 1991, so Beijing time is a fixed
-UTC+8 offset for every date this package handles, which lets the hot paths do integer arithmetic
-instead of time zone lookups.
+means Beijing time. Beijing time is the fixed UTC+8 offset throughout, which lets the hot paths
+do integer arithmetic instead of time zone lookups. China has had no daylight saving time since
+1991; the summer time of 1986–1991 in the zone database is not followed (exchange data are on
+the fixed offset), so a 09:30 bar of June 1991 shows as 09:30, as its sessions say.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
-from zoneinfo import ZoneInfo
 
-SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
-"""The display and parsing time zone."""
+SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
+"""The display and parsing time zone: Asia/Shanghai as the fixed UTC+8 (see the module
+docstring)."""
 
 NS_PER_SECOND: Final = 1_000_000_000
 NS_PER_DAY: Final = 86_400 * NS_PER_SECOND
 UTC_OFFSET_NS: Final = 8 * 3600 * NS_PER_SECOND
 """Beijing time is UTC+8 (no daylight saving time since 1991)."""
 BEIJING: Final = timezone(timedelta(hours=8), "+08:00")
-"""Beijing time as the fixed UTC+8 the engine computes with (``SHANGHAI`` has 1986–1991's
-summer time, which no exchange timestamp of ours follows)."""
+""":data:`SHANGHAI` under the name pandas shows (``+08:00``), for tables."""
 
 _EPOCH_DAY: Final = date(1970, 1, 1).toordinal()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from datetime import date
+from datetime import date, datetime
 from types import ModuleType
 from typing import Any
 
@@ -152,6 +152,16 @@ def test_now_is_aware_beijing_time(store: Store) -> None:
 
     assert moments[0].isoformat() == "2020-01-02T09:30:00+08:00"
     assert str(moments[0].tzinfo) == "Asia/Shanghai"
+
+
+def test_beijing_time_is_utc_plus_8_even_in_the_summer_of_1991() -> None:
+    # The zone database has summer time in 1986-1991; exchange data (and sessions) do not.
+    from backtest.times import format_ns, local_midnight_ns, to_datetime, to_ns
+
+    moment = datetime(1991, 6, 3, 9, 30)
+    assert to_ns(moment) == local_midnight_ns(date(1991, 6, 3)) + (9 * 60 + 30) * 60 * 10**9
+    assert to_datetime(to_ns(moment)).isoformat() == "1991-06-03T09:30:00+08:00"
+    assert format_ns(to_ns(moment)) == "1991-06-03 09:30:00.000000"
 
 
 def test_orders_trades_and_positions_are_found_by_id_and_symbol(store: Store) -> None:

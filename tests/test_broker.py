@@ -268,6 +268,19 @@ def test_invalid_volume_is_rejected(store: Store, volume: Any) -> None:
     assert message == f"rejected: volume must be a whole number of lots above 0, was {volume!r}"
 
 
+@pytest.mark.parametrize(
+    ("volume", "price"),
+    [(np.int64(2), np.float32(4001.0)), (np.int32(2), np.int64(4001)), (2, np.float64(4001.0))],
+)
+def test_numpy_volumes_and_prices_are_plain_numbers(store: Store, volume: Any, price: Any) -> None:
+    # what pandas and numpy computations hand a strategy: taken as the int and float they are
+    orders: list[Any] = []
+    result = run_script(store, {OPEN_0930: lambda api: orders.append(buy(price, volume)(api))})
+
+    assert fills(result) == [("BUY", 4001.0, 2, ns(OPEN_0930))]
+    assert (type(orders[0].volume_orign), type(orders[0].limit_price)) == (int, float)
+
+
 @pytest.mark.parametrize("price", [-1.0, 0.0, float("nan"), float("inf")])
 def test_non_positive_or_non_finite_price_is_rejected(store: Store, price: float) -> None:
     message = rejection(store, OPEN_0930, buy(price))

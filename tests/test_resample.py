@@ -25,6 +25,7 @@ from backtest.resample import (
     resample_klines,
     resample_store,
     session_bar_ends,
+    stored_bar_ends,
     ticks_to_klines,
 )
 from backtest.session import TradingSessions
@@ -143,6 +144,38 @@ def test_shfe_hourly_bars_split_at_10_15_and_end_short(calendar: TradingCalendar
     ]
     ends = session_bar_ends(result.column("datetime").to_numpy(), 3600, AU_SESSIONS, calendar)
     assert [format_ns(int(e))[11:16] for e in ends] == ["10:00", "10:15", "11:30", "14:30", "15:00"]
+
+
+@pytest.mark.parametrize(
+    ("labels", "following", "ends"),
+    [
+        # session-aligned (as resample_klines cuts them): the 10:00 bar, followed by one at
+        # 10:30, was cut short at the 10:15 break; the 14:30 bar ends with the session
+        (
+            ["09:00", "10:00", "10:30", "13:30", "14:30"],
+            None,
+            ["10:00", "10:15", "11:30", "14:30", "15:00"],
+        ),
+        # clock-aligned (as tqsdk's): the 10:00 bar spans the break and holds 10:30-11:00 too;
+        # the 11:00 bar ends when the session does (11:30), the 13:00 bar an hour after it
+        (
+            ["09:00", "10:00", "11:00", "13:00", "14:00"],
+            None,
+            ["10:00", "11:00", "11:30", "14:00", "15:00"],
+        ),
+        # the bar after the last one, when known, may end it early
+        (["09:00", "10:00"], ns("2019-04-10 10:30"), ["10:00", "10:15"]),
+        (["09:00", "10:00"], ns("2019-04-10 11:00"), ["10:00", "11:00"]),
+    ],
+)
+def test_stored_bars_end_when_trading_in_their_period_ends(
+    calendar: TradingCalendar, labels: list[str], following: int | None, ends: list[str]
+) -> None:
+    starts = np.array([ns(f"2019-04-10 {label}") for label in labels], np.int64)
+
+    found = stored_bar_ends(starts, 3600, AU_SESSIONS, calendar, following)
+
+    assert [format_ns(int(e))[11:16] for e in found] == ends
 
 
 def test_a_night_session_crossing_midnight_is_one_session(calendar: TradingCalendar) -> None:

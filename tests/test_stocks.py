@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -18,7 +18,7 @@ import pytest
 from backtest import Api, Backtest, BacktestResult
 from backtest.store import Store
 from backtest.times import format_ns
-from tests.conftest import ns, write_bars
+from tests.conftest import Bar, ns, write_bars
 
 SH = "600009.SH"
 
@@ -195,6 +195,34 @@ def test_no_sell_fills_against_a_locked_limit_down(empty_store: Store) -> None:
 # --- fees ---------------------------------------------------------------------------------
 
 
+def test_funds_pay_commission_only(empty_store: Store) -> None:
+    symbol = "510300.SH"  # an ETF: no stamp duty on its sells, no transfer fee
+    write_bars(
+        empty_store, symbol, 60,
+        [("2023-08-24 10:00", 4.0, 4.0, 4.0, 4.0, 100.0),
+         ("2023-08-25 10:00", 4.2, 4.2, 4.2, 4.2, 100.0)],
+    )  # fmt: skip
+
+    result = script(
+        {
+            "2023-08-24 10:00:00": lambda api: api.insert_order(symbol, "BUY", volume=10_000,
+                                                                  limit_price=4.001),
+            "2023-08-25 10:00:00": lambda api: api.insert_order(symbol, "SELL", volume=10_000,
+                                                                  limit_price=4.199),
+        },
+        date(2023, 8, 24), date(2023, 8, 25), data=empty_store.root, quote=symbol,
+        init_balance=100_000,
+    )  # fmt: skip
+
+    trades = result.trades
+    assert list(trades.price) == [4.001, 4.199]
+    # 0.025% of 40,010 = 10.0025 -> 10.00; of 41,990 = 10.4975 -> 10.50 (half up)
+    assert list(trades.commission) == [10.0, 10.5]
+    assert list(trades.stamp_duty) == [0.0, 0.0]
+    assert list(trades.transfer_fee) == [0.0, 0.0]
+    assert list(trades.close_profit) == [0.0, 1959.5]  # 41,990 - 10.50 - (40,010 + 10.00)
+
+
 def test_fees_with_the_minimum_and_the_stamp_duty_switch(empty_store: Store) -> None:
     symbol = "600123.SH"  # Shanghai: transfer fee 0.001% of turnover since 2022-04-29
     write_bars(
@@ -306,8 +334,35 @@ def test_dividends_and_bonus_shares_are_paid_on_the_ex_date(empty_store: Store) 
 
     # Bought 1000 at 10.01: 10,010 + 5 commission + 0.20 transfer fee (0.002% of turnover in
     # 2019); on 06-12: +500 cash and +300 shares; the limit comes from the ex-rights previous
-    # close (10 - 0.5) / 1.3 = 7.3077: x 1.1 = 8.038 -> 8.04.
+    # close (10 - 0.5) / 1.3 = 7.3077, published as 7.31: x 1.1 = 8.041 -> 8.04.
     assert holdings == [(1300, pytest.approx(20_000 - 10_010 - 5.0 - 0.2 + 500), 8.04)]
+
+
+def test_ex_date_limits_come_from_the_ex_rights_price_rounded_to_the_tick(
+    empty_store: Store,
+) -> None:
+    symbol = "600123.SH"
+    write_bars(
+        empty_store,
+        symbol,
+        86_400,
+        [
+            ("2023-08-21", 10.0, 10.0, 10.0, 10.0, 1000.0),
+            ("2023-08-22", 9.7, 10.64, 9.6, 10.64, 1000.0),
+        ],
+    )
+    empty_store.write_dividends([(symbol, date(2023, 8, 22), 0.333, 0.0)])
+
+    result = script(
+        {"2023-08-22 09:30:00": lambda api: api.insert_order(symbol, "BUY", volume=100,
+                                                               limit_price=10.64)},
+        date(2023, 8, 21), date(2023, 8, 22), data=empty_store.root, quote=symbol,
+    )  # fmt: skip
+
+    # (10.00 - 0.333) / 1 = 9.667, published as 9.67: x 1.1 = 10.637 -> 10.64 (from 9.667
+    # unrounded it would be 10.6337 -> 10.63, and this buy would be rejected)
+    assert messages(result) == ["filled"]
+    assert list(result.trades.price) == [10.64]
 
 
 def test_one_backtest_holds_futures_and_stocks(sample_store: Store) -> None:
@@ -377,6 +432,42 @@ def test_limits_are_known_when_a_stock_is_first_asked_for_during_the_day() -> No
 
     assert limits == [(78.06, 63.86)]  # from the 2020-01-22 close, 70.96
     assert messages(result) == ["rejected: limit price 99 is above today's upper limit 78.06"]
+
+
+@pytest.mark.parametrize(
+    ("daily", "limits"),
+    [
+        # daily bars lag the 1-minute bars: yesterday's close is the newest one, 11.00
+        ([("2023-08-21", 10.0, 10.0, 10.0, 10.0, 500.0)], (12.1, 9.9)),
+        # a daily bar of yesterday: its close is the official one (10.95), not the bar's 11.00
+        ([("2023-08-22", 10.0, 11.0, 10.0, 10.95, 500.0)], (12.05, 9.86)),
+    ],
+)
+def test_limits_come_from_the_newest_close_before_today(
+    empty_store: Store, daily: list[Bar], limits: tuple[float, float]
+) -> None:
+    symbol = "600123.SH"
+    write_bars(
+        empty_store,
+        symbol,
+        60,
+        [
+            ("2023-08-21 09:30", 10.0, 10.0, 10.0, 10.0, 100.0),
+            ("2023-08-22 09:30", 10.0, 11.0, 10.0, 11.0, 100.0),
+            ("2023-08-23 09:30", 11.0, 11.0, 11.0, 11.0, 100.0),
+        ],
+    )
+    write_bars(empty_store, symbol, 86_400, daily)
+    seen: list[tuple[float, float]] = []
+
+    def look(api: Api) -> None:
+        quote = api.get_quote(symbol)
+        seen.append((quote.upper_limit, quote.lower_limit))
+
+    script({"2023-08-23 09:30:00": look}, date(2023, 8, 23), date(2023, 8, 23),
+           data=empty_store.root, quote=symbol)  # fmt: skip
+
+    assert seen == [limits]
 
 
 DAYS = ("2023-08-21", "2023-08-22", "2023-08-23")
@@ -543,6 +634,48 @@ def test_stored_bars_close_at_session_breaks(sample_store: Store, tmp_path: Any)
     assert shown[shown.index("10:00:00.000000") :][:3] == [
         "10:00:00.000000", "10:14:59.999999", "10:30:00.000000"
     ]  # fmt: skip
+
+
+def test_stored_bars_spanning_a_break_close_with_their_period(
+    sample_store: Store, tmp_path: Any
+) -> None:
+    # Clock-aligned hourly bars, as tqsdk's: the 10:00 bar holds 10:00-10:15 and 10:30-11:00.
+    # Closing it at the 10:15 break would show 10:59's close at 10:14:59.999999.
+    store = Store.create(tmp_path / "gold")
+    calendar = sample_store.calendar()
+    assert calendar is not None
+    store.write_calendar(calendar.days())
+    store.write_instruments({"au1912.SF": sample_store.instruments()["au1912.SF"]})
+    minutes = pa.Table.from_batches(list(sample_store.scan(
+        "au1912.SF", 60, ns("2019-07-02 09:00"), ns("2019-07-02 15:00"),
+        ["open", "high", "low", "close", "volume"],
+    ))).to_pandas()  # fmt: skip
+    hour = minutes.datetime // 3_600_000_000_000 * 3_600_000_000_000  # whole hours (UTC+8: too)
+    hourly = minutes.groupby(hour).agg(
+        open=("open", "first"), high=("high", "max"), low=("low", "min"),
+        close=("close", "last"), volume=("volume", "sum"),
+    ).reset_index()  # fmt: skip
+    store.write("au1912.SF", 3600, pa.Table.from_pandas(hourly, preserve_index=False))
+    closes: list[tuple[str, float]] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial("au1912.SF", 3600, 2)
+        while True:
+            await api.wait_update()
+            if api.is_changing(klines.iloc[-1], "volume") and klines.iloc[-1].volume > 0:
+                closes.append((format_ns(api.now_ns)[11:26], klines.iloc[-1].close))
+
+    Backtest(strategy, datetime(2019, 7, 2, 8, 0), datetime(2019, 7, 2, 16, 0),
+             data=store.root).run()  # fmt: skip
+
+    last_close = dict(zip(hour, minutes.close, strict=True))  # the last minute of each hour
+    assert closes == [
+        ("09:59:59.999999", last_close[ns("2019-07-02 09:00")]),
+        ("10:59:59.999999", last_close[ns("2019-07-02 10:00")]),  # 10:59's close, at 10:59
+        ("11:29:59.999999", last_close[ns("2019-07-02 11:00")]),  # the session closes
+        ("13:59:59.999999", last_close[ns("2019-07-02 13:00")]),
+        ("14:59:59.999999", last_close[ns("2019-07-02 14:00")]),
+    ]
 
 
 @pytest.mark.parametrize(
