@@ -11,7 +11,8 @@ ledger decides what an order may do and what a fill does to the account:
 - **Commission** per fill: per lot or a rate on turnover, with the open, close and close-today
   parameters of the instrument.
 - **Money is kept to the cent** (half up) as brokers do: commission and close profit of each
-  fill, and the position profit, margin and balance at settlement.
+  fill (one that closes yesterday's and today's lots at once adds both parts, then rounds),
+  and the position profit, margin and balance at settlement.
 - **Margin** = ratio × price × multiplier × volume, re-marked at settlement.
 - **Close profit** is realized against the carrying price: yesterday's settlement price for
   yesterday's lots, the open price for today's.
@@ -35,6 +36,11 @@ def commission(instrument: Instrument, kind: Offset, price: float, volume: int) 
 
     ``kind`` is OPEN, CLOSE (yesterday's lots) or CLOSE_TODAY (today's lots).
     """
+    return round_money(_commission(instrument, kind, price, volume))
+
+
+def _commission(instrument: Instrument, kind: Offset, price: float, volume: int) -> float:
+    """:func:`commission` before rounding (a fill closing both days' lots adds two)."""
     if kind is Offset.OPEN:
         rate = instrument.commission_open
     elif kind is Offset.CLOSE:
@@ -42,8 +48,8 @@ def commission(instrument: Instrument, kind: Offset, price: float, volume: int) 
     else:
         rate = instrument.commission_close_today
     if instrument.commission_unit is CommissionUnit.LOT:
-        return round_money(rate * volume)
-    return round_money(rate * price * instrument.volume_multiple * volume)
+        return rate * volume
+    return rate * price * instrument.volume_multiple * volume
 
 
 def margin(instrument: Instrument, direction: Direction, price: float, volume: int) -> float:
@@ -200,11 +206,12 @@ class FuturesLedger:
         fee = 0.0
         profit = 0.0
         if from_his:
-            fee += commission(instrument, Offset.CLOSE, price, from_his)
+            fee += _commission(instrument, Offset.CLOSE, price, from_his)
             profit += _close_his(position, order.direction, price * multiple, from_his)
         if from_today:
-            fee += commission(instrument, Offset.CLOSE_TODAY, price, from_today)
+            fee += _commission(instrument, Offset.CLOSE_TODAY, price, from_today)
             profit += _close_today(position, order.direction, price * multiple, from_today)
+        # one fill: its commission and close profit are each rounded once
         fee = round_money(fee)
         profit = round_money(profit)
         account.commission = round_money(account.commission + fee)

@@ -480,10 +480,8 @@ class AccountModel:
         scenario: Scenario,
         settlements: dict[date, float],
         trades: list[EngineTrade],
-        leg_rounding: bool = False,
     ) -> None:
         self.scenario = scenario
-        self.leg_rounding = leg_rounding
         self.terms = scenario.terms
         self.settlements = settlements
         self.trades_by_order: dict[str, EngineTrade] = {}
@@ -672,9 +670,7 @@ class AccountModel:
             today_fee = self.commission_of("CLOSETODAY", price, from_today)
             fee = his_fee + today_fee
             if cents(fee) != cents(his_fee) + cents(today_fee):
-                self.coverage["leg_rounding"] += 1
-                if self.leg_rounding:
-                    fee = Fraction(cents(his_fee) + cents(today_fee), 100)
+                self.coverage["leg_rounding"] += 1  # rounding each part would be a cent off
             profit = Fraction(0)
             if from_his:
                 self.coverage["his_closed"] += 1
@@ -812,9 +808,7 @@ def first_difference(label: str, got: list[Any], want: list[Any]) -> str:
     return f"{label}: engine has {len(got)} rows, model {len(want)}"
 
 
-def run_seed(
-    scenario: Scenario, seed: int, leg_rounding: bool = False
-) -> tuple[BacktestResult, AccountModel]:
+def run_seed(scenario: Scenario, seed: int) -> tuple[BacktestResult, AccountModel]:
     rng = random.Random(seed)
     requests: list[Request] = []
     root = default_store_path()
@@ -828,9 +822,7 @@ def run_seed(
         progress=False,
     ).run()
     assert result.complete, result.error
-    model = AccountModel(
-        scenario, settlement_prices(scenario, Path(root)), engine_trades(result), leg_rounding
-    )
+    model = AccountModel(scenario, settlement_prices(scenario, Path(root)), engine_trades(result))
     model.run(requests)
     return result, model
 
@@ -889,31 +881,9 @@ def check_accounts(result: BacktestResult, model: AccountModel) -> None:
 
 SEEDS = range(6)
 LEG_ROUNDING_SEEDS = {("IF2003-bars", 2), ("IF2003-bars", 4), ("IF2101-ticks", 0)}
-"""The (scenario, seed) runs where a close fill takes yesterday's and today's lots at once and
-the engine's commission of it is a cent off the contract's (see
+"""Runs with a close fill that takes yesterday's and today's lots at once, where rounding each
+part's commission to the cent would be a cent off (see
 :func:`test_a_close_fill_over_both_days_rounds_its_commission_once`)."""
-LEG_ROUNDING_REASON = (
-    "engine bug: a CFFEX close fill that takes yesterday's and today's lots rounds each part's "
-    "commission to the cent and adds the two (FuturesLedger.fill calls commission() per part), "
-    "where futures.py keeps 'commission ... of each fill' to the cent, once per fill as it does "
-    "the fill's close profit: the fill's commission is a cent off. When fixed, remove this mark "
-    "and test_accounts_apart_from_commission_rounded_per_part."
-)
-
-
-def cases() -> list[Any]:
-    return [
-        pytest.param(
-            name,
-            seed,
-            id=f"{name}-{seed}",
-            marks=[pytest.mark.xfail(strict=True, reason=LEG_ROUNDING_REASON)]
-            if (name, seed) in LEG_ROUNDING_SEEDS
-            else [],
-        )
-        for name in SCENARIOS
-        for seed in SEEDS
-    ]
 
 
 def check_coverage(model: AccountModel) -> None:
@@ -927,20 +897,13 @@ def check_coverage(model: AccountModel) -> None:
     assert coverage["held_overnight"] >= 2, coverage
 
 
-@pytest.mark.parametrize(("name", "seed"), cases())
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_accounts_match_the_reference_model(name: str, seed: int) -> None:
     result, model = run_seed(SCENARIOS[name], seed)
     check_coverage(model)
-    check_accounts(result, model)
-
-
-@pytest.mark.parametrize(("name", "seed"), sorted(LEG_ROUNDING_SEEDS))
-def test_accounts_apart_from_commission_rounded_per_part(name: str, seed: int) -> None:
-    """The runs the known bug fails, with the model rounding each part of a close fill's
-    commission as the engine does: everything else in them must still agree."""
-    result, model = run_seed(SCENARIOS[name], seed, leg_rounding=True)
-    assert model.coverage["leg_rounding"] >= 1  # the run is listed for a reason
-    check_coverage(model)
+    if (name, seed) in LEG_ROUNDING_SEEDS:
+        assert model.coverage["leg_rounding"] >= 1
     check_accounts(result, model)
 
 
@@ -980,12 +943,11 @@ def test_model_rounds_money_half_away_from_zero() -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=LEG_ROUNDING_REASON)
 def test_a_close_fill_over_both_days_rounds_its_commission_once(empty_store: Store) -> None:
-    """Minimal reproduction. CFFEX: a long lot held from yesterday and one opened today are
-    closed by one SELL CLOSE of 2 at 4117.8. Its commission is 0.23‱ of 4117.8 × 300 for
-    yesterday's lot (28.41282) plus 3.45‱ of it for today's (426.1923): 454.60512, which is
-    454.61 kept to the cent; the engine reports 28.41 + 426.19 = 454.60."""
+    """CFFEX: a long lot held from yesterday and one opened today are closed by one SELL CLOSE
+    of 2 at 4117.8. Its commission is 0.23‱ of 4117.8 × 300 for yesterday's lot (28.41282)
+    plus 3.45‱ of it for today's (426.1923): 454.60512, which is 454.61 kept to the cent
+    (rounding each part would give 28.41 + 426.19 = 454.60)."""
     symbol = "IF2003.IF"
     write_bars(
         empty_store,
