@@ -210,11 +210,7 @@ def session_bar_ends(
     first (the 10:00 hourly bar of SHFE ends at 10:15). A label outside every session gets the
     full period.
     """
-    _check_duration(duration_s)
-    if duration_s >= DAY:
-        raise ConfigError("session_bar_ends is for intraday bars; daily bars end with their day")
-    starts = np.asarray(labels, dtype=np.int64)
-    ends = starts + duration_s * NS_PER_SECOND
+    starts, ends = _periods("session_bar_ends", labels, duration_s)
     if starts.size == 0:
         return ends
     grid = _SessionGrid(_sessions(sessions), calendar)
@@ -252,11 +248,7 @@ def stored_bar_ends(
     So a bar never ends before the last trade it may hold (no future prices are shown early),
     and never after the next bar starts.
     """
-    _check_duration(duration_s)
-    if duration_s >= DAY:
-        raise ConfigError("stored_bar_ends is for intraday bars; daily bars end with their day")
-    starts = np.asarray(labels, dtype=np.int64)
-    bounds = starts + duration_s * NS_PER_SECOND
+    starts, bounds = _periods("stored_bar_ends", labels, duration_s)
     if starts.size == 0:
         return bounds
     nexts = np.empty_like(starts)
@@ -274,6 +266,15 @@ def stored_bar_ends(
     overlaps = (index >= 0) & (windows.end[found] > starts)
     result: Int64s = np.where(overlaps, np.minimum(windows.end[found], bounds), bounds)
     return result
+
+
+def _periods(what: str, labels: npt.ArrayLike, duration_s: int) -> tuple[Int64s, Int64s]:
+    """Intraday bars' starts and the ends of their full periods (int ns)."""
+    _check_duration(duration_s)
+    if duration_s >= DAY:
+        raise ConfigError(f"{what} is for intraday bars; daily bars end with their day")
+    starts = np.asarray(labels, dtype=np.int64)
+    return starts, starts + duration_s * NS_PER_SECOND
 
 
 # --- aggregation -------------------------------------------------------------------------
