@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def ns(text: str) -> int:
     return to_ns(datetime.fromisoformat(text))
 
 
-def write_bars(store: Store, symbol: str, duration_s: int, bars: list[Bar]) -> Store:
+def write_bars(store: Store, symbol: str, duration_s: int, bars: Sequence[Bar]) -> Store:
     """Write hand-made bars (open interest 100 → 101 per bar) into ``store``."""
     import pyarrow as pa
 

@@ -170,6 +170,7 @@ def test_closetoday_outside_shfe_closes_yesterdays_lots_first(if_store: Store) -
 
     def record(api: Api) -> None:
         position = api.get_position(IF)
+        assert isinstance(position, Position)
         positions.append((position.pos_long_his, position.pos_long_today))
 
     scripted(
@@ -193,6 +194,7 @@ def test_position_is_re_marked_at_settlement(if_store: Store) -> None:
 
     def inspect(api: Api) -> None:
         position = api.get_position(IF)
+        assert isinstance(position, Position)
         seen.append(
             (
                 position.pos_long_his,

@@ -15,6 +15,7 @@ import pytest
 
 import backtest
 import backtest.engine
+import backtest.serial
 from backtest import (
     Api,
     ApiUsageError,
@@ -312,7 +313,7 @@ def test_every_serial_is_closed_whatever_ends_the_run(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     closed: list[str] = []
-    original = backtest.engine.kline_events
+    original = backtest.serial.kline_events  # what backtest.engine imported
 
     async def watched(*args: Any, **kwargs: Any) -> Any:
         try:

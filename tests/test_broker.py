@@ -24,7 +24,7 @@ import pytest
 
 from backtest import Api, Backtest, BacktestResult, DataError, UnknownInstrumentError
 from backtest.store import Store
-from tests.conftest import ns, write_bars
+from tests.conftest import Bar, ns, write_bars
 
 SYMBOL = "IF2003.IF"
 BARS = [
@@ -122,7 +122,10 @@ def test_a_limit_price_with_float_noise_is_held_and_filled_at_the_exact_grid_pri
 
 
 def test_bars_stored_in_single_precision_quote_and_fill_on_the_grid(empty_store: Store) -> None:
-    single = [(t, *(float(np.float32(p)) for p in prices), v) for t, *prices, v in BARS]
+    def f32(price: float) -> float:
+        return float(np.float32(price))
+
+    single: list[Bar] = [(t, f32(o), f32(h), f32(lo), f32(c), v) for t, o, h, lo, c, v in BARS]
     assert single[0][1:5] == (4000.0, 4010.0, 3990.0, 4005.0)  # whole numbers survive
     single[1] = ("2020-01-02 09:31", float(np.float32(4005.2)), 4008.0, 4001.0, 4002.0, 10.0)
     write_bars(empty_store, SYMBOL, 60, single)

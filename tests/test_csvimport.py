@@ -15,7 +15,7 @@ import importlib.util
 import lzma
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
@@ -85,7 +85,11 @@ def stored(
 def write_csv(path: Path, *lines: str) -> Path:
     """A CSV file of these lines, compressed as its suffix says (.gz, .bz2, .xz)."""
     data = ("\n".join(lines) + "\n").encode()
-    compress = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}
+    compress: dict[str, Callable[[bytes], bytes]] = {
+        ".gz": gzip.compress,
+        ".bz2": bz2.compress,
+        ".xz": lzma.compress,
+    }
     path.write_bytes(compress.get(path.suffix, bytes)(data))
     return path
 

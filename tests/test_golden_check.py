@@ -15,7 +15,7 @@ from backtest.golden import close, compare, read_golden, snapshot, write_golden
 from backtest.result import BacktestResult, daily_frame, orders_frame, trades_frame
 from backtest.testing import assert_matches_golden
 
-TRADE = {
+TRADE: dict[str, Any] = {
     "trade_id": "T1", "order_id": "O1", "symbol": "IF2003.IF", "direction": "BUY",
     "offset": "OPEN", "price": 4158.4, "volume": 1, "commission": 28.69,
     "trade_date_time": 1577928660000000000,

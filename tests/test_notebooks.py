@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import jupytext
+import jupytext  # type: ignore[import-untyped]  # no stubs, no py.typed
 import nbclient
 import pytest
 from jupyter_client.manager import start_new_kernel
@@ -48,9 +48,15 @@ def expected_numbers(name: str) -> dict[str, Any]:
     if name == "catalog":
         catalog = Store(default_store_path()).catalog()
         wanted = catalog[catalog.symbol.isin(["IF2003.IF", "IF2101.IF", "600009.SH"])]
-        return {f"{row.symbol} {row.period}": int(row.rows) for row in wanted.itertuples()}
+        numbers: dict[str, Any] = {}
+        for row in wanted.itertuples():
+            rows = row.rows
+            assert isinstance(rows, int)  # the int64 column, as itertuples boxes it
+            numbers[f"{row.symbol} {row.period}"] = rows
+        return numbers
     document: dict[str, Any] = json.loads((GOLDEN / f"{name}.json").read_text(encoding="utf-8"))
-    return document["stats"]  # type: ignore[no-any-return]
+    stats: dict[str, Any] = document["stats"]
+    return stats
 
 
 def test_there_are_the_three_notebooks() -> None:

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -118,6 +119,7 @@ def test_loading_what_is_not_a_run_directory_says_so(tmp_path: Path) -> None:
 def test_the_config_hash_ignores_locations_but_not_content() -> None:
     from backtest.result import config_hash
 
+    base: dict[str, Any]
     base = {"start": "2020-01-02", "data": "/a/store", "data_fingerprint": "f1",
             "strategy": {"path": "/a/ma.py", "sha256": "s1", "params": {"fast": 5}}}  # fmt: skip
     moved = {**base, "data": "/b/store", "strategy": {**base["strategy"], "path": "ma.py"}}

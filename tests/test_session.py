@@ -23,9 +23,11 @@ IF_SESSIONS = "09:30-11:30,13:00-15:00"
 GOLD_SESSIONS = "21:00-02:30,09:00-10:15,10:30-11:30,13:30-15:00"
 
 
-def beijing_ns(*fields: int, ns: int = 0) -> int:
+def beijing_ns(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, *, ns: int = 0
+) -> int:
     """int ns of a Beijing wall-clock time, computed without backtest.times."""
-    moment = datetime(*fields, tzinfo=SHANGHAI)  # type: ignore[misc]
+    moment = datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
     return (moment - EPOCH) // timedelta(seconds=1) * 1_000_000_000 + ns
 
 

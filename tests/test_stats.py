@@ -19,7 +19,6 @@ import pytest
 
 from backtest import stats as stats_module
 from backtest.stats import (
-    NS_PER_DAY,
     ROUND_TRIP_COLUMNS,
     STAT_UNITS,
     Drawdown,
@@ -50,6 +49,7 @@ from backtest.stats import (
     winning_rate,
     worst_day,
 )
+from backtest.times import NS_PER_DAY
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 DAY1 = date(2024, 1, 2)

@@ -59,14 +59,19 @@ def test_t_plus_one_blocks_same_day_sells_and_releases_after_the_holiday() -> No
         position = api.get_stock_position(SH)
         sellable.append((position.volume, position.can_use_volume))
 
+    def check_then_sell(limit_price: float) -> Callable[[Api], None]:
+        def action(api: Api) -> None:
+            check(api)
+            api.insert_order(SH, "SELL", volume=100, limit_price=limit_price)
+
+        return action
+
     result = script(
         {
             "2020-01-23 10:00:00": lambda api: api.insert_order(SH, "BUY", volume=200,
                                                                   limit_price=70.04),
-            "2020-01-23 14:00:00": lambda api: (check(api), api.insert_order(
-                SH, "SELL", volume=100, limit_price=69.01)),
-            "2020-02-03 10:00:00": lambda api: (check(api), api.insert_order(
-                SH, "SELL", volume=100, limit_price=63.30)),
+            "2020-01-23 14:00:00": check_then_sell(69.01),
+            "2020-02-03 10:00:00": check_then_sell(63.30),
         },
         date(2020, 1, 23),
         date(2020, 2, 3),
@@ -335,7 +340,10 @@ def test_dividends_and_bonus_shares_are_paid_on_the_ex_date(empty_store: Store) 
     # Bought 1000 at 10.01: 10,010 + 5 commission + 0.20 transfer fee (0.002% of turnover in
     # 2019); on 06-12: +500 cash and +300 shares; the limit comes from the ex-rights previous
     # close (10 - 0.5) / 1.3 = 7.3077, published as 7.31: x 1.1 = 8.041 -> 8.04.
-    assert holdings == [(1300, pytest.approx(20_000 - 10_010 - 5.0 - 0.2 + 500), 8.04)]
+    assert len(holdings) == 1
+    volume, cash, upper_limit = holdings[0]
+    assert (volume, upper_limit) == (1300, 8.04)
+    assert cash == pytest.approx(20_000 - 10_010 - 5.0 - 0.2 + 500)
 
 
 def test_ex_date_limits_come_from_the_ex_rights_price_rounded_to_the_tick(

@@ -14,6 +14,7 @@ import stat
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -30,9 +31,11 @@ FAR_FUTURE = 2**62
 SYMBOL = "rb2001.SF"
 
 
-def beijing_ns(*fields: int, ns: int = 0) -> int:
+def beijing_ns(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, *, ns: int = 0
+) -> int:
     """int ns of a Beijing wall-clock time, computed without backtest.times."""
-    moment = datetime(*fields, tzinfo=SHANGHAI)  # type: ignore[misc]
+    moment = datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
     return (moment - EPOCH) // timedelta(seconds=1) * 1_000_000_000 + ns
 
 
@@ -62,13 +65,15 @@ def ticks(times: Sequence[int], first_price: float = 4000.0) -> pa.Table:
     )
 
 
-def read_all(store: Store, symbol: str, duration_s: int, columns: Sequence[str]) -> dict[str, list]:
+def read_all(
+    store: Store, symbol: str, duration_s: int, columns: Sequence[str]
+) -> dict[str, list[Any]]:
     return scanned(store, symbol, duration_s, FAR_PAST, FAR_FUTURE, columns)
 
 
 def scanned(
     store: Store, symbol: str, duration_s: int, start: int, end: int, columns: Sequence[str]
-) -> dict[str, list]:
+) -> dict[str, list[Any]]:
     table = pa.Table.from_batches(list(store.scan(symbol, duration_s, start, end, columns)))
     return table.to_pydict()
 
@@ -396,7 +401,7 @@ def test_scan_returns_int64_datetime_first_whatever_the_column_order(
     store, times = five_bars
     batches = list(store.scan(SYMBOL, 60, times[0], times[4], ["close", "datetime", "open"]))
     assert {b.schema for b in batches} == {
-        pa.schema([("datetime", pa.int64()), ("close", pa.float64()), ("open", pa.float64())])
+        pa.schema((("datetime", pa.int64()), ("close", pa.float64()), ("open", pa.float64())))
     }
 
 
@@ -405,7 +410,7 @@ def test_tail_returns_the_last_rows_up_to_a_time_across_files(
 ) -> None:
     store, times = five_bars
     table = store.tail(SYMBOL, 60, times[3], 3, ["close", "datetime"])
-    assert table.schema == pa.schema([("datetime", pa.int64()), ("close", pa.float64())])
+    assert table.schema == pa.schema((("datetime", pa.int64()), ("close", pa.float64())))
     assert table.to_pydict() == {"datetime": times[1:4], "close": [102.0, 103.0, 104.0]}
 
 
@@ -426,7 +431,7 @@ def test_tail_before_the_first_row_is_empty_with_the_requested_columns(
     store, times = five_bars
     table = store.tail(SYMBOL, 60, times[0] - 1, 5, ["open"])
     assert table.num_rows == 0
-    assert table.schema == pa.schema([("datetime", pa.int64()), ("open", pa.float64())])
+    assert table.schema == pa.schema((("datetime", pa.int64()), ("open", pa.float64())))
 
 
 def test_tail_of_zero_rows_is_empty_with_the_requested_columns(
@@ -435,7 +440,7 @@ def test_tail_of_zero_rows_is_empty_with_the_requested_columns(
     store, times = five_bars
     table = store.tail(SYMBOL, 60, times[4], 0, ["open"])
     assert table.num_rows == 0
-    assert table.schema == pa.schema([("datetime", pa.int64()), ("open", pa.float64())])
+    assert table.schema == pa.schema((("datetime", pa.int64()), ("open", pa.float64())))
 
 
 def test_reading_a_missing_serial_names_what_the_store_has(
@@ -572,7 +577,11 @@ def test_sample_store_data_reads_back_completely(
     last: tuple[int, ...],
 ) -> None:
     batches = list(sample_store.scan(symbol, duration, FAR_PAST, FAR_FUTURE, []))
-    times = [t for b in batches for t in b.column(0).to_pylist()]
+    times: list[int] = []
+    for batch in batches:
+        for t in batch.column(0).to_pylist():
+            assert t is not None
+            times.append(t)
     assert len(times) == rows
     assert times == sorted(set(times))
     # the first IF2101 tick is at 09:29:00.400

@@ -62,7 +62,12 @@ def store(tmp_path: Path) -> Store:
 
 def closes(store: Store) -> list[float]:
     batches = Store(store.root).scan(SYMBOL, 86_400, 0, 2**62, ["close"])
-    return [float(x) for batch in batches for x in batch.column("close").to_pylist()]
+    values: list[float] = []
+    for batch in batches:
+        for x in batch.column("close").to_pylist():
+            assert x is not None
+            values.append(float(x))
+    return values
 
 
 def write_in_child(root: Path, die: str) -> subprocess.CompletedProcess[str]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import TypedDict, Unpack
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pytest
 
@@ -46,8 +48,9 @@ def at(text: str) -> int:
     return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1000
 
 
-def shown(ts_ns: int) -> str:
+def shown(ts_ns: int | None) -> str:
     """``at`` backwards: "YYYY-MM-DD HH:MM" (Beijing)."""
+    assert ts_ns is not None  # a value of to_pylist(): the datetime column has no nulls
     moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ts_ns // 1000)
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
@@ -82,18 +85,26 @@ def ticks(*rows: tuple[str, float, float]) -> pa.Table:
     )
 
 
-def refused(table: pa.Table, duration_s: int = MINUTE, **checks: object) -> str:
+class Checks(TypedDict, total=False):
+    """The optional arguments of ``apply_policy``."""
+
+    sessions: TradingSessions | None
+    calendar: TradingCalendar | None
+    row_numbers: npt.NDArray[np.int64] | None
+
+
+def refused(table: pa.Table, duration_s: int = MINUTE, **checks: Unpack[Checks]) -> str:
     """The message of the DataError that ``refuse`` raises."""
     with pytest.raises(DataError) as caught:
-        apply_policy(table, duration_s, Policy.REFUSE, "bars.csv", **checks)  # type: ignore[arg-type]
+        apply_policy(table, duration_s, Policy.REFUSE, "bars.csv", **checks)
     return str(caught.value)
 
 
 def cleaned(
-    table: pa.Table, policy: Policy, duration_s: int = MINUTE, **checks: object
+    table: pa.Table, policy: Policy, duration_s: int = MINUTE, **checks: Unpack[Checks]
 ) -> tuple[list[str], Report]:
     """The times kept under ``policy`` and the report."""
-    result, report = apply_policy(table, duration_s, policy, "bars.csv", **checks)  # type: ignore[arg-type]
+    result, report = apply_policy(table, duration_s, policy, "bars.csv", **checks)
     assert report.rows_out == result.num_rows
     return [shown(t) for t in result.column("datetime").to_pylist()], report
 

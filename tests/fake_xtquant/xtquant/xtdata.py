@@ -38,6 +38,7 @@ raise for a code, :func:`reset` forgets calls, failures and downloads.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,9 @@ def reset() -> None:
     _downloaded.clear()
 
 
-def fail(function: str, code: str | None = None, times: int = 1, error: Exception | None = None):
+def fail(
+    function: str, code: str | None = None, times: int = 1, error: Exception | None = None
+) -> None:
     """Make the next ``times`` calls of ``function`` (for ``code``, or any) raise ``error``."""
     error = error or RuntimeError("无法连接xtquant服务，请检查QMT-投研版或QMT-极简版是否开启")
     _failures.append({"function": function, "code": code, "times": times, "error": error})
@@ -126,8 +129,13 @@ def _record(function: str, **arguments: Any) -> None:
 
 
 def download_history_data2(
-    stock_list, period, start_time="", end_time="", callback=None, incrementally=None
-):
+    stock_list: list[str],
+    period: str,
+    start_time: str = "",
+    end_time: str = "",
+    callback: Callable[[dict[str, Any]], object] | None = None,
+    incrementally: bool | None = None,
+) -> None:
     """Mark ``[start_time, end_time]`` of each code and period as downloaded."""
     _record(
         "download_history_data2",
@@ -151,21 +159,27 @@ def download_history_data2(
             pass
 
 
-def download_history_data(stock_code, period, start_time="", end_time="", incrementally=None):
+def download_history_data(
+    stock_code: str,
+    period: str,
+    start_time: str = "",
+    end_time: str = "",
+    incrementally: bool | None = None,
+) -> None:
     """One-code version of :func:`download_history_data2`."""
     download_history_data2([stock_code], period, start_time, end_time, None, incrementally)
 
 
 def get_market_data_ex(
-    field_list=[],  # noqa: B006 - xtquant's signature
-    stock_list=[],  # noqa: B006
-    period="1d",
-    start_time="",
-    end_time="",
-    count=-1,
-    dividend_type="none",
-    fill_data=True,
-):
+    field_list: list[str] = [],  # noqa: B006 - xtquant's signature
+    stock_list: list[str] = [],  # noqa: B006
+    period: str = "1d",
+    start_time: str = "",
+    end_time: str = "",
+    count: int = -1,
+    dividend_type: str = "none",
+    fill_data: bool = True,
+) -> dict[str, pd.DataFrame]:
     """``{code: DataFrame}`` of the downloaded rows with ``start_time <= time <= end_time``."""
     _record(
         "get_market_data_ex",
@@ -194,7 +208,7 @@ def get_market_data_ex(
     return result
 
 
-def get_instrument_detail(stock_code, iscomplete=False):
+def get_instrument_detail(stock_code: str, iscomplete: bool = False) -> dict[str, Any] | None:
     """The ``iscomplete=False`` dict of a sample symbol, or None."""
     _record("get_instrument_detail", stock_code=stock_code, iscomplete=iscomplete)
     _check("get_instrument_detail", stock_code)
@@ -239,7 +253,9 @@ def get_instrument_detail(stock_code, iscomplete=False):
     }
 
 
-def get_trading_dates(market, start_time="", end_time="", count=-1):
+def get_trading_dates(
+    market: str, start_time: str = "", end_time: str = "", count: int = -1
+) -> list[int]:
     """Trading days of the sample calendar as int ms of 00:00 Beijing time."""
     _record("get_trading_dates", market=market, start_time=start_time, end_time=end_time)
     _check("get_trading_dates", market)
@@ -251,7 +267,7 @@ def get_trading_dates(market, start_time="", end_time="", count=-1):
     return stamps[-count:] if count is not None and count > 0 else stamps
 
 
-def get_divid_factors(stock_code, start_time="", end_time=""):
+def get_divid_factors(stock_code: str, start_time: str = "", end_time: str = "") -> pd.DataFrame:
     """``pd.DataFrame(datas).T`` of :data:`DIVIDENDS`, as xtdata builds it."""
     _record("get_divid_factors", stock_code=stock_code, start_time=start_time, end_time=end_time)
     _check("get_divid_factors", stock_code)
@@ -265,7 +281,7 @@ def get_divid_factors(stock_code, start_time="", end_time=""):
     return pd.DataFrame(datas).T
 
 
-def download_history_contracts():
+def download_history_contracts() -> None:
     """No-op: the sample's expired contracts are always known here."""
     _record("download_history_contracts")
 
