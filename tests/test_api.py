@@ -261,6 +261,27 @@ def test_strategy_exception_is_wrapped_with_the_partial_result(store: Store) -> 
     assert err.value.result.stats["trading_days"] == 1
 
 
+def test_the_runner_leaves_the_interpreter_hooks_alone(store: Store) -> None:
+    import sys
+
+    async def fails(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        await api.wait_update()
+        raise ZeroDivisionError("boom")
+
+    async def ends(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+
+    hooks = (sys.excepthook, sys.unraisablehook, sys.displayhook)
+    with pytest.raises(StrategyError):  # not SystemExit
+        run(store, fails)
+    run(store, ends)  # BacktestFinished is caught: the data ended normally
+
+    assert (sys.excepthook, sys.unraisablehook, sys.displayhook) == hooks
+
+
 @pytest.mark.parametrize("ending", ["raise", "return"])
 def test_orders_placed_after_the_last_wait_update_are_never_sent(store: Store, ending: str) -> None:
     async def strategy(api: Api) -> None:

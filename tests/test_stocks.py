@@ -118,6 +118,31 @@ def test_short_selling_and_buying_to_close_are_rejected() -> None:
     ]
 
 
+def test_cash_from_a_sale_buys_again_at_once() -> None:
+    # 15,000 - 200 x 71.04 - 5 commission - 0.28 transfer fee = 786.72 left after the buy
+    def sell_then_buy(api: Api) -> None:
+        api.insert_order(SH, "SELL", volume=200)  # + 14,004 - 5 - 0.28 - 14.00 stamp duty
+        api.insert_order(SH, "BUY", volume=200)
+
+    def buy(api: Api) -> None:
+        api.insert_order(SH, "BUY", volume=200)
+
+    def run(second: Callable[[Api], None]) -> BacktestResult:
+        return script(
+            {"2020-01-22 10:00:00": buy, "2020-01-23 10:00:00": second},
+            date(2020, 1, 22), date(2020, 1, 23), stock_init_balance=15_000,
+        )  # fmt: skip
+
+    both = run(sell_then_buy)
+    assert messages(both) == ["filled", "filled", "filled"]
+    assert list(both.trades.price) == [71.04, 70.02, 70.04]
+    assert messages(run(buy)) == [
+        "filled",
+        "rejected: insufficient funds: buying 200 shares of 600009.SH at 70.04 needs 14,013.28 "
+        "with fees, cash 786.72",  # 14,008 + 5 commission + 0.28 transfer fee
+    ]
+
+
 # --- price limits -------------------------------------------------------------------------
 
 
@@ -195,6 +220,28 @@ def test_no_sell_fills_against_a_locked_limit_down(empty_store: Store) -> None:
         "filled",
         "expired: day order (GFD) ended at the settlement of 20230823",
     ]
+
+
+def test_no_limits_in_a_listings_first_five_days_under_registration(empty_store: Store) -> None:
+    symbol = "688123.SH"  # STAR, listed 2020-01-02: five trading days without limits
+    days = ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08", "2020-01-09",
+            "2020-01-10"]  # fmt: skip
+    bars = [(day, 10.0 + i, 10.5 + i, 9.5 + i, 10.0 + i, 1000.0) for i, day in enumerate(days)]
+    write_bars(empty_store, symbol, 86_400, bars)
+    limits: list[tuple[float, float]] = []
+
+    def look(api: Api) -> None:
+        quote = api.get_quote(symbol)
+        limits.append((quote.upper_limit, quote.lower_limit))
+
+    script(
+        {f"{day} 09:30:00": look for day in days}, date(2020, 1, 2), date(2020, 1, 10),
+        data=empty_store.root, quote=symbol, instruments={symbol: {"list_date": "2020-01-02"}},
+    )  # fmt: skip
+
+    assert [math.isnan(up) and math.isnan(down) for up, down in limits[:5]] == [True] * 5
+    # then ±20% of the previous close: 14.00 (01-08), 15.00 (01-09)
+    assert limits[5:] == [(16.8, 11.2), (18.0, 12.0)]
 
 
 # --- fees ---------------------------------------------------------------------------------
