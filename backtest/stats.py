@@ -110,7 +110,7 @@ import pandas as pd
 
 from .model import DAY_SPLIT_EXCHANGES
 from .money import round_money
-from .times import NS_PER_DAY
+from .times import NS_PER_DAY, format_ns
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -296,13 +296,16 @@ def _falls(
     """``E_0 … E_n``, their running peaks and ``1 − E_t / max_{s≤t} E_s``."""
     equity = np.asarray([init_balance, *balances], dtype=np.float64)
     peaks = np.maximum.accumulate(equity)
-    return equity, peaks, 1.0 - equity / peaks
+    with np.errstate(invalid="ignore", divide="ignore"):  # a non-finite balance: NaN falls
+        return equity, peaks, 1.0 - equity / peaks
 
 
 def _drawdown(
     equity: FloatArray, peaks: FloatArray, falls: FloatArray, trading_days: Sequence[date]
 ) -> Drawdown:
-    """:func:`max_drawdown_details` from :func:`_falls`."""
+    """:func:`max_drawdown_details` from :func:`_falls` (NaN with a non-finite balance)."""
+    if not np.isfinite(equity).all():
+        return Drawdown(math.nan, math.nan, 0, None, None)
     trough = int(np.argmax(falls))
     if falls[trough] <= 0.0:
         return Drawdown(0.0, 0.0, 0, None, None)
@@ -319,6 +322,10 @@ def _drawdown(
     )
 
 
+_NOISE = 1e-12
+"""A deviation this small relative to the mean return is float rounding, not variation."""
+
+
 def _daily_risk_free(risk_free_rate: float, annual_days: int) -> float:
     return float((1.0 + risk_free_rate) ** (1.0 / annual_days) - 1.0)
 
@@ -327,13 +334,14 @@ def sharpe_ratio(returns: FloatArray, annual_days: int = 250, risk_free_rate: fl
     """Annualized Sharpe ratio: ``√annual_days · mean(r − rf) / std(r − rf)``.
 
     ``rf`` is the daily equivalent of the annual ``risk_free_rate``; the standard deviation is
-    the sample one (ddof = 1). NaN with fewer than two days or no variation.
+    the sample one (ddof = 1). NaN with fewer than two days or no variation (a deviation that
+    is only float rounding, below 1e-12 of the mean, counts as none).
     """
     if len(returns) < 2:
         return math.nan
     excess = returns - _daily_risk_free(risk_free_rate, annual_days)
     deviation = float(np.std(excess, ddof=1))
-    if deviation == 0.0:
+    if not deviation > _NOISE * abs(float(np.mean(excess))):
         return math.nan
     return float(math.sqrt(annual_days) * np.mean(excess) / deviation)
 
@@ -403,6 +411,10 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
     exchange does (needs the ``exchange_id`` and ``trading_day`` columns of
     ``result.trades``; without them every close is first in first out). Open lots left at
     the end are not round trips.
+
+    Raises:
+        ValueError: a fill closes more lots than are open on its side (the trades are not
+            one backtest's complete fills).
     """
     opened: dict[tuple[str, str], deque[list[Any]]] = defaultdict(deque)
     pieces: list[tuple[Any, ...]] = []
@@ -437,6 +449,12 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
                            fees, when - entry[3], float(multiple)))  # fmt: skip
             entry[1] -= take
             left -= take
+        if left:
+            raise ValueError(
+                f"round trips: a {direction} {offset} fill of {volume} {symbol} at "
+                f"{format_ns(int(when))} closes {left} more lot(s) than are open; pass every "
+                f"fill of the backtest, in time order"
+            )
         if today_only:
             opened[(symbol, side)] = deque(entry for entry in lots if entry[1])
         else:

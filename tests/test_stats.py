@@ -200,6 +200,13 @@ def test_max_drawdown_details_below_zero() -> None:
     assert astuple(details) == (pytest.approx(1.3), 130.0, 3, days[0], days[2])
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_max_drawdown_of_a_non_finite_balance_is_nan(bad: float) -> None:
+    details = max_drawdown_details([110.0, bad, 90.0], trading_days(3), 100.0)
+    assert math.isnan(details.fraction) and math.isnan(details.amount)
+    assert (details.duration, details.start, details.end) == (0, None, None)
+
+
 def test_sharpe_ratio_matches_an_independent_computation() -> None:
     values = [0.02, -0.01, 0.03, -0.02, 0.005]
     expected = math.sqrt(250) * statistics.mean(values) / statistics.stdev(values)
@@ -233,6 +240,13 @@ def test_sortino_ratio_subtracts_the_daily_risk_free_rate() -> None:
 def test_ratios_without_variation_or_downside_are_nan() -> None:
     flat = returns(0.01, 0.01)
     assert math.isnan(sharpe_ratio(flat))
+    # +0.1% a day compounded: the returns differ only by float rounding (std ~1e-16)
+    balances = 100.0 * 1.001 ** np.arange(1, 30)
+    compounded = np.diff(np.concatenate(([100.0], balances))) / np.concatenate(
+        ([100.0], balances[:-1])
+    )
+    assert 0 < np.std(compounded, ddof=1) < 1e-15
+    assert math.isnan(sharpe_ratio(compounded))
     assert math.isnan(sortino_ratio(flat))
     assert math.isnan(sharpe_ratio(returns(0.01)))
     assert math.isnan(sortino_ratio(returns()))
@@ -277,6 +291,17 @@ def test_round_trips_pair_fills_first_in_first_out_net_of_fees() -> None:
          "entry_price": 95.0, "exit_price": 93.0, "pnl": 20.0 - 2.0, "fees": 2.0,
          "holding_ns": 11, "volume_multiple": 10.0},
     ]  # fmt: skip
+
+
+def test_closing_more_lots_than_are_open_is_an_error() -> None:
+    trades = fills(("BUY", "OPEN", 100.0, 1, 1.0, 1), ("SELL", "CLOSE", 105.0, 3, 3.0, 2))
+
+    with pytest.raises(ValueError) as error:
+        round_trips(trades, {"X.IF": 1.0})
+    assert str(error.value) == (
+        "round trips: a SELL CLOSE fill of 3 X.IF at 1970-01-01 08:00:00.000000 closes 2 more "
+        "lot(s) than are open; pass every fill of the backtest, in time order"
+    )
 
 
 def test_a_closing_fill_split_over_two_entries_makes_two_round_trips() -> None:
