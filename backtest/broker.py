@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from .calendar import TradingCalendar
 from .clock import SimClock
@@ -114,6 +114,20 @@ class _Book:
         return True
 
 
+MAX_VOLUME: Final = 10**12
+"""The largest order volume (lots or shares): larger ones are rejected (the records keep
+volumes as 64-bit integers)."""
+
+
+def _volume_refusal(volume: object) -> str | None:
+    """Why an order volume is invalid (None if it is a whole number from 1 to MAX_VOLUME)."""
+    if isinstance(volume, bool) or not isinstance(volume, int) or volume <= 0:
+        return f"rejected: volume must be a whole number of lots above 0, was {volume!r}"
+    if volume > MAX_VOLUME:
+        return f"rejected: volume {volume} is above the {MAX_VOLUME:,} an order may hold"
+    return None
+
+
 def fill_price(order: Order, quote: Quote) -> float | None:
     """The price ``order`` fills at against ``quote`` now, or None if it does not fill.
 
@@ -187,7 +201,21 @@ class SimBroker:
     ) -> Order:
         """Create an order (``advanced``: None, ``"FAK"`` or ``"FOK"``); it reaches the broker
         at the next step. ``limit_price`` None makes a market order. ``refusal``: a rejection
-        decided already (an unknown instrument, which may have no book), given when it arrives."""
+        decided already (an unknown instrument, which may have no book), given when it arrives.
+
+        An invalid volume or a limit price that is not a number is such a refusal too; the
+        order then holds volume 0 (and a NaN limit price), so that its record stays storable,
+        and ``last_msg`` shows the value given."""
+        volume_error = _volume_refusal(volume)
+        if volume_error is not None:
+            volume, refusal = 0, refusal or volume_error
+        if limit_price is not None and (
+            isinstance(limit_price, bool) or not isinstance(limit_price, int | float)
+        ):
+            refusal = (
+                refusal or f"rejected: limit price must be a positive number, was {limit_price!r}"
+            )
+            limit_price = math.nan
         if order_id is None:
             self._order_seq += 1
             order_id = f"O{self._order_seq:06d}"
@@ -298,12 +326,9 @@ class SimBroker:
         instrument = book.instrument
         if book.untradeable is not None:
             return book.untradeable
-        volume = order.volume_orign
-        if isinstance(volume, bool) or not isinstance(volume, int) or volume <= 0:
-            return f"rejected: volume must be a whole number of lots above 0, was {volume!r}"
         if order.price_type is PriceType.LIMIT:
             price = order.limit_price
-            if not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
+            if not math.isfinite(price) or price <= 0:
                 return f"rejected: limit price must be a positive number, was {price!r}"
             snapped = book.grid.on_grid(price)
             if snapped is None:

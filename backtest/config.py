@@ -102,8 +102,14 @@ class BacktestConfig:
             if value is None and name == "transfer_fee_rate":
                 values[name] = None
                 continue
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"stock_fees: {name} must be a number >= 0, was {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value < math.inf
+            ):
+                raise ConfigError(
+                    f"stock_fees: {name} must be a finite number >= 0, was {value!r}"
+                )
             values[name] = float(value)
         defaults = StockFees()
         rate, minimum = values.get("commission_rate"), values.get("commission_min")
@@ -144,6 +150,13 @@ def load_toml(path: Path, what: str) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{what} file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{what} file {path} is a directory; give the TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{what} file {path} is not UTF-8 (byte {exc.start}); re-save it as UTF-8, as "
+            f"TOML requires"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{what} file {path} is not valid TOML: {exc}") from None
 

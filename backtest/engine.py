@@ -148,6 +148,10 @@ class Simulator:
 
     # --- markets and subscriptions ---------------------------------------------------------
 
+    def symbols(self) -> list[str]:
+        """The symbols the strategy has used (asked for data of, or traded), sorted."""
+        return sorted(self._markets)
+
     def market(self, symbol: str) -> Market:
         """The state of a canonical symbol, created on first use."""
         found = self._markets.get(symbol)

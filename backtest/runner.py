@@ -81,6 +81,12 @@ class Backtest:
     ) -> None:
         if not callable(strategy):
             raise ConfigError(f"strategy must be an async function taking api, was {strategy!r}")
+        _check_takes_api(strategy)
+        if stock_fees is not None and not isinstance(stock_fees, Mapping):
+            raise ConfigError(
+                f"stock_fees must be a mapping of fee fields (commission_rate, commission_min, "
+                f"transfer_fee_rate), was {stock_fees!r}"
+            )
         self.strategy = strategy
         self.progress = progress
         self.config = BacktestConfig(
@@ -146,7 +152,8 @@ class Backtest:
         try:
             await coroutine
         except BacktestFinished:
-            pass
+            if not simulator.daily and simulator.symbols():  # the data ended before it began
+                _warn_no_data(simulator, self.config)
         except BacktestError as exc:
             # a bad API call or missing data inside the strategy: keep what was simulated
             await simulator.finish()
@@ -292,6 +299,33 @@ def _describe(exc: BaseException) -> str:
     traceback as Python prints it."""
     headline = traceback.format_exception_only(exc)[0].strip().splitlines()[0]
     return f"{headline}\n\n" + "".join(traceback.format_exception(exc)).rstrip()
+
+
+def _warn_no_data(simulator: Simulator, config: BacktestConfig) -> None:
+    """Say that a run whose strategy asked for data ended without a single market event."""
+    asked = ", ".join(simulator.symbols())
+    warnings.warn(
+        f"the backtest from {config.start} to {config.end} simulated no trading day: "
+        f"{simulator.store.root} has no market data in that span for the symbols the strategy "
+        f"asked for ({asked}); `backtest data ls` shows what the store holds",
+        stacklevel=5,
+    )
+
+
+def _check_takes_api(strategy: Callable[..., Any]) -> None:
+    """Refuse a strategy that cannot be called with one argument (the api)."""
+    try:
+        signature = inspect.signature(strategy)
+    except (TypeError, ValueError):  # no signature to read (a builtin): let the call tell
+        return
+    try:
+        signature.bind(None)
+    except TypeError:
+        name = getattr(strategy, "__name__", strategy)
+        raise ConfigError(
+            f"strategy {name!r} must take one argument, the api (async def strategy(api): ...), "
+            f"but its signature is {signature}"
+        ) from None
 
 
 def _event_loop_running() -> bool:

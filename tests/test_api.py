@@ -261,6 +261,47 @@ def test_strategy_exception_is_wrapped_with_the_partial_result(store: Store) -> 
     assert err.value.result.stats["trading_days"] == 1
 
 
+def test_a_strategy_that_cannot_take_the_api_is_refused_before_running(store: Store) -> None:
+    async def no_arguments() -> None:
+        pass
+
+    with pytest.raises(ConfigError) as error:
+        run(store, no_arguments)
+    assert str(error.value) == (
+        "strategy 'no_arguments' must take one argument, the api (async def strategy(api): ...), "
+        "but its signature is () -> 'None'"
+    )
+
+
+def test_stock_fees_that_are_not_a_mapping_are_refused(store: Store) -> None:
+    async def strategy(api: Api) -> None:
+        await api.wait_update()
+
+    with pytest.raises(ConfigError) as error:
+        run(store, strategy, stock_fees=[("commission_rate", 0.0002)])
+    assert str(error.value) == (
+        "stock_fees must be a mapping of fee fields (commission_rate, commission_min, "
+        "transfer_fee_rate), was [('commission_rate', 0.0002)]"
+    )
+
+
+def test_a_run_without_market_data_in_its_span_warns(store: Store) -> None:
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+
+    with pytest.warns(UserWarning) as caught:
+        result = Backtest(strategy, date(2020, 3, 2), date(2020, 3, 3), data=store.root).run()
+
+    assert result.stats["trading_days"] == 0
+    assert [str(w.message) for w in caught] == [
+        f"the backtest from 2020-03-02 to 2020-03-03 simulated no trading day: {store.root} has "
+        f"no market data in that span for the symbols the strategy asked for (IF2003.IF); "
+        f"`backtest data ls` shows what the store holds"
+    ]
+
+
 def test_the_runner_leaves_the_interpreter_hooks_alone(store: Store) -> None:
     import sys
 

@@ -15,6 +15,7 @@ next step, at the same simulated time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -269,6 +270,28 @@ def test_opening_beyond_available_funds_is_rejected(store: Store) -> None:
 def test_invalid_volume_is_rejected(store: Store, volume: Any) -> None:
     message = rejection(store, OPEN_0930, buy(4000.2, volume=volume))
     assert message == f"rejected: volume must be a whole number of lots above 0, was {volume!r}"
+
+
+@pytest.mark.parametrize(("volume", "price"), [(1.5, 4000.2), (1, "4000.2"), (1, True)])
+def test_an_invalid_order_holds_nothing_and_its_message_shows_what_was_given(
+    store: Store, volume: Any, price: Any
+) -> None:
+    order = only_order(run_script(store, {OPEN_0930: buy(price, volume=volume)}))
+
+    given = f"volume must be a whole number of lots above 0, was {volume!r}" if volume != 1 else (
+        f"limit price must be a positive number, was {price!r}"
+    )  # fmt: skip
+    assert order["last_msg"] == f"rejected: {given}"
+    assert (order["volume_orign"], order["volume_left"]) == (0 if volume != 1 else 1,) * 2
+    assert math.isnan(order["limit_price"]) == (volume == 1)
+
+
+def test_a_volume_beyond_what_records_hold_is_rejected(store: Store) -> None:
+    message = rejection(store, OPEN_0930, buy(4000.2, volume=10**30))
+    assert message == (
+        "rejected: volume 1000000000000000000000000000000 is above the 1,000,000,000,000 an "
+        "order may hold"
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -66,8 +67,26 @@ def test_stock_fees_fill_in_defaults_and_reject_unknown_fields() -> None:
     assert config.fees() == StockFees(commission_rate=0.00025, commission_min=0.0)
     with pytest.raises(ConfigError, match=r"^stock_fees: unknown field\(s\) min_fee; fields are "):
         BacktestConfig(date(2020, 1, 2), date(2020, 1, 3), stock_fees={"min_fee": 5})
-    with pytest.raises(ConfigError, match=r"^stock_fees: commission_rate must be a number >= 0"):
-        BacktestConfig(date(2020, 1, 2), date(2020, 1, 3), stock_fees={"commission_rate": -1})
+    bad_values: list[Any] = [-1, math.nan, math.inf, "0.1", True]  # what a TOML file may hold
+    for bad in bad_values:
+        with pytest.raises(ConfigError) as error:
+            BacktestConfig(date(2020, 1, 2), date(2020, 1, 3), stock_fees={"commission_rate": bad})
+        assert str(error.value) == (
+            f"stock_fees: commission_rate must be a finite number >= 0, was {bad!r}"
+        )
+
+
+def test_an_instruments_file_that_is_a_directory_or_not_utf8_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_instruments(tmp_path)
+    assert str(error.value) == f"instruments file {tmp_path} is a directory; give the TOML file"
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('[IF]\nname = "沪深300"\n'.encode("gbk"))
+    with pytest.raises(ConfigError) as error:
+        load_instruments(gbk)
+    assert str(error.value) == (
+        f"instruments file {gbk} is not UTF-8 (byte 13); re-save it as UTF-8, as TOML requires"
+    )
 
 
 @pytest.mark.parametrize(
