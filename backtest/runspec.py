@@ -321,7 +321,8 @@ def _check_params(
     path: Path, params: Mapping[str, Any], accepted: Mapping[str, Any] | None
 ) -> None:
     """Every param is a parameter of the strategy, of the kind its default has (a number
-    where the default is a number: ``--param fast=1O`` is a typo, not the text "1O")."""
+    where the default is a number: ``--param fast=1O`` is a typo, not the text "1O"), and
+    every parameter without a default is given."""
     if accepted is None:
         return
     for name, value in params.items():
@@ -338,6 +339,13 @@ def _check_params(
                 f"{path}: parameter {name} takes {_KIND_NAMES[kind]} (its default is "
                 f"{default!r}), was {value!r}"
             )
+    missing = [n for n, d in accepted.items() if d is inspect.Parameter.empty and n not in params]
+    if missing:
+        given = " ".join(f"--param {n}=…" for n in missing)
+        raise ConfigError(
+            f"{path}: the strategy's parameter(s) {', '.join(missing)} have no default; give "
+            f"them ({given}, or [params] in the run file)"
+        )
 
 
 _KIND_NAMES: Final = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}

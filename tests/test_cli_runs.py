@@ -16,6 +16,7 @@ import pytest
 from backtest import BacktestResult
 from backtest.cli import main
 from backtest.golden import read_golden
+from backtest.store import default_store_path
 
 REPO = Path(__file__).resolve().parent.parent
 DOUBLE_MA = REPO / "strategies" / "double_ma.py"
@@ -126,6 +127,33 @@ def test_a_syntax_error_exits_2_with_a_traceback_into_the_file(tmp_path: Path) -
     assert f'File "{path}", line 1' in err
     assert err.rstrip().endswith("SyntaxError: expected ':'")
     assert not (tmp_path / "r").exists()
+
+
+def test_data_missing_mid_run_exits_1_with_the_message_and_saves_the_partial_run(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "asks.py"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            async def strategy(api):
+                api.get_quote("IF2003.IF")
+                while True:
+                    await api.wait_update()
+                    if api.now.day == 3:
+                        api.get_quote("IF2006.IF")  # not in the store
+            """
+        )
+    )
+    status, _, err = run("run", path, *WEEK, "--out", tmp_path / "r", "--quiet")
+    assert status == 1
+    store = default_store_path()
+    assert err.splitlines() == [
+        f"backtest: error: data store {store} has no data for IF2006.IF; import it with "
+        f"`backtest data import` or point data= at a store that has it",
+        f"incomplete run saved in {tmp_path / 'r'}",
+    ]
+    assert not BacktestResult.load(tmp_path / "r").complete
 
 
 def test_a_strategy_that_raises_exits_2_and_saves_the_partial_run(tmp_path: Path) -> None:
@@ -316,6 +344,16 @@ def test_a_param_of_the_wrong_kind_is_refused_before_running(
     argv: tuple[str, ...], message: str
 ) -> None:
     assert run("run", DOUBLE_MA, *WEEK, *argv) == (1, "", f"backtest: error: {message}\n")
+
+
+def test_a_param_without_a_default_must_be_given(tmp_path: Path) -> None:
+    path = tmp_path / "needs.py"
+    path.write_text("async def strategy(api, fast, slow=30):\n    await api.wait_update()\n")
+
+    assert run("run", path, *WEEK) == (
+        1, "", f"backtest: error: {path}: the strategy's parameter(s) fast have no default; give "
+        "them (--param fast=…, or [params] in the run file)\n",
+    )  # fmt: skip
 
 
 def test_out_pointing_at_a_file_is_refused_before_running(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ Examples::
     backtest show runs/double_ma-1a2b3c4d5e6f
     backtest diff runs/a runs/b
 
-Exit status: 0 success (``check``/``diff``: equal); 1 bad input or data (``check``/``diff``:
-the results differ); 2 the strategy failed (a syntax error or an exception: the traceback points
+Exit status: 0 success (``check``/``diff``: equal); 1 bad input or data, also when the strategy
+meets it mid-run (``run`` then saves what was computed; ``check``/``diff``: the results
+differ); 2 the strategy failed (a syntax error or an exception: the traceback points
 into the strategy file, and ``run`` still saves what was computed, marked incomplete); 130
 interrupted (what was computed is saved, marked incomplete).
 """
@@ -25,7 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from ..errors import BacktestError, ConfigError, StrategyError
+from ..errors import BacktestError, ConfigError, DataError, StrategyError
 from ..golden import DEFAULT_RTOL, close, compare, read_golden, snapshot, write_golden
 from ..result import BacktestResult, config_hash, format_stat
 from ..runspec import (
@@ -40,6 +41,7 @@ from ..runspec import (
 )
 from ..stats import STAT_UNITS
 
+BAD_INPUT = 1
 STRATEGY_FAILED = 2
 INTERRUPTED = 130
 
@@ -170,7 +172,12 @@ def _execute(
     except BacktestError as exc:
         if exc.result is None:
             raise  # bad input or data before anything ran: exit 1 with the message
-        result, status = exc.result, STRATEGY_FAILED
+        result = exc.result
+        if isinstance(exc, DataError | ConfigError):  # missing data or a bad setting met mid-run
+            print(f"backtest: error: {exc}", file=err)
+            status = BAD_INPUT
+        else:
+            status = STRATEGY_FAILED
     if result is None:
         return None, status
     if status == STRATEGY_FAILED and result.error:
