@@ -242,7 +242,12 @@ class Api:
         as changed in the step that delivers them.
         """
         if key is not None and type(key) is not str:
-            return any(self.is_changing(obj, k) for k in key)
+            keys = tuple(key) if isinstance(key, Iterable) else (key,)
+            if not all(type(k) is str for k in keys):
+                raise ApiUsageError(
+                    f"is_changing takes a field name or several (a list of str), was {key!r}"
+                )
+            return any(self.is_changing(obj, k) for k in keys)
         if isinstance(obj, _TRACKABLE):
             return obj.changed(self._sim.clock.step, key)
         raise ApiUsageError(

@@ -302,6 +302,26 @@ def test_a_run_without_market_data_in_its_span_warns(store: Store) -> None:
     ]
 
 
+def test_is_changing_with_a_key_that_is_not_a_field_name_says_so(store: Store) -> None:
+    errors: list[str] = []
+
+    async def strategy(api: Api) -> None:
+        quote = api.get_quote(SYMBOL)
+        await api.wait_update()
+        assert api.is_changing(quote, iter(["volume", "last_price"]))  # any iterable of names
+        for key in (5, ["last_price", 5]):
+            with pytest.raises(ApiUsageError) as error:
+                api.is_changing(quote, key)  # type: ignore[arg-type]  # what is refused
+            errors.append(str(error.value))
+
+    run(store, strategy)
+
+    assert errors == [
+        "is_changing takes a field name or several (a list of str), was 5",
+        "is_changing takes a field name or several (a list of str), was ['last_price', 5]",
+    ]
+
+
 def test_the_runner_leaves_the_interpreter_hooks_alone(store: Store) -> None:
     import sys
 
