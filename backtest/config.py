@@ -107,9 +107,7 @@ class BacktestConfig:
                 or not isinstance(value, int | float)
                 or not 0 <= value < math.inf
             ):
-                raise ConfigError(
-                    f"stock_fees: {name} must be a finite number >= 0, was {value!r}"
-                )
+                raise ConfigError(f"stock_fees: {name} must be a finite number >= 0, was {value!r}")
             values[name] = float(value)
         defaults = StockFees()
         rate, minimum = values.get("commission_rate"), values.get("commission_min")

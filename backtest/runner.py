@@ -152,7 +152,8 @@ class Backtest:
         try:
             await coroutine
         except BacktestFinished:
-            if not simulator.daily and simulator.symbols():  # the data ended before it began
+            # the data ended (not the strategy's own `raise BacktestFinished`) before it began
+            if simulator.finished and not simulator.daily and simulator.symbols():
                 _warn_no_data(simulator, self.config)
         except BacktestError as exc:
             # a bad API call or missing data inside the strategy: keep what was simulated
