@@ -32,6 +32,14 @@ in transactions (:meth:`Store.transaction`): they are staged under ``.staging/``
 journal under ``.journal/`` and renamed into place together; a store opened after a crash
 finishes or discards them. Writers hold an OS file lock on ``.lock`` (released when the process
 exits, even by a crash), so two imports into one store run one after the other.
+
+Every file the store reads is checked as far as is cheap: a file pyarrow cannot read, a market
+data file without a required column (``datetime, open, high, low, close, volume`` for klines;
+``datetime, last_price, volume`` for ticks), with a column of the wrong type or a name outside
+the layout, rows whose ``datetime`` does not increase (checked per batch read, and across batch
+and file boundaries), a metadata file without its key column, a damaged journal: each raises
+:class:`~backtest.errors.DataError` naming the file and saying what to do. ``backtest data
+verify`` checks every row of every file.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -57,8 +66,17 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from .calendar import TradingCalendar
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .model import TICK, normalize_symbol, parse_period, period_label
+from .storefile import (
+    StoredFile,
+    check_increasing,
+    is_number_type,
+    is_time_type,
+    journal_files,
+    manifest_version,
+    open_parquet,
+)
 from .times import BEIJING, NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
 
 _STAGING: Final = ".staging"
@@ -67,9 +85,9 @@ _LOCK: Final = ".lock"
 _FAR: Final = 2**62
 """Beyond any stored time (year 2116): time bounds are clipped to ±_FAR."""
 LOCK_TIMEOUT_S: Final = 600.0
+"""How long a writer waits for another process's write to the same store to finish."""
 IMPORT_HINT: Final = "import it with `backtest data import` or point data= at a store that has it"
 """How to supply a symbol a store has no data for (the end of every such message)."""
-"""How long a writer waits for another process's write to the same store to finish."""
 SCHEMA_VERSION: Final = 1
 """Version of the layout above; a store written with a newer version is refused."""
 
@@ -94,6 +112,20 @@ TIMESTAMP_TYPE: Final = pa.timestamp("ns", tz="+08:00")
 ``Asia/Shanghai`` zone database would show 1986–1991 summer time)."""
 _REQUIRED: Final = {TICK: ("datetime", "last_price", "volume")}
 _REQUIRED_KLINE: Final = ("datetime", "open", "high", "low", "close", "volume")
+_METADATA_HINTS: Final = {
+    "instruments.parquet": (
+        "write it again (`backtest data download`, or Store.write_instruments) or delete it "
+        "to use the built-in instrument terms"
+    ),
+    "calendar.parquet": (
+        "write it again (`backtest data download`, or Store.write_calendar) or delete it to "
+        "use exchange_calendars' trading days"
+    ),
+    "dividends.parquet": (
+        "write it again (`backtest data download`, or Store.write_dividends) or delete it if "
+        "the store's symbols have no corporate actions"
+    ),
+}
 
 
 def default_store_path() -> Path:
@@ -131,14 +163,12 @@ class Store:
                 "create one with `backtest data import` or pass data= the directory that "
                 "holds store.json"
             )
+            if self.root.exists() and not self.root.is_dir():
+                raise DataError(f"data store {self.root} is a file, not a directory; {hint}")
             if not self.root.is_dir():
                 raise DataError(f"data store {self.root} does not exist; {hint}")
             raise DataError(f"{self.root} is not a data store (no store.json); {hint}")
-        try:
-            meta = json.loads(manifest.read_text(encoding="utf-8"))
-            version = int(meta["schema_version"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DataError(f"{manifest} is not a valid store manifest: {exc}") from None
+        version = manifest_version(manifest, SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
             raise DataError(
                 f"data store {self.root} has schema version {version}, newer than the "
@@ -156,7 +186,14 @@ class Store:
         path = Path(root)
         manifest = path / "store.json"
         if not manifest.exists():
-            path.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                what = "is a file" if path.exists() else f"cannot be made ({exc.strerror})"
+                raise DataError(
+                    f"cannot create a data store at {path}: it {what}; pass a directory that "
+                    "is new or holds store.json"
+                ) from None
             text = json.dumps({"schema_version": SCHEMA_VERSION}) + "\n"
             _atomic_write(manifest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         return cls(path)
@@ -185,42 +222,68 @@ class Store:
     # --- metadata ------------------------------------------------------------------------
 
     def instruments(self) -> dict[str, dict[str, Any]]:
-        """Instrument rows by symbol (empty if the store has no ``instruments.parquet``)."""
+        """Instrument rows by canonical symbol (empty if the store has no
+        ``instruments.parquet``).
+
+        Raises:
+            DataError: the file is damaged, has no ``symbol`` column, or a row's symbol is
+                empty, not understood or a second spelling of an earlier row's.
+        """
         path = self.root / "instruments.parquet"
         if not path.exists():
             return {}
-        rows = pq.read_table(path).to_pylist()
-        return {str(row.pop("symbol")): row for row in rows}
+        table = _read_metadata(path, ("symbol",))
+        found: dict[str, dict[str, Any]] = {}
+        for number, row in enumerate(table.to_pylist(), start=1):
+            symbol = _row_symbol(path, number, row.pop("symbol"))
+            if symbol in found:
+                raise DataError(
+                    f"{path}: row {number} names {symbol} again; keep one row per symbol "
+                    f"({_METADATA_HINTS[path.name]})"
+                )
+            found[symbol] = row
+        return found
 
     def calendar(self) -> TradingCalendar | None:
-        """The stored trading calendar, or None if the store has none."""
+        """The stored trading calendar, or None if the store has none.
+
+        Raises:
+            DataError: the file is damaged, has no ``trading_day`` column, or holds something
+                other than dates in it.
+        """
         path = self.root / "calendar.parquet"
         if not path.exists():
             return None
-        values = pq.read_table(path, columns=["trading_day"]).column(0).to_pylist()
+        values = _read_metadata(path, ("trading_day",), ["trading_day"]).column(0).to_pylist()
         days = [day for day in values if isinstance(day, date)]
         if len(days) != len(values):
             raise DataError(f"{path}: trading_day must hold dates, without empty cells")
         return TradingCalendar(days, source=str(path))
 
     def dividends(self) -> dict[str, list[tuple[date, float, float]]]:
-        """Corporate actions by symbol: (ex_date, cash per share, share ratio), by date.
+        """Corporate actions by canonical symbol: (ex_date, cash per share, share ratio), by
+        date.
 
         Empty if the store has no ``dividends.parquet``.
+
+        Raises:
+            DataError: the file is damaged, lacks a column, or holds an invalid row.
         """
         path = self.root / "dividends.parquet"
         if not path.exists():
             return {}
-        table = pq.read_table(path)
-        missing = {"symbol", "ex_date", "cash", "share_ratio"} - set(table.column_names)
-        if missing:
-            raise DataError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        table = _read_metadata(path, ("symbol", "ex_date", "cash", "share_ratio"))
         actions: dict[str, list[tuple[date, float, float]]] = {}
-        for row in table.to_pylist():
+        for number, row in enumerate(table.to_pylist(), start=1):
             day, cash, ratio = row["ex_date"], row["cash"] or 0.0, row["share_ratio"] or 0.0
-            if not isinstance(day, date) or cash < 0 or ratio < 0:
-                raise DataError(f"{path}: invalid corporate action {row}")
-            actions.setdefault(str(row["symbol"]), []).append((day, float(cash), float(ratio)))
+            if not (isinstance(day, date) and _at_least_zero(cash) and _at_least_zero(ratio)):
+                raise DataError(
+                    f"{path}: row {number} is not a valid corporate action ({row}): ex_date "
+                    f"must be a date, cash and share_ratio numbers from 0 up; "
+                    f"{_METADATA_HINTS[path.name]}"
+                )
+            symbol = _row_symbol(path, number, row["symbol"])
+            actions.setdefault(symbol, []).append((day, float(cash), float(ratio)))
         return {symbol: sorted(rows) for symbol, rows in actions.items()}
 
     def write_dividends(self, rows: Iterable[tuple[str, date, float, float]]) -> None:
@@ -271,16 +334,25 @@ class Store:
         return sorted(found)
 
     def durations(self, symbol: str) -> list[int]:
-        """Stored durations of a symbol in seconds (0 = ticks), ascending."""
+        """Stored durations of a symbol in seconds (0 = ticks), ascending.
+
+        Raises:
+            DataError: a ``klines/`` directory holding the symbol is not named by a period
+                label (``klines/1min``, ``klines/60s``).
+        """
         symbol = normalize_symbol(symbol)
         found = [TICK] if any(self._tick_dir(symbol).glob("*/*.parquet")) else []
         for directory in (self.root / "klines").glob(f"*/{symbol}"):
             if any(directory.glob("*.parquet")):
-                found.append(parse_period(directory.parent.name))
+                found.append(_period_of(directory.parent))
         return sorted(found)
 
     def has(self, symbol: str, duration_s: int) -> bool:
-        """True if the store holds data of this symbol and duration."""
+        """True if the store holds data of this symbol and duration.
+
+        Raises:
+            DataError: a file of the serial is named outside the layout (``latest.parquet``).
+        """
         symbol = normalize_symbol(symbol)
         return bool(self._files(symbol, duration_s))
 
@@ -289,15 +361,14 @@ class Store:
         and the first and last files only: quick even for years of ticks).
 
         Raises:
-            DataError: nothing of this symbol and duration is stored.
+            DataError: nothing of this symbol and duration is stored, or a file is damaged.
         """
         symbol = normalize_symbol(symbol)
         files = self._files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
-        rows = sum(pq.ParquetFile(path).metadata.num_rows for path in files)
-        first = int_times(pq.read_table(files[0], columns=["datetime"]).column(0))
-        last = int_times(pq.read_table(files[-1], columns=["datetime"]).column(0))
+        rows = sum(_open_market_file(path, duration_s).num_rows for path in files)
+        first, last = (_stored_times(path, duration_s) for path in (files[0], files[-1]))
         return SerialInfo(
             symbol=symbol,
             duration_s=duration_s,
@@ -343,7 +414,7 @@ class Store:
         """
         symbol = normalize_symbol(symbol)
         durations = self.durations(symbol) if duration_s is None else [duration_s]
-        if not durations or not all(self._files(symbol, d) for d in durations):
+        if not durations or not all(self._stored_paths(symbol, d) for d in durations):
             self._missing(symbol, duration_s if duration_s is not None else 0)
         removed = 0
         with self.transaction() as transaction:
@@ -353,7 +424,7 @@ class Store:
                     if duration == TICK
                     else self._kline_dir(symbol, duration)
                 )
-                removed += len(self._files(symbol, duration))
+                removed += len(self._stored_paths(symbol, duration))
                 trash = transaction.stage / "removed" / directory.relative_to(self.root)
                 trash.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(directory, trash)
@@ -364,12 +435,16 @@ class Store:
     # --- reading -------------------------------------------------------------------------
 
     def available_columns(self, symbol: str, duration_s: int) -> tuple[str, ...]:
-        """Columns present in the stored files of a serial, in the canonical order."""
+        """Columns present in the newest stored file of a serial, in the canonical order.
+
+        Raises:
+            DataError: nothing of this symbol and duration is stored, or that file is damaged.
+        """
         symbol = normalize_symbol(symbol)
         files = self._files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
-        present = set(pq.read_schema(files[-1]).names)
+        present = set(_open_market_file(files[-1], duration_s).names)
         return tuple(c for c in columns_for(duration_s) if c in present)
 
     def scan(
@@ -385,14 +460,26 @@ class Store:
 
         ``datetime`` comes back first, as int64 ns, followed by ``columns`` (which must all be
         stored, see :meth:`available_columns`).
+
+        Raises:
+            DataError: nothing of this symbol and duration is stored, or a file read is
+                damaged: unreadable, without a required column, or with a ``datetime`` that
+                does not increase (within each batch read, and from one batch or file to the
+                next).
         """
         symbol = normalize_symbol(symbol)
         columns = _with_datetime_first(columns)
+        last: tuple[Path, int] | None = None  # the file and datetime of the last row read
         for path in self._files_between(symbol, duration_s, start_ns, end_ns):
-            parquet = pq.ParquetFile(path)
-            stored = [c for c in columns if c in parquet.schema_arrow.names]
-            for batch in parquet.iter_batches(batch_size=batch_rows, columns=stored):
+            parquet = _open_market_file(path, duration_s)
+            stored = [c for c in columns if c in parquet.names]
+            row = 0
+            for batch in parquet.batches(batch_rows, stored):
                 times = int_times(batch.column(0))
+                check_increasing(path, times, row, last)
+                if len(times):
+                    row += len(times)
+                    last = (path, int(times[-1]))
                 lo = int(np.searchsorted(times, start_ns, "left"))
                 hi = int(np.searchsorted(times, end_ns, "right"))
                 if hi > lo:
@@ -407,17 +494,27 @@ class Store:
         """The last ``count`` rows with ``datetime <= upto_ns``, ascending.
 
         ``datetime`` comes first, as int64 ns, followed by ``columns``.
+
+        Raises:
+            DataError: as :meth:`scan` (each file read is checked whole).
         """
         symbol = normalize_symbol(symbol)
         columns = _with_datetime_first(columns)
         pieces: list[pa.Table] = []
         needed = count
+        later: tuple[Path, int] | None = None  # the file read before (later in time), first row
         for path in reversed(self._files_between(symbol, duration_s, None, upto_ns)):
             if needed <= 0:
                 break
-            stored = [c for c in columns if c in pq.read_schema(path).names]
-            table = _complete(pq.read_table(path, columns=stored), columns)
+            parquet = _open_market_file(path, duration_s)
+            stored = [c for c in columns if c in parquet.names]
+            table = _complete(parquet.read(stored), columns)
             times = int_times(table.column(0))
+            check_increasing(path, times, 0, None)
+            if len(times):
+                if later is not None:  # the later file must start after this one ends
+                    check_increasing(later[0], np.array([later[1]]), 0, (path, int(times[-1])))
+                later = (path, int(times[0]))
             hi = int(np.searchsorted(times, upto_ns, "right"))
             lo = max(0, hi - needed)
             if hi > lo:
@@ -436,6 +533,16 @@ class Store:
         ``table`` needs a ``datetime`` column (timestamp or int64 ns) and the required price
         columns; it is split into the layout's files, each merged with what is stored. All the
         files land together or none does (see :meth:`transaction`).
+
+        A replaced row keeps the stored values of the optional columns ``table`` lacks: bars
+        re-imported from a source without ``open_oi``/``close_oi`` keep the open interest
+        stored before, and new rows read those columns as NaN. A column ``table`` has replaces
+        the stored values, NaN included.
+
+        Raises:
+            DataError: ``table`` lacks a required column, has an unknown one, or its
+                ``datetime`` does not increase strictly; or a stored file it merges into is
+                damaged (the store is then left as it was).
         """
         with self.transaction() as transaction:
             transaction.write(symbol, duration_s, table)
@@ -486,7 +593,7 @@ class Store:
         """
         journals = sorted((self.root / _JOURNAL).glob("*.json"))
         for journal in journals:
-            staged = json.loads(journal.read_text(encoding="utf-8"))["files"]
+            staged = journal_files(journal, self.root / _STAGING / journal.stem)
             stage = self.root / _STAGING / journal.stem
             for name in staged:
                 source = stage / name
@@ -512,11 +619,26 @@ class Store:
         return self.root / "klines" / period_label(duration_s) / symbol
 
     def files(self, symbol: str, duration_s: int) -> list[Path]:
-        """The stored files of a serial, in time order (empty if none)."""
+        """The stored files of a serial, in time order (empty if none).
+
+        Raises:
+            DataError: a file is named outside the layout (``latest.parquet``, ``2019b.parquet``):
+                the message names it.
+        """
         symbol = normalize_symbol(symbol)
         return self._files(symbol, duration_s)
 
     def _files(self, symbol: str, duration_s: int) -> list[Path]:
+        return [path for _, path in self._keyed_files(symbol, duration_s)]
+
+    def _keyed_files(self, symbol: str, duration_s: int) -> list[tuple[int, Path]]:
+        """(partition key, path) of a serial's files in time order; a file named outside the
+        layout raises DataError."""
+        paths = self._stored_paths(symbol, duration_s)
+        return sorted((_key_of(path, duration_s), path) for path in paths)
+
+    def _stored_paths(self, symbol: str, duration_s: int) -> list[Path]:
+        """Every Parquet file in a serial's directory, whatever its name."""
         if duration_s == TICK:
             return sorted(self._tick_dir(symbol).glob("*/*.parquet"))
         return sorted(self._kline_dir(symbol, duration_s).glob("*.parquet"))
@@ -531,7 +653,7 @@ class Store:
         self, symbol: str, duration_s: int, start_ns: int | None, end_ns: int
     ) -> list[Path]:
         """Stored files that may hold rows in [start_ns, end_ns]."""
-        files = self._files(symbol, duration_s)
+        files = self._keyed_files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
         # keep the key arithmetic inside int64 (callers may pass ±(2**63 - 1) for "no bound")
@@ -539,12 +661,7 @@ class Store:
         end_ns = min(end_ns, _FAR)
         lo_key = None if start_ns is None else _partition_keys(np.array([start_ns]), duration_s)[0]
         hi_key = _partition_keys(np.array([end_ns]), duration_s)[0]
-        chosen = []
-        for path in files:
-            key = _key_of(path, duration_s)
-            if (lo_key is None or key >= lo_key) and key <= hi_key:
-                chosen.append(path)
-        return chosen
+        return [path for key, path in files if (lo_key is None or key >= lo_key) and key <= hi_key]
 
     def _missing(self, symbol: str, duration_s: int) -> None:
         stored = self.durations(symbol)
@@ -612,7 +729,7 @@ class Transaction:
             incoming = table.slice(lo, hi - lo)
             base = staged if staged.exists() else path
             if base.exists():
-                incoming = _merge(pq.read_table(base), incoming)
+                incoming = _merge(_stored_for_merge(base, duration_s), incoming, duration_s)
             staged.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(incoming, staged, compression="zstd")
             os.chmod(staged, 0o644)
@@ -663,10 +780,38 @@ def partition_key(
 
 
 def _key_of(path: Path, duration_s: int) -> int:
-    if duration_s == TICK:
-        stem = path.stem
-        return (date(int(stem[:4]), int(stem[4:6]), int(stem[6:8])) - date(1970, 1, 1)).days
-    return int(path.stem)
+    """The partition key of a stored file's name; a name outside the layout raises DataError."""
+    stem = path.stem
+    if duration_s != TICK:
+        if _YEAR.fullmatch(stem):
+            return int(stem)
+        layout = "klines are stored as <YYYY>.parquet, one file per Beijing year"
+    else:
+        if _DATE.fullmatch(stem) and path.parent.name == stem[:4]:
+            with suppress(ValueError):  # not a calendar date (20200231)
+                day = date(int(stem[:4]), int(stem[4:6]), int(stem[6:8]))
+                return (day - date(1970, 1, 1)).days
+        layout = "ticks are stored as <YYYY>/<YYYYMMDD>.parquet, one file per Beijing date"
+    raise DataError(
+        f"{path} is not named as the store's layout names files ({layout}); rename it after "
+        f"the period it holds or move it out of the store"
+    )
+
+
+def _period_of(directory: Path) -> int:
+    """The duration of a ``klines/<period>`` directory; a name that is not a period label
+    (``1m``, ``5m``, ``1d`` …) raises DataError."""
+    try:
+        duration_s = parse_period(directory.name)
+    except ConfigError:
+        duration_s = TICK
+    if duration_s != TICK and period_label(duration_s) == directory.name:
+        return duration_s
+    rename = f"to {period_label(duration_s)!r}" if duration_s != TICK else "after its period"
+    raise DataError(
+        f"{directory} is not named as the store's layout names kline directories (by period, "
+        f"such as '1m', '5m', '1h' or '1d'); rename it {rename} or move it out of the store"
+    )
 
 
 def _partition_keys(times: np.ndarray[Any, Any], duration_s: int) -> np.ndarray[Any, Any]:
@@ -681,9 +826,14 @@ def int_times(column: pa.Array[Any] | pa.ChunkedArray[Any]) -> np.ndarray[Any, A
     """int64 ns since the epoch of a timestamp or int64 column.
 
     A timestamp without a time zone is Beijing time (as everywhere in backtest).
+
+    Raises:
+        DataError: the column holds neither timestamps nor integers.
     """
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
+    if not is_time_type(column.type):
+        raise DataError(f"datetime must be a timestamp or int64 ns column, was {column.type}")
     naive = pa.types.is_timestamp(column.type) and column.type.tz is None
     if pa.types.is_timestamp(column.type):
         column = column.cast(pa.timestamp("ns")).view(pa.int64())
@@ -711,6 +861,11 @@ def _normalize_for_write(table: pa.Table, duration_s: int, symbol: str) -> pa.Ta
     times = int_times(table.column("datetime"))
     if len(times) > 1 and not bool(np.all(np.diff(times) > 0)):
         raise DataError(f"cannot store {symbol}: datetime must increase strictly row by row")
+    return _stored_form(table, times, duration_s)
+
+
+def _stored_form(table: pa.Table, times: np.ndarray[Any, Any], duration_s: int) -> pa.Table:
+    """``table`` as stored: Beijing timestamps, float64 prices, canonical column order."""
     arrays: list[pa.Array[Any]] = [
         pa.array(times, pa.int64()).view(pa.timestamp("ns")).cast(TIMESTAMP_TYPE)
     ]
@@ -722,19 +877,44 @@ def _normalize_for_write(table: pa.Table, duration_s: int, symbol: str) -> pa.Ta
     return pa.table(arrays, names=names)
 
 
-def _merge(stored: pa.Table, incoming: pa.Table) -> pa.Table:
-    """Stored rows plus incoming rows, incoming winning on equal datetime, sorted."""
-    names = list(dict.fromkeys([*stored.column_names, *incoming.column_names]))
-    stored = _with_columns(stored, names)
-    incoming = _with_columns(incoming, names)
+def _stored_for_merge(path: Path, duration_s: int) -> pa.Table:
+    """A stored file, read whole and checked (columns, order), in its stored form."""
+    parquet = _open_market_file(path, duration_s)
+    unknown = [name for name in parquet.names if name not in columns_for(duration_s)]
+    if unknown:
+        raise parquet.damaged(f"unknown column(s) {', '.join(unknown)}")
+    table = parquet.read()
+    times = int_times(table.column("datetime"))
+    check_increasing(path, times, 0, None)
+    return _stored_form(table, times, duration_s)
+
+
+def _merge(stored: pa.Table, incoming: pa.Table, duration_s: int) -> pa.Table:
+    """Stored rows plus incoming rows, sorted. On equal datetime the incoming row wins, but
+    keeps the stored values of the columns ``incoming`` lacks."""
+    present = {*stored.column_names, *incoming.column_names}
+    names = [name for name in columns_for(duration_s) if name in present]
+    replaced = pc.index_in(incoming.column("datetime"), value_set=stored.column("datetime"))
+    kept = {
+        name: stored.column(name).take(replaced)  # null (NaN) where nothing is replaced
+        for name in stored.column_names
+        if name not in incoming.column_names
+    }
+    incoming = _with_columns(incoming, names, kept)
+    stored = _with_columns(stored, names, {})
     keep = pc.invert(pc.is_in(stored.column("datetime"), value_set=incoming.column("datetime")))
     merged = pa.concat_tables([stored.filter(keep), incoming])
     return merged.sort_by("datetime")
 
 
-def _with_columns(table: pa.Table, names: list[str]) -> pa.Table:
+def _with_columns(
+    table: pa.Table, names: list[str], extra: Mapping[str, pa.ChunkedArray[Any]]
+) -> pa.Table:
+    """``table`` with columns ``names``: its own, else from ``extra``, else nulls."""
     arrays = [
-        table.column(n) if n in table.column_names else pa.nulls(len(table), pa.float64())
+        table.column(n)
+        if n in table.column_names
+        else extra.get(n, pa.chunked_array([pa.nulls(len(table), pa.float64())]))
         for n in names
     ]
     return pa.table(arrays, names=names)
@@ -764,3 +944,55 @@ def _atomic_write(path: Path, write: Callable[[str], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# --- reading stored files, and checking what is read -----------------------------------------
+
+_YEAR: Final = re.compile(r"[0-9]{4}")
+_DATE: Final = re.compile(r"[0-9]{8}")
+
+
+def _open_market_file(path: Path, duration_s: int) -> StoredFile:
+    """Open a kline or tick file and check its columns (cheap: from the footer only)."""
+    parquet = open_parquet(path)
+    schema = parquet.schema
+    missing = [c for c in _REQUIRED.get(duration_s, _REQUIRED_KLINE) if c not in schema.names]
+    if missing:
+        raise parquet.damaged(f"missing column(s) {', '.join(missing)}")
+    for field in schema:
+        if field.name == "datetime":
+            wrong = not is_time_type(field.type)
+        else:
+            wrong = field.name in columns_for(duration_s) and not is_number_type(field.type)
+        if wrong:
+            raise parquet.damaged(f"{field.name} holds {field.type} values")
+    return parquet
+
+
+def _stored_times(path: Path, duration_s: int) -> np.ndarray[Any, Any]:
+    """The ``datetime`` column of a kline or tick file, checked to increase."""
+    times = int_times(_open_market_file(path, duration_s).read(["datetime"]).column(0))
+    check_increasing(path, times, 0, None)
+    return times
+
+
+def _read_metadata(path: Path, key: Sequence[str], columns: list[str] | None = None) -> pa.Table:
+    """A metadata file (``instruments.parquet`` …), checked to have the ``key`` columns."""
+    parquet = open_parquet(path, _METADATA_HINTS[path.name])
+    missing = [name for name in key if name not in parquet.names]
+    if missing:
+        present = ", ".join(parquet.names) or "none"
+        raise parquet.damaged(f"missing column(s) {', '.join(missing)}; it has {present}")
+    return parquet.read(columns)
+
+
+def _row_symbol(path: Path, number: int, value: Any) -> str:
+    """The canonical symbol in row ``number`` (1-based) of a metadata file."""
+    try:
+        return normalize_symbol(value)  # a non-str (None) is refused there too
+    except ConfigError as exc:
+        raise DataError(f"{path}: row {number}: {exc}; {_METADATA_HINTS[path.name]}") from None
+
+
+def _at_least_zero(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0

@@ -119,15 +119,55 @@ def test_opening_a_store_with_a_newer_schema_version_is_refused(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [("{}", "'schema_version'"), ("not json", "Expecting value: line 1 column 1 (char 0)")],
+    [
+        ("{}", 'it is not a JSON object with a "schema_version"'),
+        ("[1]", 'it is not a JSON object with a "schema_version"'),
+        ("not json", "Expecting value: line 1 column 1 (char 0)"),
+        ('{"schema_version": -7}', "schema_version must be a whole number from 1 up, was -7"),
+        ('{"schema_version": 0}', "schema_version must be a whole number from 1 up, was 0"),
+        ('{"schema_version": "1"}', "schema_version must be a whole number from 1 up, was '1'"),
+        ('{"schema_version": true}', "schema_version must be a whole number from 1 up, was True"),
+        ('{"schema_version": null}', "schema_version must be a whole number from 1 up, was None"),
+    ],
 )
 def test_opening_a_store_with_a_broken_manifest_is_refused(
     tmp_path: Path, text: str, reason: str
 ) -> None:
     (tmp_path / "store.json").write_text(text, encoding="utf-8")
-    message = f"{tmp_path / 'store.json'} is not a valid store manifest: {reason}"
+    message = (
+        f"{tmp_path / 'store.json'} is not a valid store manifest: {reason}; write "
+        f'{{"schema_version": 1}} into it if {tmp_path} is a store'
+    )
     with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
         Store(tmp_path)
+
+
+def test_opening_a_file_as_a_store_says_it_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "bars.csv").write_text("datetime,open\n", encoding="utf-8")
+    message = (
+        f"data store {tmp_path / 'bars.csv'} is a file, not a directory; create one with "
+        "`backtest data import` or pass data= the directory that holds store.json"
+    )
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        Store(tmp_path / "bars.csv")
+
+
+def test_creating_a_store_where_a_file_is_says_so(tmp_path: Path) -> None:
+    (tmp_path / "bars.csv").write_text("datetime,open\n", encoding="utf-8")
+    message = (
+        f"cannot create a data store at {tmp_path / 'bars.csv'}: it is a file; pass a "
+        "directory that is new or holds store.json"
+    )
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        Store.create(tmp_path / "bars.csv")
+    inside = tmp_path / "bars.csv" / "store"
+    message = (
+        f"cannot create a data store at {inside}: it cannot be made (Not a directory); pass a "
+        "directory that is new or holds store.json"
+    )
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        Store.create(inside)
+    assert (tmp_path / "bars.csv").read_text(encoding="utf-8") == "datetime,open\n"
 
 
 def test_create_makes_an_empty_store_with_a_version_1_manifest(tmp_path: Path) -> None:
@@ -259,6 +299,53 @@ def test_merge_touches_only_the_files_of_the_incoming_rows(empty_store: Store) -
     mtime = old.stat().st_mtime_ns
     empty_store.write(SYMBOL, 60, bars([beijing_ns(2020, 1, 2, 9)]))
     assert old.stat().st_mtime_ns == mtime
+
+
+def test_replaced_rows_keep_the_stored_values_of_columns_the_new_rows_lack(
+    empty_store: Store,
+) -> None:
+    t0, t1, t2 = (beijing_ns(2020, 1, 2, 9) + i * MINUTE_NS for i in range(3))
+    empty_store.write(SYMBOL, 60, bars([t0, t1], open_oi=[10.0, 11.0], close_oi=[11.0, 12.0]))
+    empty_store.write(SYMBOL, 60, bars([t1, t2], first_open=500.0))  # no open interest
+    columns = ["open", "amount", "open_oi", "close_oi"]
+    stored = read_all(empty_store, SYMBOL, 60, columns)
+    assert {name: stored[name] for name in ("datetime", "open", "open_oi")} == {
+        "datetime": [t0, t1, t2],
+        "open": [100.0, 500.0, 501.0],
+        "open_oi": [10.0, 11.0, None],  # t1 keeps its open interest; t2 is new: null (NaN)
+    }
+    assert stored["close_oi"] == [11.0, 12.0, None]
+    assert empty_store.available_columns(SYMBOL, 60) == (
+        "datetime", "open", "high", "low", "close", "volume", "open_oi", "close_oi",
+    )  # fmt: skip
+
+
+def test_a_column_the_new_rows_have_replaces_the_stored_values_nan_included(
+    empty_store: Store,
+) -> None:
+    t0, t1 = beijing_ns(2020, 1, 2, 9), beijing_ns(2020, 1, 2, 9, 1)
+    empty_store.write(SYMBOL, 60, bars([t0, t1], open_oi=[10.0, 11.0]))
+    empty_store.write(SYMBOL, 60, bars([t0, t1], open_oi=[20.0, math.nan]))
+    values = read_all(empty_store, SYMBOL, 60, ["open_oi"])["open_oi"]
+    assert values[0] == 20.0
+    assert math.isnan(values[1])
+
+
+def test_new_columns_are_merged_in_canonical_order(empty_store: Store) -> None:
+    import pyarrow.parquet as pq
+
+    time = beijing_ns(2020, 1, 2, 9)
+    empty_store.write(SYMBOL, 60, bars([time], close_oi=[7.0]))
+    empty_store.write(SYMBOL, 60, bars([time], amount=[5.0]))
+    schema = pq.read_schema(empty_store.root / "klines/1m/rb2001.SF/2020.parquet")
+    assert schema.names == [
+        "datetime", "open", "high", "low", "close", "volume", "amount", "close_oi",
+    ]  # fmt: skip
+    assert read_all(empty_store, SYMBOL, 60, ["amount", "close_oi"]) == {
+        "datetime": [time],
+        "amount": [5.0],
+        "close_oi": [7.0],
+    }
 
 
 def test_column_missing_from_later_rows_reads_as_nan(empty_store: Store) -> None:

@@ -10,6 +10,7 @@ opening must clean up after the dead writer.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -217,3 +218,46 @@ def test_opening_does_not_touch_the_staged_files_of_a_live_writer(store: Store) 
         assert closes(store) == [100.0, 100.0]  # another reader opens the store meanwhile
         assert sorted(p.name for p in (store.root / ".staging").rglob("*.parquet")) == staged
     assert closes(store) == [100.0, 500.0]
+
+
+NOT_A_LIST = 'it is not a JSON object with a "files" list of paths'
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{garbage", "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+        ('{"other": 1}', NOT_A_LIST),
+        ('{"files": [1]}', NOT_A_LIST),
+        ('["escaped.txt"]', NOT_A_LIST),
+        ('{"files": ["../../escaped.txt"]}', "it lists '../../escaped.txt', not a path inside the "
+         "store"),
+        ('{"files": ["/etc/passwd"]}', "it lists '/etc/passwd', not a path inside the store"),
+    ],
+)  # fmt: skip
+def test_a_damaged_journal_is_refused_naming_it_and_what_to_do(
+    store: Store, text: str, reason: str
+) -> None:
+    (store.root / ".journal").mkdir()
+    journal = store.root / ".journal" / "abc.json"
+    journal.write_text(text, encoding="utf-8")
+    (store.root / ".staging" / "abc").mkdir(parents=True)
+    (store.root / ".staging" / "abc" / "escaped.txt").write_text("x", encoding="utf-8")
+    before = snapshot(store.root)
+    message = (
+        f"{journal} is damaged ({reason}), so the interrupted write it records cannot be "
+        f"completed; delete it and {store.root / '.staging' / 'abc'}, then run `backtest data "
+        "verify` and import again what that write was importing"
+    )
+    with pytest.raises(DataError) as opening:
+        Store(store.root)
+    assert str(opening.value) == message
+    with pytest.raises(DataError) as writing:
+        store.write(SYMBOL, 86_400, daily([JAN_1], 999.0))
+    assert str(writing.value) == message
+    assert snapshot(store.root) == before  # nothing renamed, nothing deleted
+    assert not (store.root.parent.parent / "escaped.txt").exists()
+
+    journal.unlink()
+    shutil.rmtree(store.root / ".staging")
+    assert closes(store) == [100.0, 100.0]  # what the message says to do works
