@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .calendar import TradingCalendar
-from .errors import BacktestError
+from .errors import BacktestError, DataError
 from .instrument import InstrumentTable
-from .model import period_label
+from .model import TICK, period_label
 from .session import TradingSessions
-from .store import Store, partition_key, read_key
-from .times import format_ns
+from .store import Store, columns_for, partition_key, read_key
+from .storefile import is_number_type, is_time_type, open_parquet
+from .times import date_of_day_number, format_ns, local_midnight_ns
 from .validate import Problem, find_problems
 
 
@@ -92,21 +93,26 @@ def verify_serial(
 ) -> SerialCheck:
     """Check the files of one serial (see the module docstring)."""
     check = SerialCheck(symbol, duration_s)
-    if calendar is None:
-        info = store.info(symbol, duration_s)
-        calendar = TradingCalendar.around(info.first_ns, info.last_ns, pad_days=10)
     previous: pa.Table | None = None
-    for path in store.files(symbol, duration_s):
+    try:
+        paths = store.files(symbol, duration_s)
+    except DataError as exc:  # a file named outside the layout (the message names it)
+        problem = Problem("layout", 0, "", "", str(exc))
+        check.findings.append(Finding(store.root, problem))
+        return check
+    if calendar is None and paths:  # the span the files' names cover: no file is read
+        calendar = TradingCalendar.around(*_span(paths, duration_s), pad_days=10)
+    for path in paths:
         check.files += 1
         try:
-            table = pq.read_table(path)
-        except (OSError, pa.ArrowException) as exc:
+            table = open_parquet(path).read()
+        except DataError as exc:
             check.findings.append(Finding(path, Problem("unreadable", 0, "", "", str(exc))))
             previous = None
             continue
-        if "datetime" not in table.column_names:
-            problem = Problem("layout", 0, "datetime", "", "the file has no datetime column")
-            check.findings.append(Finding(path, problem))
+        wrong = _wrong_columns(table, duration_s)
+        if wrong is not None:
+            check.findings.append(Finding(path, wrong))
             previous = None
             continue
         check.rows += table.num_rows
@@ -118,6 +124,30 @@ def verify_serial(
                 check.findings.append(Finding(path, replace(problem, row=problem.row - shift)))
         previous = table.slice(table.num_rows - 1) if table.num_rows else previous
     return check
+
+
+def _span(paths: list[Path], duration_s: int) -> tuple[int, int]:
+    """First and last instant (int ns) the files of a serial may hold, from their names."""
+    keys = [read_key(path, duration_s) for path in paths]
+    if duration_s == TICK:  # one file per Beijing date (day numbers)
+        first, last = date_of_day_number(min(keys)), date_of_day_number(max(keys))
+    else:  # one file per Beijing year
+        first, last = date(min(keys), 1, 1), date(max(keys), 12, 31)
+    return local_midnight_ns(first), local_midnight_ns(last)
+
+
+def _wrong_columns(table: pa.Table, duration_s: int) -> Problem | None:
+    """A file without ``datetime``, or with a stored column of the wrong type."""
+    if "datetime" not in table.column_names:
+        return Problem("layout", 0, "datetime", "", "the file has no datetime column")
+    for field_ in table.schema:
+        if field_.name == "datetime":
+            wrong = not is_time_type(field_.type)
+        else:
+            wrong = field_.name in columns_for(duration_s) and not is_number_type(field_.type)
+        if wrong:
+            return Problem("layout", 0, field_.name, "", f"the column holds {field_.type} values")
+    return None
 
 
 def _partition_findings(path: Path, table: pa.Table, duration_s: int) -> list[Finding]:

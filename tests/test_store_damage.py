@@ -434,3 +434,28 @@ def test_a_datetime_column_of_text_is_refused_by_int_times() -> None:
     message = "datetime must be a timestamp or int64 ns column, was string"
     with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
         int_times(pa.array(["2020-01-02 09:00"]))
+
+
+# --- backtest data verify lists what the readers refuse -------------------------------------
+
+
+def test_verify_lists_text_columns_and_stray_names_instead_of_raising(store: Store) -> None:
+    from backtest.verify import verify_store
+
+    rewrite(store.root / FILE_2019, lambda table: as_text(table, "close"))
+    rewrite(store.root / FILE_2020, lambda table: as_text(table, "datetime"))
+
+    (check,) = verify_store(store)
+
+    assert [(f.path.name, f.problem.check, f.problem.column, f.problem.detail)
+            for f in check.findings] == [
+        ("2019.parquet", "layout", "close", "the column holds string values"),
+        ("2020.parquet", "layout", "datetime", "the column holds string values"),
+    ]  # fmt: skip
+    (store.root / FILE_2019).rename(store.root / f"klines/1m/{SYMBOL}/latest.parquet")
+    (check,) = verify_store(store)
+    assert [(f.path, f.problem.check) for f in check.findings] == [(store.root, "layout")]
+    assert check.findings[0].problem.detail.startswith(
+        f"{store.root / 'klines/1m' / SYMBOL / 'latest.parquet'} is not named as the store's "
+        f"layout names files"
+    )
