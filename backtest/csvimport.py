@@ -18,30 +18,52 @@ Presets (``format=``):
   volume in shares).
 - ``hikyuu``: hikyuu daily CSVs (``date``, ``symbol`` like ``SH.600000``, volume in lots for
   stocks).
-- ``tdx``: TongDaXin daily CSVs with a ``volume_unit`` column (``lots``/``shares``).
+- ``tdx``: TongDaXin daily CSVs with a ``volume_unit`` column (``lots``/``shares`` per row).
 - ``generic``: any CSV, with ``columns={"datetime": "Date", "close": "Close", …}``.
 
 Options: ``tz`` (the time zone of the file's clock, default Asia/Shanghai; times written with
-an offset, such as ``2020-01-02T01:30:00Z``, keep it), ``label`` (``"start"``/``"end"``: what a
-bar's time marks), ``volume_unit`` (``"shares"``/``"lots"``; lots are converted to shares for
-stocks and funds, also when a ``volume_unit`` column gives them per row), ``decimals`` (round
-prices, e.g. 2 to remove a decoder's binary noise or a source's truncation), ``columns`` (store
-column → source column, overriding a preset's; ``datetime`` names the time column). A file
-holding several symbols is filtered on its symbol column (any spelling of the symbol); messages
-give row numbers of the file.
+an offset, such as ``2020-01-02T01:30:00Z``, keep it, and a file must write every time with an
+offset or none), ``label`` (``"start"``/``"end"``: what a bar's time marks), ``volume_unit``
+(``"shares"``/``"lots"``; lots are converted to shares for stocks and funds, also when a
+``volume_unit`` column gives them per row), ``decimals`` (0 to 15: round prices, e.g. 2 to
+remove a decoder's binary noise or a source's truncation), ``columns`` (store column → source
+column, overriding a preset's; ``datetime`` names the time column), ``encoding`` (of the file's
+text, default ``utf-8``; Chinese Windows tools often write ``gbk``).
+
+Messages give row numbers of the file (1 = the first data row; blank lines are not counted).
+A file that cannot be read as a whole (damaged compression, text not in ``encoding``, a row with
+more or fewer fields than the header, an unparseable number or time, a time outside the years
+1824 to 2115 the store holds, no data rows) is refused with a :class:`~backtest.errors.DataError`
+whatever the policy. Rows the import cannot use are problems like those of
+:mod:`backtest.validate` (refused by default, dropped and counted by skip and repair):
+
+- ``symbol``: in a file holding several symbols (filtered on its symbol column, any spelling of
+  the symbol), an empty or unreadable symbol cell. Rows of other symbols are left out and
+  counted in the report (``150 of 300 rows kept (150 rows of other symbols)``).
+- ``unit``: a ``volume_unit`` cell other than ``lots``/``手`` or ``shares``/``股`` (any case).
+- ``auction`` (``xtquant`` intraday bars of SSE, SZSE, BSE and CFFEX): bars starting from 09:15
+  to before 09:30 (the opening auction) are folded into the first bar from 09:30 of the same day,
+  as :mod:`backtest.xtquant` does (its open, the highest high, the lowest low, volumes and
+  amounts added), and counted in the report; an earlier bar, an auction bar without a later bar
+  that day, or any bar before 09:30 in a file not in time order is a problem.
 """
 
 from __future__ import annotations
 
 import bz2
+import codecs
+import csv
 import gzip
 import io
 import lzma
+import os
 import re
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -50,15 +72,35 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, UnknownInstrumentError
 from .instrument import InstrumentTable
 from .model import DAY, TICK, ProductClass, Symbol, normalize_symbol, parse_period, period_label
 from .store import KLINE_COLUMNS, TICK_COLUMNS, TICK_LEVEL_COLUMNS, Store
-from .times import format_ns
-from .validate import Policy, Report, apply_policy
-from .xtquant import AUCTION_EXCHANGES, auction_bars, fold_auction
+from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns
+from .validate import Policy, Problem, Report, apply_policy
+from .xtquant import AUCTION_EXCHANGES
 
 _NUMBER: Final = r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(nan|NaN|inf|Inf)|)\s*$"
+_FAR_NS: Final = 2**62
+"""Times must lie strictly within ±_FAR_NS (1823-11-12 … 2116-02-20), as the store's do."""
+_TIME_RANGE: Final = "the years 1824 to 2115 the store holds"
+_AUCTION_START_NS: Final = (9 * 3600 + 15 * 60) * NS_PER_SECOND
+_OPEN_NS: Final = (9 * 3600 + 30 * 60) * NS_PER_SECOND
+_PRICE_COLUMNS: Final = ("open", "high", "low", "close")
+_OTHER_PRICES: Final = frozenset(
+    {"highest", "lowest", "upper_limit", "lower_limit", "pre_close", "pre_settlement",
+     "settlement", *_PRICE_COLUMNS}
+)  # fmt: skip
+
+
+_UNITS: Final = {"lots": True, "手": True, "shares": False, "股": False}
+"""``volume_unit`` cells (trimmed, lower case) → whether the row's volume is in lots."""
+_DECOMPRESS: Final[dict[str, Callable[[bytes], bytes]]] = {
+    ".gz": gzip.decompress,
+    ".xz": lzma.decompress,
+    ".bz2": bz2.decompress,
+}
+_DECOMPRESS_ERRORS: Final = (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error)
 
 
 @dataclass(frozen=True)
@@ -80,8 +122,9 @@ class Preset:
         volume_unit_column: a column saying, per row, ``lots`` or ``shares``.
         futures_open_interest: open-interest columns only for futures (xtquant's ``openInt``
             is a stock's trading status).
-        fold_auction: fold intraday bars starting before 09:30 (the opening-auction bar) into
-            the next bar on SSE, SZSE, BSE and CFFEX, as :mod:`backtest.xtquant` does.
+        fold_auction: fold intraday bars starting from 09:15 to before 09:30 (the opening
+            auction) into the first bar from 09:30 of the same day on SSE, SZSE, BSE and
+            CFFEX, as :mod:`backtest.xtquant` does (see the module docstring).
     """
 
     columns: Mapping[str, str]
@@ -170,7 +213,9 @@ def preset(name: str, columns: Mapping[str, str] | None = None) -> Preset:
         ConfigError: unknown preset, a mapping naming an unknown store column, or ``generic``
             without a mapping of ``datetime``.
     """
-    found = Preset({}) if name == "generic" else PRESETS.get(name)
+    found = (
+        Preset({}) if name == "generic" else PRESETS.get(name) if isinstance(name, str) else None
+    )
     if found is None:
         raise ConfigError(
             f"unknown format {name!r}; formats are {', '.join(sorted(PRESETS))}, generic"
@@ -192,91 +237,181 @@ def preset(name: str, columns: Mapping[str, str] | None = None) -> Preset:
     return replace(found, columns={**found.columns, **mapping}, time=time)
 
 
-def _open_text(path: Path) -> bytes:
+# --- reading a file ------------------------------------------------------------------------------
+
+
+def _file_bytes(path: Path, encoding: str) -> bytes:
+    """The file's text as UTF-8 bytes: decompressed as its suffix says, decoded from
+    ``encoding``.
+
+    Raises:
+        DataError: the file is missing or unreadable, its compression is damaged, or its text
+            is not in ``encoding``.
+    """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
-    suffix = path.suffix.lower()
-    if suffix == ".gz":
-        return gzip.decompress(data)
-    if suffix == ".xz":
-        return lzma.decompress(data)
-    if suffix == ".bz2":
-        return bz2.decompress(data)
-    return data
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    decompress = _DECOMPRESS.get(path.suffix.lower())
+    if decompress is not None:
+        try:
+            data = decompress(data)
+        except _DECOMPRESS_ERRORS as exc:
+            raise DataError(
+                f"damaged or truncated compressed file {path} ({exc}); copy or download it again"
+            ) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_text(path, data, encoding, exc)) from None
+    return data if codecs.lookup(encoding).name == "utf-8" else text.encode("utf-8")
+
+
+def _not_text(path: Path, data: bytes, encoding: str, exc: UnicodeDecodeError) -> str:
+    """The message for a file whose bytes are not ``encoding`` text, naming the row."""
+    before = data[: exc.start]
+    complete = before[: max(before.rfind(b"\n"), before.rfind(b"\r")) + 1]
+    line = sum(1 for text in complete.splitlines() if text.strip())  # 0: the header
+    where = "the header" if line == 0 else f"row {line}"
+    byte = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
+    if codecs.lookup(encoding).name != "utf-8":
+        hint = "re-save it as UTF-8, or pass the --encoding it was written in"
+    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 byte order mark
+        hint = "re-save it as UTF-8 or pass --encoding utf-16"
+    else:
+        hint = "re-save it as UTF-8 or pass --encoding gbk"
+    return f"{path}: {where} is not {encoding} text ({byte}): {hint}"
+
+
+def _header(path: Path, data: bytes) -> list[str]:
+    """The column names of the CSV's first line.
+
+    Read with Python's csv module, not pyarrow's streaming reader: that reader's background
+    thread could abort the process at exit after a parse error (SIGABRT).
+    """
+    text = data[: data.find(b"\n")] if b"\n" in data else data
+    text = text.split(b"\r", 1)[0]
+    names = next(csv.reader([text.decode("utf-8").removeprefix("\ufeff")]), [])
+    if not "".join(names).strip():
+        raise DataError(f"{path}: the file is empty: no header row of column names")
+    return names
 
 
 def _read(
-    path: Path, wanted: Sequence[str], strings: Sequence[str], required: Sequence[str]
+    path: Path,
+    data: bytes,
+    wanted: Sequence[str],
+    strings: Sequence[str],
+    required: Mapping[str, str],
 ) -> pa.Table:
     """The ``wanted`` columns of a CSV; numbers as float64, ``strings`` as text.
 
+    ``required``: source column → the store column it feeds.
+
     Raises:
-        DataError: the file is not a readable CSV, lacks a ``required`` column, or holds text
-            where a number should be.
+        DataError: the file is not a readable CSV, lacks a ``required`` column, names a wanted
+            column twice, or holds text where a number should be.
     """
-    data = _open_text(path)
-    try:  # the header only: the first block
-        names = pacsv.open_csv(
-            io.BytesIO(data), read_options=pacsv.ReadOptions(block_size=1 << 16)
-        ).schema.names
-    except pa.ArrowInvalid as exc:
-        raise DataError(f"{path}: cannot read: {exc}") from None
-    missing = [name for name in required if name not in names]
-    if missing:
-        raise DataError(
-            f"{path}: no column {missing[0]!r}: is --format right? (columns: {', '.join(names)})"
-        )
+    names = _header(path, data)
+    for source, target in required.items():
+        if source not in names:
+            mapped = "" if source == target else f" (for {target})"
+            hint = "--format" if source == target else "--format or --columns"
+            raise DataError(
+                f"{path}: no column {source!r}{mapped}: is {hint} right? "
+                f"(columns: {', '.join(names)})"
+            )
     present = [name for name in wanted if name in names]
+    for name in present:
+        if names.count(name) > 1:
+            raise DataError(
+                f"{path}: the header names column {name!r} {names.count(name)} times: rename "
+                f"all but one, or map the store column to another with --columns"
+            )
     types = {name: (pa.string() if name in strings else pa.float64()) for name in present}
     options = pacsv.ConvertOptions(column_types=types, include_columns=present,
                                    strings_can_be_null=True)  # fmt: skip
     try:
         return pacsv.read_csv(io.BytesIO(data), convert_options=options)
     except pa.ArrowInvalid as exc:
+        raise _unreadable(path, data, present, strings, exc) from None
+
+
+def _unreadable(
+    path: Path, data: bytes, present: Sequence[str], strings: Sequence[str], exc: pa.ArrowInvalid
+) -> DataError:
+    """The error for a CSV pyarrow refused: its first row with more or fewer fields than the
+    header, else its first cell that is not a number, else pyarrow's message."""
+    ragged: list[pacsv.InvalidRow] = []
+
+    def stop(row: pacsv.InvalidRow) -> Literal["skip", "error"]:
+        ragged.append(row)
+        return "error"
+
+    try:  # again, as text, in one thread (row numbers are then known)
         as_text = pacsv.read_csv(
             io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=stop),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(present, pa.string()), include_columns=present
+                column_types=dict.fromkeys(present, pa.string()), include_columns=list(present)
             ),
         )
-        for name in present:
-            if name in strings:
-                continue
-            column = as_text.column(name)
-            flags = pc.match_substring_regex(column, _NUMBER).to_pylist()
-            bad = [row for row, ok in enumerate(flags) if ok is False]
-            if bad:
-                row = bad[0]
-                value = column[row].as_py()
-                raise DataError(
-                    f"{path}: row {row + 1}, column {name}: value {value!r} is not a number"
-                ) from None
-        raise DataError(f"{path}: cannot read: {exc}") from None
+    except pa.ArrowInvalid as again:
+        if not ragged:
+            return DataError(f"{path}: cannot read: {again}")
+        row = ragged[0]
+        where = "a row" if row.number is None else f"row {row.number - 1}"  # number 1: header
+        return DataError(
+            f"{path}: {where} has {row.actual_columns} fields where the header has "
+            f"{row.expected_columns}: {row.text!r}; is the file cut short, or a field missing or "
+            f"extra (quote values holding commas)?"
+        )
+    for name in present:
+        if name in strings:
+            continue
+        column = as_text.column(name)
+        flags = pc.match_substring_regex(column, _NUMBER).to_pylist()
+        bad = [row for row, ok in enumerate(flags) if ok is False]
+        if bad:
+            value = column[bad[0]].as_py()
+            return DataError(
+                f"{path}: row {bad[0] + 1}, column {name}: value {value!r} is not a number"
+            )
+    return DataError(f"{path}: cannot read: {exc}")
+
+
+# --- times ---------------------------------------------------------------------------------------
 
 
 def _zone(tz: str) -> str:
     """The zone handed to pandas for ``tz``: Beijing names are a fixed +08:00 (as the store).
 
     Raises:
-        ConfigError: pandas knows no such zone.
+        ConfigError: ``tz`` is not a string, or pandas knows no such zone.
     """
+    hint = "use a zone name such as 'Asia/Shanghai' or 'UTC', or an offset such as '+08:00'"
+    if not isinstance(tz, str):
+        raise ConfigError(f"tz must be a time zone, was {tz!r}; {hint}")
     zone = "+08:00" if tz in ("Asia/Shanghai", "Asia/Beijing", "CST") else tz
     try:
         pd.Timestamp(0).tz_localize(zone)
     except (LookupError, ValueError):
-        raise ConfigError(
-            f"unknown time zone {tz!r}; use a zone name such as 'Asia/Shanghai' or 'UTC', or an "
-            f"offset such as '+08:00'"
-        ) from None
+        raise ConfigError(f"unknown time zone {tz!r}; {hint}") from None
     return zone
 
 
 def _times(
     table: pa.Table, spec: Preset, tz: str, path: Path, rows: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
-    """Source times → int64 ns since the epoch; ``rows`` are the file's row numbers."""
+    """Source times → int64 ns since the epoch; ``rows`` are the file's row numbers.
+
+    Raises:
+        DataError: an empty time, a value that is not a time, a mix of times with and without
+            a UTC offset, or a time outside the years the store holds; the row is named.
+    """
     columns = [table.column(name).to_pandas() for name in spec.time]
     text = columns[0] if len(columns) == 1 else columns[0].astype(str) + " " + columns[1]
     where = f"column {', '.join(spec.time)}"
@@ -287,25 +422,17 @@ def _times(
         ms = text.to_numpy(dtype=np.float64)
         if not np.isfinite(ms).all():
             row = int(np.flatnonzero(~np.isfinite(ms))[0])
-            raise DataError(f"{path}: row {rows[row]}, {where}: value {ms[row]!r} is not a time")
-        return ms.astype(np.int64) * 1_000_000
-    form = {"iso": "mixed", "date": None}.get(spec.time_format, spec.time_format)
-    try:
-        parsed = pd.to_datetime(text, format=form)
-    except (ValueError, TypeError) as exc:
-        try:
-            bad = np.flatnonzero(pd.to_datetime(text, format=form, errors="coerce").isna())
-        except (ValueError, TypeError):
-            bad = np.array([], np.int64)
-        if bad.size:
-            row = int(bad[0])
+            value = float(ms[row])
+            raise DataError(f"{path}: row {rows[row]}, {where}: value {value!r} is not a time")
+        outside = np.flatnonzero(np.abs(ms) >= _FAR_NS / 1e6)
+        if outside.size:
+            value = float(ms[outside[0]])
             raise DataError(
-                f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} is not a time"
-            ) from None
-        raise DataError(f"{path}: {where}: cannot parse times: {exc}") from None
-    if parsed.isna().any():
-        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-        raise DataError(f"{path}: row {rows[row]}, {where}: empty time")
+                f"{path}: row {rows[outside[0]]}, {where}: value {value!r} (ms since 1970) is "
+                f"outside {_TIME_RANGE}"
+            )
+        return ms.astype(np.int64) * 1_000_000
+    parsed = _parse_times(text, spec.time_format, path, rows, where)
     if parsed.dt.tz is None:  # wall-clock times of ``tz``; times with an offset keep it
         parsed = parsed.dt.tz_localize(_zone(tz), ambiguous="NaT", nonexistent="NaT")
         if parsed.isna().any():  # skipped or repeated by a daylight-saving change
@@ -314,8 +441,101 @@ def _times(
                 f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} does not exist or "
                 f"is ambiguous in {tz} (daylight saving time)"
             )
+    utc = parsed.dt.tz_convert("UTC")
+    early, late = (pd.Timestamp(sign * _FAR_NS, unit="ns", tz="UTC") for sign in (-1, 1))
+    outside = np.flatnonzero(((utc <= early) | (utc >= late)).to_numpy())
+    if outside.size:
+        row = int(outside[0])
+        raise DataError(
+            f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} is outside {_TIME_RANGE}"
+        )
     # pandas may parse at µs resolution: ask for ns before taking the integers.
-    return np.asarray(parsed.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64"), dtype=np.int64)
+    return np.asarray(utc.dt.as_unit("ns").astype("int64"), dtype=np.int64)
+
+
+def _parse_times(
+    text: pd.Series[Any], time_format: str, path: Path, rows: npt.NDArray[np.int64], where: str
+) -> pd.Series[Any]:
+    """``text`` parsed by pandas (naive, or aware when every time has a UTC offset)."""
+    form = {"iso": "mixed", "date": None}.get(time_format, time_format)
+    try:
+        parsed = pd.to_datetime(text, format=form)
+    except (ValueError, TypeError) as exc:
+        try:
+            bad = np.flatnonzero(pd.to_datetime(text, format=form, errors="coerce").isna())
+        except (ValueError, TypeError):  # the mix of offsets again
+            bad = np.array([], np.int64)
+        if bad.size:
+            row = int(bad[0])
+            raise DataError(
+                f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} is not a time"
+            ) from None
+        if "Mixed timezones" not in str(exc):
+            raise DataError(f"{path}: {where}: cannot parse times: {exc}") from None
+        _check_offsets(text, path, rows, where)  # every time has an offset, if it returns
+        parsed = pd.to_datetime(text, format=form, utc=True)
+    if parsed.isna().any():
+        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise DataError(f"{path}: row {rows[row]}, {where}: empty time")
+    return parsed
+
+
+def _check_offsets(
+    text: pd.Series[Any], path: Path, rows: npt.NDArray[np.int64], where: str
+) -> None:
+    """Raise DataError at the first time written with a UTC offset when the first time has
+    none, or without one when the first has one."""
+    first = _has_offset(str(text.iloc[0]))
+    for row, value in enumerate(text.tolist()):
+        offset = _has_offset(str(value))
+        if offset is None:
+            raise DataError(f"{path}: row {rows[row]}, {where}: value {value!r} is not a time")
+        if offset != first:
+            has, other = ("has no", "has one") if first else ("has a", "has none")
+            raise DataError(
+                f"{path}: row {rows[row]}, {where}: value {value!r} {has} UTC offset but row "
+                f"{rows[0]} ({text.iloc[0]!r}) {other}: write every time with an offset, or "
+                f"none (then --tz says the zone)"
+            )
+
+
+def _has_offset(value: str) -> bool | None:
+    """Whether the time ``value`` is written with a UTC offset; None: it is not a time."""
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        pass
+    try:
+        return pd.Timestamp(value).tzinfo is not None
+    except (ValueError, TypeError):
+        return None
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _FileRows:
+    """One file's rows of the symbol, in the store's columns.
+
+    Attributes:
+        table: the rows to check (``datetime`` int64 ns, the bar's start).
+        rows: the file's row number of each row of ``table``.
+        rejected: problems of rows left out of ``table`` (see the module docstring).
+        other_rows: rows of other symbols.
+        folded: opening-auction bars folded into the next bar.
+    """
+
+    table: pa.Table
+    rows: npt.NDArray[np.int64]
+    rejected: list[Problem] = field(default_factory=list)
+    other_rows: int = 0
+    folded: int = 0
+
+    def without(self, positions: npt.NDArray[np.int64]) -> None:
+        """Leave the rows at ``positions`` of ``table`` out."""
+        keep = np.setdiff1d(np.arange(self.table.num_rows), positions)
+        self.table, self.rows = self.table.take(keep), self.rows[keep]
 
 
 def read_csv(
@@ -328,15 +548,22 @@ def read_csv(
     volume_unit: str | None = None,
     product_class: ProductClass | None = None,
     decimals: int | None = None,
+    encoding: str = "utf-8",
 ) -> pa.Table:
     """One CSV as a table in the store's columns (``datetime`` int64 ns, the bar's start).
 
-    ``decimals`` rounds the prices (overriding the preset's rounding).
+    ``decimals`` rounds the prices (overriding the preset's rounding). The rows are not checked
+    (:mod:`backtest.validate` does that), but rows the import cannot use (the ``symbol``,
+    ``unit`` and ``auction`` problems of the module docstring) raise a DataError naming them.
     """
-    table, _ = _read_rows(
-        Path(path), symbol, duration_s, spec, tz, label, volume_unit, product_class, decimals
-    )
-    return table
+    found = _read_rows(
+        Path(path), symbol, duration_s, spec, tz, label, volume_unit, product_class,
+        _decimals(decimals), _encoding(encoding),
+    )  # fmt: skip
+    if found.rejected:  # refused as an import refuses them
+        apply_policy(found.table.slice(0, 0), duration_s, Policy.REFUSE, str(path),
+                     rejected=found.rejected)  # fmt: skip
+    return found.table
 
 
 def _read_rows(
@@ -349,27 +576,70 @@ def _read_rows(
     volume_unit: str | None,
     product_class: ProductClass | None,
     decimals: int | None,
-) -> tuple[pa.Table, npt.NDArray[np.int64]]:
-    """:func:`read_csv`, with the file's row number of each row (1 = the first data row)."""
+    encoding: str,
+) -> _FileRows:
+    """:func:`read_csv`, with the file's row numbers and the rows left out."""
     wanted = list(dict.fromkeys([*spec.time, *spec.columns.values(), *spec.lists]))
     strings = list(spec.time if spec.time_format != "ms" else ()) + list(spec.lists)
-    if spec.symbol_column:
-        wanted.append(spec.symbol_column)
-        strings.append(spec.symbol_column)
-    if spec.volume_unit_column:
-        wanted.append(spec.volume_unit_column)
-        strings.append(spec.volume_unit_column)
-    needed = ("last_price", "volume") if duration_s == TICK else ("open", "high", "low", "close")
-    required = [*spec.time, *(spec.columns[name] for name in needed if name in spec.columns)]
-    table = _read(path, wanted, strings, required)
-    rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    for extra in (spec.symbol_column, spec.volume_unit_column):
+        if extra:
+            wanted.append(extra)
+            strings.append(extra)
+    needed = ("last_price", "volume") if duration_s == TICK else (*_PRICE_COLUMNS, "volume")
+    unmapped = [name for name in needed if name not in spec.columns]
+    if unmapped:
+        raise ConfigError(
+            f"no column is mapped to {', '.join(unmapped)}: add {unmapped[0]}=<the file's "
+            f"column> to the column mapping (--columns)"
+        )
+    required = dict.fromkeys(spec.time, "datetime")
+    required.update({spec.columns[name]: name for name in needed})
+    table = _read(path, _file_bytes(path, encoding), wanted, strings, required)
+    if table.num_rows == 0:
+        raise DataError(f"{path}: the file has no rows, only a header: nothing to import")
+    found = _FileRows(table, np.arange(1, table.num_rows + 1, dtype=np.int64))
     if spec.symbol_column and spec.symbol_column in table.column_names:
-        keep = _symbol_rows(table, spec.symbol_column, symbol, path)
-        table, rows = table.take(keep), rows[keep]
-    times = _times(table, spec, tz, path, rows)
+        _keep_symbol(found, spec.symbol_column, symbol, path)
+    times = _times(found.table, spec, tz, path, found.rows)
     if duration_s not in (TICK,) and duration_s < DAY and (label or spec.label) == "end":
         times = times - duration_s * 1_000_000_000
-    arrays: dict[str, pa.Array] = {"datetime": pa.array(times, pa.int64())}  # type: ignore[type-arg]
+    arrays = _store_columns(found.table, spec, duration_s, path, found.rows)
+    arrays["datetime"] = pa.array(times, pa.int64())
+    rounding = spec.round_prices if decimals is None else decimals
+    if rounding is not None:
+        for name in [n for n in arrays if _is_price(n)]:
+            arrays[name] = pc.round(arrays[name], ndigits=rounding)
+    for name in spec.zero_is_missing:
+        if name in arrays:
+            column = arrays[name]
+            zero = pc.equal(column, pa.scalar(0.0))
+            arrays[name] = pc.if_else(zero, pa.scalar(None, pa.float64()), column)
+    lots = _lots(found, spec, volume_unit)
+    # lots are converted for stocks and funds only (futures count contracts, indexes keep the
+    # source's number), whether the unit is per file or per row
+    if product_class in (ProductClass.STOCK, ProductClass.FUND):
+        # bars' volume; ticks' cumulative volume and book volumes (amounts stay CNY)
+        for name in [n for n in arrays if n == "volume" or "_volume" in n]:
+            arrays[name] = pc.if_else(lots, pc.multiply(arrays[name], 100.0), arrays[name])
+    if spec.futures_open_interest and product_class is not ProductClass.FUTURE:
+        for name in ("open_interest", "open_oi", "close_oi"):
+            arrays.pop(name, None)
+    found.table = pa.table({"datetime": arrays.pop("datetime"), **arrays})
+    found.without(np.flatnonzero(np.isin(found.rows, [p.row for p in found.rejected])))
+    if spec.fold_auction and TICK < duration_s < DAY:
+        _fold_auction(found, symbol)
+    return found
+
+
+def _is_price(name: str) -> bool:
+    return "price" in name or name in _OTHER_PRICES
+
+
+def _store_columns(
+    table: pa.Table, spec: Preset, duration_s: int, path: Path, rows: npt.NDArray[np.int64]
+) -> dict[str, pa.Array[Any]]:
+    """The store's columns (but ``datetime``) of the source's, as float64."""
+    arrays: dict[str, pa.Array[Any]] = {}
     allowed = set(TICK_COLUMNS if duration_s == TICK else KLINE_COLUMNS)
     # a source column may feed several store columns (xtquant's high: bars' high, ticks' highest)
     for target, source in spec.columns.items():
@@ -378,68 +648,61 @@ def _read_rows(
     for source, prefix in spec.lists.items():
         if duration_s == TICK and source in table.column_names:
             arrays.update(_expand(table.column(source), prefix, path, source, rows))
-    rounding = spec.round_prices if decimals is None else decimals
-    if rounding is not None:
-        for name in list(arrays):
-            if "price" in name or name in ("open", "highest", "lowest", "high", "low", "close",
-                                            "upper_limit", "lower_limit", "pre_close",
-                                            "pre_settlement", "settlement"):  # fmt: skip
-                arrays[name] = pc.round(arrays[name], ndigits=rounding)
-    for name in spec.zero_is_missing:
-        if name in arrays:
-            column = arrays[name]
-            zero = pc.equal(column, pa.scalar(0.0))
-            arrays[name] = pc.if_else(zero, pa.scalar(None, pa.float64()), column)
-    # lots are converted for stocks and funds only (futures count contracts, indexes keep the
-    # source's number), whether the unit is per file or per row
-    if "volume" in arrays and product_class in (ProductClass.STOCK, ProductClass.FUND):
-        if spec.volume_unit_column and spec.volume_unit_column in table.column_names:
-            lots = pc.equal(table.column(spec.volume_unit_column), pa.scalar("lots"))
-            arrays["volume"] = pc.if_else(
-                lots, pc.multiply(arrays["volume"], 100.0), arrays["volume"]
-            )
-        elif (volume_unit or spec.volume_unit) == "lots":
-            # bars' volume; ticks' cumulative volume and book volumes (amounts stay CNY)
-            for name in [n for n in arrays if n == "volume" or "_volume" in n]:
-                arrays[name] = pc.multiply(arrays[name], 100.0)
-    if spec.futures_open_interest and product_class is not ProductClass.FUTURE:
-        for name in ("open_interest", "open_oi", "close_oi"):
-            arrays.pop(name, None)
-    result = pa.table(arrays)
-    if spec.fold_auction and TICK < duration_s < DAY:
-        result, rows = _fold_auction(result, rows, symbol)
-    return result, rows
+    return arrays
 
 
-def _fold_auction(
-    table: pa.Table, rows: npt.NDArray[np.int64], symbol: str
-) -> tuple[pa.Table, npt.NDArray[np.int64]]:
-    """Opening-auction bars folded into the first bar (sorted files of auction exchanges)."""
-    times = np.asarray(table.column("datetime").to_numpy(), dtype=np.int64)
-    if Symbol.parse(symbol).exchange not in AUCTION_EXCHANGES or len(times) == 0:
-        return table, rows
-    if (np.diff(times) <= 0).any():
-        return table, rows  # unsorted: leave it to the checks, which name the rows
-    columns = {name: table.column(name).to_numpy(zero_copy_only=False).astype(
-        np.int64 if name == "datetime" else np.float64) for name in table.column_names}  # fmt: skip
-    kept = ~auction_bars(times)
-    merged = fold_auction(columns)
-    arrays = {name: pa.array(values) for name, values in merged.items()}
-    return pa.table(arrays), rows[kept]
+def _lots(found: _FileRows, spec: Preset, volume_unit: str | None) -> pa.Array[Any]:
+    """Whether each row's volumes are in lots; a ``volume_unit`` cell that is neither lots nor
+    shares is a ``unit`` problem of its row (added to ``found.rejected``)."""
+    column = spec.volume_unit_column
+    if not column or column not in found.table.column_names:
+        same: pa.Array[Any] = pa.array(
+            np.full(found.table.num_rows, (volume_unit or spec.volume_unit) == "lots")
+        )
+        return same
+    cells = found.table.column(column).to_pylist()
+    units = [_UNITS.get((cell or "").strip().lower()) for cell in cells]
+    detail = "the volume unit must be lots (手) or shares (股)"
+    found.rejected.extend(
+        Problem("unit", int(found.rows[i]), column, cells[i] or "", detail)
+        for i, unit in enumerate(units)
+        if unit is None
+    )
+    return pa.array([bool(unit) for unit in units])
 
 
-def _symbol_rows(table: pa.Table, column: str, symbol: str, path: Path) -> npt.NDArray[np.int64]:
-    """Positions of the rows of ``symbol`` (any spelling) in a multi-symbol table."""
-    values = pc.unique(table.column(column)).to_pylist()
+def _keep_symbol(found: _FileRows, column: str, symbol: str, path: Path) -> None:
+    """Keep the rows of ``symbol`` (any spelling) of a multi-symbol file; count the others'
+    and reject the rows whose symbol cell is empty or unreadable."""
+    cells = found.table.column(column)
     wanted = Symbol.parse(symbol)
-    matches = [v for v in values if v is not None and _same_symbol(str(v), wanted)]
+    values = [v for v in pc.unique(cells).to_pylist() if v is not None]
+    unreadable = [v for v in values if not _readable(v)]
+    matches = [v for v in values if _readable(v) and _same_symbol(v.strip(), wanted)]
     if not matches:
         raise DataError(
             f"{path}: no rows of {symbol} in column {column!r} (it holds: "
-            f"{', '.join(sorted(map(str, values))[:10])})"
+            f"{', '.join(sorted(values)[:10])})"
         )
-    mask = pc.is_in(table.column(column), value_set=pa.array(matches))
-    return np.flatnonzero(mask.to_numpy(zero_copy_only=False)).astype(np.int64)
+    keep = pc.is_in(cells, value_set=pa.array(matches, pa.string()))
+    bad = pc.or_kleene(
+        pc.is_null(cells), pc.is_in(cells, value_set=pa.array(unreadable, pa.string()))
+    )
+    keep_at = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+    bad_at = np.flatnonzero(bad.to_numpy(zero_copy_only=False))
+    texts = cells.take(pa.array(bad_at, pa.int64())).to_pylist()
+    found.rejected.extend(
+        Problem("symbol", int(found.rows[i]), column, text or "",
+                f"{'not a' if text else 'no'} symbol: cannot tell whether the row is {symbol}'s")
+        for i, text in zip(bad_at, texts, strict=True)
+    )  # fmt: skip
+    found.other_rows = found.table.num_rows - keep_at.size - bad_at.size
+    found.table, found.rows = found.table.take(keep_at), found.rows[keep_at]
+
+
+def _readable(text: str) -> bool:
+    """A symbol cell that names some symbol: printable, not blank."""
+    return bool(text.strip()) and text.isprintable()
 
 
 def _same_symbol(text: str, wanted: Symbol) -> bool:
@@ -468,18 +731,86 @@ def _expand(
     return {f"{prefix}{i + 1}": pa.array(values, pa.float64()) for i, values in enumerate(levels)}
 
 
+# --- the opening auction -------------------------------------------------------------------------
+
+
+def _fold_auction(found: _FileRows, symbol: str) -> None:
+    """Fold opening-auction bars into the first bar from 09:30 of their day; reject the other
+    bars before 09:30 (see the module docstring)."""
+    times = np.asarray(found.table.column("datetime").to_numpy(), dtype=np.int64)
+    if Symbol.parse(symbol).exchange not in AUCTION_EXCHANGES or len(times) == 0:
+        return
+    local = times + UTC_OFFSET_NS
+    early = local % NS_PER_DAY < _OPEN_NS
+    if not early.any():
+        return
+    count = len(times)
+    # the first row from each row on that starts at 09:30 or later (count: none)
+    target = np.minimum.accumulate(np.where(early, count, np.arange(count))[::-1])[::-1]
+    in_order = bool((np.diff(times) > 0).all())
+    window = early & (local % NS_PER_DAY >= _AUCTION_START_NS)
+    same_day = (target < count) & (
+        local[np.minimum(target, count - 1)] // NS_PER_DAY == local // NS_PER_DAY
+    )
+    foldable = window & same_day & in_order
+    for i in np.flatnonzero(early & ~foldable):
+        if not in_order:
+            detail = "a bar before 09:30 in a file not in time order: sort the file to fold it"
+        elif not window[i]:
+            detail = "a bar before 09:15, when the opening auction starts"
+        else:
+            detail = "an opening-auction bar without a later bar that day to fold into"
+        found.rejected.append(
+            Problem("auction", int(found.rows[i]), "datetime", format_ns(int(times[i])), detail)
+        )
+    sources = np.flatnonzero(foldable)
+    if sources.size:
+        columns = {name: found.table.column(name).to_numpy() for name in found.table.column_names}
+        merged = _folded(columns, sources, target[sources])
+        found.table = pa.table({name: pa.array(values) for name, values in merged.items()})
+    found.folded = int(sources.size)
+    found.without(np.flatnonzero(early))
+
+
+def _folded(
+    columns: dict[str, npt.NDArray[Any]],
+    sources: npt.NDArray[np.int64],
+    targets: npt.NDArray[np.int64],
+) -> dict[str, npt.NDArray[Any]]:
+    """``columns`` with the bars at ``sources`` (ascending) folded into those at ``targets``:
+    the earliest source's open, the highest high, the lowest low, volumes and amounts added."""
+    merged = {name: values.copy() for name, values in columns.items()}
+    _, first = np.unique(targets, return_index=True)
+    merged["open"][targets[first]] = columns["open"][sources[first]]
+    np.fmax.at(merged["high"], targets, columns["high"][sources])
+    np.fmin.at(merged["low"], targets, columns["low"][sources])
+    for name in ("volume", "amount"):
+        if name in columns:
+            values = columns[name]
+            known = ~np.isnan(values)
+            total = np.where(known, values, 0.0)
+            np.add.at(total, targets, total[sources])
+            np.logical_or.at(known, targets, known[sources])
+            merged[name] = np.where(known, total, np.nan)
+    return merged
+
+
+# --- the import ----------------------------------------------------------------------------------
+
+
 def import_csv(
     store: Store,
-    paths: Sequence[str | Path],
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     symbol: str,
     period: str | int,
     format: str = "generic",
     columns: Mapping[str, str] | None = None,
-    policy: Policy = Policy.REFUSE,
+    policy: Policy | str = Policy.REFUSE,
     tz: str = "Asia/Shanghai",
     label: str | None = None,
     volume_unit: str | None = None,
     decimals: int | None = None,
+    encoding: str = "utf-8",
 ) -> ImportReport:
     """Import CSV files of one symbol and period into ``store``, in one transaction.
 
@@ -487,11 +818,24 @@ def import_csv(
     problem refuses the whole import (see :mod:`backtest.validate`). Rows whose timestamps are
     already stored replace them, so importing the same files twice changes nothing.
 
+    Args:
+        store: the store to write, e.g. ``Store.create("~/store")``.
+        paths: the CSV files, or one file.
+        symbol: e.g. ``"IF2003.IF"`` or ``"CFFEX.IF2003"``.
+        period: ``"tick"``, ``"1m"``, ``"1d"`` … or seconds.
+        format, columns, tz, label, volume_unit, decimals, encoding: see the module docstring.
+        policy: :class:`~backtest.validate.Policy` or its name: ``"refuse"``, ``"skip"``,
+            ``"repair"``.
+
     Raises:
-        ConfigError: unknown format, column mapping, label, volume unit or time zone.
+        ConfigError: an argument of the wrong type or value (the message names it): unknown
+            format, column mapping, policy, label, volume unit, time zone, decimals or
+            encoding.
         DataError: a file is missing or unreadable, has problems (policy refuse; see
             :func:`backtest.validate.apply_policy` for skip), or two files hold the same time.
     """
+    files = _check_arguments(store, paths, columns, decimals, encoding)
+    policy = Policy.parse(policy)
     canonical = normalize_symbol(symbol)
     duration = parse_period(period)
     spec = preset(format, columns)
@@ -504,18 +848,24 @@ def import_csv(
     try:
         instrument = table.get(canonical)
         sessions, product_class = instrument.sessions, instrument.product_class
-    except DataError:
+    except UnknownInstrumentError:
         sessions, product_class = None, None  # unknown instrument: sessions are not checked
     calendar = store.calendar()
     report = ImportReport(canonical, period_label(duration))
     cleaned: list[pa.Table] = []
-    for path in paths:
-        raw, rows = _read_rows(
-            Path(path), canonical, duration, spec, tz, label, volume_unit, product_class, decimals
-        )
+    for path in files:
+        found = _read_rows(
+            path, canonical, duration, spec, tz, label, volume_unit, product_class, decimals,
+            encoding,
+        )  # fmt: skip
         good, checked = apply_policy(
-            raw, duration, policy, str(path), sessions, calendar, row_numbers=rows
-        )
+            found.table, duration, policy, str(path), sessions, calendar,
+            row_numbers=found.rows, rejected=found.rejected,
+        )  # fmt: skip
+        checked.rows_in += found.other_rows + found.folded
+        checked.other_rows = found.other_rows
+        if found.folded:
+            checked.changes["opening-auction bars folded"] = found.folded
         report.files.append((str(path), checked))
         cleaned.append(good)
     merged = pa.concat_tables(cleaned, promote_options="default") if cleaned else None
@@ -533,3 +883,73 @@ def import_csv(
         with store.transaction() as transaction:
             transaction.write(canonical, duration, merged)
     return report
+
+
+def _check_arguments(
+    store: object, paths: object, columns: object, decimals: object, encoding: object
+) -> list[Path]:
+    """The files of :func:`import_csv`, after checking the arguments a type error would
+    otherwise break deep inside.
+
+    Raises:
+        ConfigError: naming the argument, what it must be and what it was.
+    """
+    if not isinstance(store, Store):
+        raise ConfigError(
+            f"store must be a Store, e.g. Store.create('~/store'), was {type(store).__name__} "
+            f"{store!r}"
+        )
+    if columns is not None and not (
+        isinstance(columns, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+    ):
+        raise ConfigError(
+            f"columns must map store columns to the file's, e.g. {{'datetime': 'Date', "
+            f"'close': 'Close'}}, was {type(columns).__name__} {columns!r}"
+        )
+    _decimals(decimals)
+    _encoding(encoding)
+    if isinstance(paths, str | os.PathLike):
+        return [Path(paths)]
+    if not isinstance(paths, Sequence) or not all(isinstance(p, str | os.PathLike) for p in paths):
+        raise ConfigError(
+            f"paths must be a CSV file's path or a list of them, was {type(paths).__name__} "
+            f"{paths!r}"
+        )
+    if not paths:
+        raise ConfigError("paths is empty: give at least one CSV file")
+    return [Path(p) for p in paths]
+
+
+def _encoding(encoding: object) -> str:
+    """``encoding``, checked.
+
+    Raises:
+        ConfigError: not the name of a text codec Python knows.
+    """
+    if not isinstance(encoding, str):
+        raise ConfigError(
+            f"encoding must be a codec name such as 'utf-8' or 'gbk', was {encoding!r}"
+        )
+    try:
+        "a".encode(encoding)  # also refuses codecs that are not text encodings ("hex")
+    except (LookupError, UnicodeError):
+        raise ConfigError(
+            f"unknown encoding {encoding!r}; use a codec name such as 'utf-8' or 'gbk'"
+        ) from None
+    return encoding
+
+
+def _decimals(decimals: object) -> int | None:
+    """``decimals``, checked.
+
+    Raises:
+        ConfigError: not None or a whole number from 0 to 15.
+    """
+    if decimals is None:
+        return None
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 15:
+        raise ConfigError(
+            f"decimals must be a whole number from 0 to 15 (or None: no rounding), was {decimals!r}"
+        )
+    return decimals

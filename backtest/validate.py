@@ -2,21 +2,29 @@
 
 Real data is dirty. Each check names the row, the column and the value it objects to:
 
-- ``price``: a price that is NaN or not positive (bars: open/high/low/close; ticks: last_price);
+- ``price``: a price that is NaN, infinite or not positive (bars: open/high/low/close; ticks:
+  last_price), or a tick's book price (``bid_price1`` … ``ask_price5``) that is infinite or not
+  positive (an empty book level is NaN: no order on it, as the store and the quotes have it);
 - ``ohlc``: high below low, or open/close outside [low, high];
 - ``duplicate``: a timestamp seen before;
 - ``order``: a timestamp earlier than the one before it;
 - ``session``: a bar outside the instrument's trading sessions (a daily bar not on a trading
   day). Ticks are not checked: exchanges publish legitimate ticks outside the sessions (the
   opening-auction print, post-close updates carrying the settlement price);
-- ``volume``: a tick's cumulative volume lower than the tick before it in the same trading day.
+- ``volume``: a bar's volume or a tick's cumulative volume that is NaN, infinite or negative,
+  or a tick's cumulative volume lower than the tick before it in the same trading day.
 
-Policies (:class:`Policy`): **refuse** (the default) raises a :class:`DataError` listing the first
-problems and how to proceed; **skip** drops the rows with problems (duplicates and order
-problems still refuse); **repair** sorts, drops duplicates (keeping the last), widens high and
-low to hold open and close (rows whose four prices are positive numbers), and drops the rest of
-the bad rows — every change counted in the :class:`Report`. Both skip and repair drop rows until
-none is left with a problem: dropping a tick can reveal a fall of cumulative volume at the next.
+Callers may add problems of input rows they could not turn into store rows (the CSV import's
+``symbol``, ``unit`` and ``auction`` checks: see :mod:`backtest.csvimport`); those rows are
+refused, skipped and repaired (dropped) like the rest.
+
+Policies (:class:`Policy`, or its name): **refuse** (the default) raises a :class:`DataError`
+listing the first problems and how to proceed; **skip** drops the rows with problems
+(duplicates and order problems still refuse); **repair** sorts, drops duplicates (keeping the
+last), widens high and low to hold open and close (rows whose four prices are finite positive
+numbers), and drops the rest of the bad rows — every change counted in the :class:`Report`.
+Both skip and repair drop rows until none is left with a problem: dropping a tick can reveal a
+fall of cumulative volume at the next.
 
 Row numbers are 1-based positions in the input (for a CSV file: data rows, after the header);
 ``row_numbers`` gives them when the table is a selection of the input's rows.
@@ -25,6 +33,7 @@ Row numbers are 1-based positions in the input (for a CSV file: data rows, after
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Final
@@ -35,7 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .calendar import TradingCalendar
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .model import DAY, TICK
 from .session import TradingSessions
 from .store import int_times
@@ -51,6 +60,19 @@ class Policy(StrEnum):
     REFUSE = "refuse"
     SKIP = "skip"
     REPAIR = "repair"
+
+    @classmethod
+    def parse(cls, value: object) -> Policy:
+        """``value`` as a policy: a :class:`Policy` or its name, ``"refuse"``, ``"skip"`` or
+        ``"repair"``.
+
+        Raises:
+            ConfigError: any other value.
+        """
+        if isinstance(value, str) and value in {policy.value for policy in cls}:
+            return cls(value)
+        names = ", ".join(repr(policy.value) for policy in cls)
+        raise ConfigError(f"policy must be one of {names}, was {value!r}")
 
 
 @dataclass(frozen=True)
@@ -69,20 +91,41 @@ class Problem:
 
 @dataclass
 class Report:
-    """What validation found and, under skip/repair, changed (counts by kind)."""
+    """What validation found and, under skip/repair, changed (counts by kind).
+
+    Attributes:
+        rows_in: rows of the input, every one (for a CSV file: its data rows, other symbols'
+            rows included).
+        rows_out: rows kept.
+        problems: every problem found, by input row.
+        changes: what was done to rows, by kind, e.g. ``{"bad rows dropped": 3}``.
+        other_rows: rows of the input that belong to other symbols (a multi-symbol file):
+            not checked, not kept.
+    """
 
     rows_in: int = 0
     rows_out: int = 0
     problems: list[Problem] = field(default_factory=list)
     changes: Counter[str] = field(default_factory=Counter)
+    other_rows: int = 0
 
     def summary(self) -> str:
-        """One line: rows kept and each kind of change."""
-        done = ", ".join(f"{count} {kind}" for kind, count in sorted(self.changes.items()))
+        """One line: rows kept, other symbols' rows and each kind of change, e.g.
+        ``150 of 301 rows kept (150 rows of other symbols, 1 bad rows dropped)``."""
+        notes = [f"{self.other_rows} rows of other symbols"] if self.other_rows else []
+        notes += [f"{count} {kind}" for kind, count in sorted(self.changes.items())]
+        done = ", ".join(notes)
         return f"{self.rows_out} of {self.rows_in} rows kept" + (f" ({done})" if done else "")
 
 
 _PRICES: Final = ("open", "high", "low", "close")
+_BOOK_PRICES: Final = tuple(
+    f"{side}_price{level}" for level in range(1, 6) for side in ("bid", "ask")
+)
+
+
+def _positive(values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    return np.isfinite(values) & (values > 0)
 
 
 def _float(table: pa.Table, name: str) -> npt.NDArray[np.float64]:
@@ -110,8 +153,21 @@ def find_problems(
     times = int_times(table.column("datetime"))
     for name in ("last_price",) if duration_s == TICK else _PRICES:
         values = _float(table, name)
-        bad = np.flatnonzero(~(values > 0))
-        _add(problems, "price", bad, name, values, "a price must be a positive number")
+        bad = np.flatnonzero(~_positive(values))
+        _add(problems, "price", bad, name, values, "a price must be a finite positive number")
+    if duration_s == TICK:
+        for name in (n for n in _BOOK_PRICES if n in table.column_names):
+            values = _float(table, name)
+            bad = np.flatnonzero(~np.isnan(values) & ~_positive(values))
+            _add(problems, "price", bad, name, values,
+                 "a book price must be a finite positive number, or empty (no order)")  # fmt: skip
+    if "volume" in table.column_names:
+        values = _float(table, "volume")
+        bad = np.flatnonzero(~(np.isfinite(values) & (values >= 0)))
+        what = "a cumulative volume" if duration_s == TICK else "a volume"
+        _add(
+            problems, "volume", bad, "volume", values, f"{what} must be a finite number, 0 or more"
+        )
     if duration_s != TICK:
         o, h, low, c = (_float(table, name) for name in _PRICES)
         bad = np.flatnonzero(h < low)
@@ -200,37 +256,49 @@ def _volume_problems(
 def apply_policy(
     table: pa.Table,
     duration_s: int,
-    policy: Policy,
+    policy: Policy | str,
     where: str,
     sessions: TradingSessions | None = None,
     calendar: TradingCalendar | None = None,
     row_numbers: npt.NDArray[np.int64] | None = None,
+    rejected: Sequence[Problem] = (),
 ) -> tuple[pa.Table, Report]:
     """Check ``table`` and return it (possibly cleaned) with a report, or raise.
 
     Args:
+        policy: a :class:`Policy` or its name (``"refuse"``, ``"skip"``, ``"repair"``).
         where: names the input in messages, e.g. the file path.
         row_numbers: the input row number of each row of ``table``, for messages and the
             report (default 1, 2, …), e.g. the file rows of one symbol of a multi-symbol CSV.
+        rejected: problems of input rows the caller already took out of ``table`` because it
+            could not use them (their ``row`` is the input row number), e.g. a CSV row whose
+            symbol cell is empty. They are refused like the problems of ``table``; skip and
+            repair count their rows as dropped.
 
     Raises:
+        ConfigError: ``policy`` is not a policy.
         DataError: under ``refuse`` when there is any problem; under ``skip`` when rows are
             duplicated or out of order. The message lists the first problems and the options.
     """
+    policy = Policy.parse(policy)
     found = find_problems(table, duration_s, sessions, calendar)  # rows of ``table``
     problems = found
     if row_numbers is not None:
         problems = [replace(p, row=int(row_numbers[p.row - 1])) for p in found]
-    report = Report(rows_in=table.num_rows, problems=problems)
+    problems = sorted([*problems, *rejected], key=lambda p: (p.row, p.check))
+    first_rejection: dict[int, str] = {}  # each rejected row, under its first check by name
+    for problem in sorted(rejected, key=lambda p: (p.row, p.check)):
+        first_rejection.setdefault(problem.row, problem.check)
+    report = Report(rows_in=table.num_rows + len(first_rejection), problems=problems)
     structural = [p for p in problems if p.check in ("order", "duplicate")]
-    if problems and (policy is Policy.REFUSE or (policy is Policy.SKIP and structural)):
-        shown = structural if policy is Policy.SKIP else problems
+    if problems and (policy == Policy.REFUSE or (policy == Policy.SKIP and structural)):
+        shown = structural if policy == Policy.SKIP else problems
         lines = "\n  ".join(str(p) for p in shown[:SHOWN])
         more = f"\n  … and {len(shown) - SHOWN} more" if len(shown) > SHOWN else ""
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.check for p in shown).items()))
         advice = (
             "use --repair to sort, drop duplicates and drop or clip bad rows"
-            if policy is Policy.SKIP
+            if policy == Policy.SKIP
             else "fix the data, or use --repair (sort, drop duplicates, drop or clip bad "
             "rows) or --skip-bad-rows (drop the bad rows)"
         )
@@ -238,11 +306,14 @@ def apply_policy(
     if not problems:
         report.rows_out = table.num_rows
         return table, report
-    if policy is Policy.SKIP:
+    if policy == Policy.SKIP:
+        report.changes["bad rows dropped"] += len(first_rejection)
         cleaned = _drop_bad_rows(
             table, duration_s, report, sessions, calendar, "bad rows dropped", found
         )
     else:
+        for check in first_rejection.values():
+            report.changes[f"rows dropped ({check})"] += 1
         cleaned = _repair(table, duration_s, report, sessions, calendar)
     report.rows_out = cleaned.num_rows
     return cleaned, report
@@ -292,8 +363,9 @@ def _repair(
     if duration_s != TICK:
         o, h, low, c = (_float(table, name) for name in _PRICES)
         stacked = np.vstack([o, h, low, c])
-        # only rows with four positive prices: a missing price is not invented from the others
-        valid = (stacked > 0).all(axis=0)
+        # only rows with four finite positive prices: a missing or infinite price is not
+        # invented from the others
+        valid = _positive(stacked).all(axis=0)
         high = np.where(valid, stacked.max(axis=0), h)
         lowest = np.where(valid, stacked.min(axis=0), low)
         clipped = int((valid & ((high != h) | (lowest != low))).sum())

@@ -354,3 +354,75 @@ def test_every_data_command_has_help_with_an_example() -> None:
         status, out, _ = run("data", command, "--help")
         assert status == 0
         assert f"example: backtest data {command} " in out
+
+
+def test_verify_reports_infinite_prices_and_negative_volumes(empty_store: Store) -> None:
+    # what an import now refuses, written into the store directly (as an older import could)
+    write_bars(
+        empty_store,
+        "IF2003.IF",
+        60,
+        [
+            ("2020-01-02 09:30", 4000.0, float("inf"), 3999.0, 4000.0, 10),
+            ("2020-01-02 09:31", 4000.0, 4001.0, 3999.0, 4000.0, -500),
+        ],
+    )
+    status, out, _ = run("data", "verify", "--store", empty_store.root)
+    path = empty_store.root / "klines" / "1m" / "IF2003.IF" / "2020.parquet"
+    assert status == 1
+    assert out.splitlines() == [
+        "IF2003.IF 1m: 2 problem(s): price, volume (2 rows, 1 file)",
+        f"  {path}: row 1, column high, value inf: a price must be a finite positive number",
+        f"  {path}: row 2, column volume, value -500.0: a volume must be a finite number, 0 or "
+        "more",
+    ]
+
+
+def test_import_reads_other_encodings_with_the_encoding_option(tmp_path: Path) -> None:
+    csv = tmp_path / "gbk.csv"
+    csv.write_bytes("日期,开,高,低,收,量\n2020-01-02,12.0,12.3,11.9,12.1,1000\n".encode("gbk"))
+    argv = (
+        "data",
+        "import",
+        csv,
+        "--store",
+        tmp_path / "s",
+        "--symbol",
+        "600000.SH",
+        "--period",
+        "1d",
+        "--columns",
+        "datetime=日期,open=开,high=高,low=低,close=收,volume=量",
+    )
+    assert run(*argv) == (
+        1,
+        "",
+        f"backtest: error: {csv}: the header is not utf-8 text (byte 0xc8 at offset 0): re-save "
+        "it as UTF-8 or pass --encoding gbk\n",
+    )
+    assert run(*argv, "--encoding", "gbk") == (
+        0,
+        f"{csv}: 1 of 1 rows kept\n600000.SH 1d: 1 rows into {tmp_path / 's'}\n",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (("--decimals", "16"), "decimals must be a whole number from 0 to 15 (or None: no "
+                               "rounding), was 16"),
+        (("--encoding", "klingon"), "unknown encoding 'klingon'; use a codec name such as "
+                                    "'utf-8' or 'gbk'"),
+    ],
+)  # fmt: skip
+def test_import_option_values_out_of_range_are_named(
+    tmp_path: Path, option: tuple[str, str], message: str
+) -> None:
+    csv = tmp_path / "bars.csv"
+    csv.write_text("datetime,open,high,low,close,volume\n2020-01-02 09:30:00,1,2,1,2,1\n")
+    status, out, err = run(
+        "data", "import", csv, "--store", tmp_path / "s", "--symbol", "IF2003.IF",
+        "--period", "1m", "--format", "tqsdk", *option,
+    )  # fmt: skip
+    assert (status, out, err) == (1, "", f"backtest: error: {message}\n")

@@ -201,8 +201,15 @@ SharedImport = tuple[str, str, str, dict[str, Any], str]
 """symbol, period, format, other import_csv arguments, expected report summary."""
 SHARED_IMPORTS: dict[str, list[SharedImport]] = {
     # Row counts: the READMEs' tables, checked with grep -c / wc -l.
+    # Multi-symbol files: every import counts all rows of the file (32,479 and 14,574).
     "hikyuu/cn_stock_daily_8symbols_1990-2011.csv": [
-        (symbol, "1d", "hikyuu", {}, f"{rows} of {rows} rows kept")
+        (
+            symbol,
+            "1d",
+            "hikyuu",
+            {},
+            f"{rows} of 32479 rows kept ({32479 - rows} rows of other symbols)",
+        )
         for symbol, rows in (
             ("000001.SH", 5121),
             ("600000.SH", 2836),
@@ -221,9 +228,9 @@ SHARED_IMPORTS: dict[str, list[SharedImport]] = {
             "1d",
             "tdx",
             {"policy": Policy.SKIP},
-            "8439 of 8455 rows kept (16 bad rows dropped)",
+            "8439 of 14574 rows kept (6119 rows of other symbols, 16 bad rows dropped)",
         ),
-        ("600000.SH", "1d", "tdx", {}, "6119 of 6119 rows kept"),
+        ("600000.SH", "1d", "tdx", {}, "6119 of 14574 rows kept (8455 rows of other symbols)"),
     ],
     "tqsdk/CFFEX.IF2003_1min.csv": [("IF2003.IF", "1m", "tqsdk", {}, "12279 of 12279 rows kept")],
     "tqsdk/SHFE.au1912_1min.csv": [("au1912.SF", "1m", "tqsdk", {}, "33969 of 33969 rows kept")],
@@ -255,13 +262,15 @@ def test_every_shared_real_file_imports_with_a_preset(empty_store: Store, name: 
     if imports is None:
         pytest.fail(f"{SHARED / name} is new: add the import that reads it to SHARED_IMPORTS")
     path = SHARED / name
-    rows_in = 0
+    own_rows = 0
     for symbol, period, form, options, summary in imports:
         report = import_csv(empty_store, [path], symbol, period, format=form, **options)
         assert report.summary() == f"{path}: {summary}"
         assert len(stored(empty_store, symbol, period, ["close"])) == report.rows
-        rows_in += report.files[0][1].rows_in
-    assert rows_in == data_rows(path)  # every row of the file belongs to one of the imports
+        checked = report.files[0][1]
+        assert checked.rows_in == data_rows(path)
+        own_rows += checked.rows_in - checked.other_rows
+    assert own_rows == data_rows(path)  # every row of the file belongs to one of the imports
 
 
 def test_shared_imports_name_only_existing_files() -> None:
@@ -287,11 +296,19 @@ def test_generic_preset_reads_any_headers_through_a_column_mapping(
 def test_a_mapping_to_a_missing_price_column_names_it(store: Store, tmp_path: Path) -> None:
     renamed = [",".join(row.split(",")[:7]) for row in IF2003_ROWS]
     path = write_csv(tmp_path / "if.csv", "Time,Code,O,H,L,C,Vol", *renamed)
-    mapping = {"datetime": "Time", "open": "O", "high": "H", "low": "L", "close": "Close"}
+    mapping = {
+        "datetime": "Time",
+        "open": "O",
+        "high": "H",
+        "low": "L",
+        "close": "Close",
+        "volume": "Vol",
+    }
     with pytest.raises(DataError) as caught:
         import_csv(store, [path], "IF2003.IF", "1m", columns=mapping)
     assert str(caught.value) == (
-        f"{path}: no column 'Close': is --format right? (columns: Time, Code, O, H, L, C, Vol)"
+        f"{path}: no column 'Close' (for close): is --format or --columns right? (columns: Time, "
+        "Code, O, H, L, C, Vol)"
     )
 
 
@@ -674,7 +691,9 @@ def test_a_multi_symbol_file_is_filtered_on_its_symbol_column(
     store: Store, tmp_path: Path, spelling: str
 ) -> None:
     report = import_csv(store, [two_symbols(tmp_path)], spelling, "1m", format="tqsdk")
-    assert report.summary() == f"{tmp_path / 'mixed.csv'}: 3 of 3 rows kept"
+    assert report.summary() == (
+        f"{tmp_path / 'mixed.csv'}: 3 of 4 rows kept (1 rows of other symbols)"
+    )
     assert stored(store, "IF2003.IF", "1m") == IF2003_STORED
     assert store.symbols() == ["IF2003.IF"]
 
@@ -755,7 +774,8 @@ def test_missing_time_column_lists_the_columns_of_the_file(store: Store, tmp_pat
 def test_ragged_csv_is_a_data_error(store: Store, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "if.csv", TQ_HEADER, IF2003_ROWS[0], IF2003_ROWS[1][:40])
     assert refusal(store, path) == (
-        f"{path}: cannot read: CSV parse error: Expected 10 columns, got 4: {IF2003_ROWS[1][:40]}"
+        f"{path}: row 2 has 4 fields where the header has 10: {IF2003_ROWS[1][:40]!r}; is the "
+        "file cut short, or a field missing or extra (quote values holding commas)?"
     )
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pytest
 
 from backtest.calendar import TradingCalendar
-from backtest.errors import DataError
+from backtest.errors import ConfigError, DataError
 from backtest.session import TradingSessions
 from backtest.validate import Policy, Problem, Report, apply_policy, find_problems
 
@@ -91,6 +91,7 @@ class Checks(TypedDict, total=False):
     sessions: TradingSessions | None
     calendar: TradingCalendar | None
     row_numbers: npt.NDArray[np.int64] | None
+    rejected: list[Problem]
 
 
 def refused(table: pa.Table, duration_s: int = MINUTE, **checks: Unpack[Checks]) -> str:
@@ -116,7 +117,7 @@ def test_nan_price_is_refused_naming_row_column_and_value() -> None:
     table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", 10.0, 11.0, 9.0, NAN))
     assert refused(table) == (
         "bars.csv: 1 problem(s) (1 price):\n"
-        "  row 2, column close, value nan: a price must be a positive number\n" + ADVICE
+        "  row 2, column close, value nan: a price must be a finite positive number\n" + ADVICE
     )
 
 
@@ -129,8 +130,8 @@ def test_zero_and_negative_prices_are_refused() -> None:
     assert refused(table) == (
         "bars.csv: 3 problem(s) (1 ohlc, 2 price):\n"
         "  row 1, column open, value 0.0: open is outside [low, high]\n"
-        "  row 1, column open, value 0.0: a price must be a positive number\n"
-        "  row 2, column low, value -1.0: a price must be a positive number\n" + ADVICE
+        "  row 1, column open, value 0.0: a price must be a finite positive number\n"
+        "  row 2, column low, value -1.0: a price must be a finite positive number\n" + ADVICE
     )
 
 
@@ -232,7 +233,7 @@ def test_tick_price_must_be_positive() -> None:
     table = ticks(("2024-01-02 09:30", 10.0, 5.0), ("2024-01-02 09:31", NAN, 6.0))
     assert refused(table, TICK) == (
         "bars.csv: 1 problem(s) (1 price):\n"
-        "  row 2, column last_price, value nan: a price must be a positive number\n" + ADVICE
+        "  row 2, column last_price, value nan: a price must be a finite positive number\n" + ADVICE
     )
 
 
@@ -277,7 +278,7 @@ def test_tick_volume_falling_after_midnight_is_the_same_trading_day(
 def test_more_than_five_problems_are_cut_with_a_count_of_the_rest() -> None:
     table = bars(*((f"2024-01-02 09:{30 + i}", 10.0, 11.0, 9.0, NAN) for i in range(7)))
     lines = "".join(
-        f"  row {row}, column close, value nan: a price must be a positive number\n"
+        f"  row {row}, column close, value nan: a price must be a finite positive number\n"
         for row in range(1, 6)
     )
     assert refused(table) == (
@@ -503,3 +504,214 @@ def test_repair_leaves_no_falling_cumulative_volume() -> None:
     assert result.column("volume").to_pylist() == [10.0, 11.0]
     assert report.changes == Counter({"rows sorted": 2, "rows dropped (volume)": 2})
     assert find_problems(result, TICK, None, CALENDAR) == []
+
+
+# --- non-finite and negative values (every check under every policy) ------------------------------
+
+INF = math.inf
+VOLUME_RULE = "a volume must be a finite number, 0 or more"
+TICK_VOLUME_RULE = "a cumulative volume must be a finite number, 0 or more"
+BOOK_RULE = "a book price must be a finite positive number, or empty (no order)"
+
+
+def with_volumes(table: pa.Table, *volumes: float) -> pa.Table:
+    """``table`` with its volume column replaced."""
+    index = table.column_names.index("volume")
+    return table.set_column(index, "volume", pa.array(volumes, pa.float64()))
+
+
+def test_infinite_prices_are_refused_like_nan() -> None:
+    # 1e400 in a CSV reads as inf
+    table = bars(
+        good("2024-01-02 09:30"),
+        ("2024-01-02 09:31", 10.0, INF, 9.0, 10.0),
+        ("2024-01-02 09:32", 10.0, 11.0, -INF, 10.0),
+    )
+    assert refused(table) == (
+        "bars.csv: 2 problem(s) (2 price):\n"
+        "  row 2, column high, value inf: a price must be a finite positive number\n"
+        "  row 3, column low, value -inf: a price must be a finite positive number\n" + ADVICE
+    )
+
+
+def test_bar_volume_must_be_a_finite_number_not_below_zero() -> None:
+    table = with_volumes(
+        bars(*(good(f"2024-01-02 09:{30 + i}") for i in range(5))), 0.0, -500.0, NAN, INF, 7.0
+    )
+    assert refused(table) == (
+        "bars.csv: 3 problem(s) (3 volume):\n"
+        f"  row 2, column volume, value -500.0: {VOLUME_RULE}\n"
+        f"  row 3, column volume, value nan: {VOLUME_RULE}\n"
+        f"  row 4, column volume, value inf: {VOLUME_RULE}\n" + ADVICE
+    )
+
+
+def test_tick_last_price_and_cumulative_volume_must_be_finite() -> None:
+    table = ticks(
+        ("2024-01-02 09:30", 10.0, 5.0),
+        ("2024-01-02 09:31", INF, 6.0),
+        ("2024-01-02 09:32", 10.0, NAN),
+        ("2024-01-02 09:33", 10.0, -1.0),
+    )
+    # the fall from 6 to -1 hides behind the NaN until that row is dropped (next test)
+    assert refused(table, TICK) == (
+        "bars.csv: 3 problem(s) (1 price, 2 volume):\n"
+        "  row 2, column last_price, value inf: a price must be a finite positive number\n"
+        f"  row 3, column volume, value nan: {TICK_VOLUME_RULE}\n"
+        f"  row 4, column volume, value -1.0: {TICK_VOLUME_RULE}\n" + ADVICE
+    )
+
+
+def book(*rows: tuple[str, float, float, float]) -> pa.Table:
+    """Ticks with a book: (Beijing time, bid_price1, ask_price1, ask_price2); last 10, volume 5."""
+    table = ticks(*((r[0], 10.0, 5.0) for r in rows))
+    for name, index in (("bid_price1", 1), ("ask_price1", 2), ("ask_price2", 3)):
+        table = table.append_column(name, pa.array([r[index] for r in rows], pa.float64()))
+    return table
+
+
+def test_book_prices_must_be_finite_and_positive_but_may_be_empty() -> None:
+    table = book(
+        ("2024-01-02 09:30", 9.8, 10.2, NAN),  # an empty second level: no order, fine
+        ("2024-01-02 09:31", -3.0, 10.2, 10.4),
+        ("2024-01-02 09:32", 9.8, 0.0, INF),
+        ("2024-01-02 09:33", NAN, NAN, NAN),  # an empty book (limit up or down): fine
+    )
+    assert refused(table, TICK) == (
+        "bars.csv: 3 problem(s) (3 price):\n"
+        f"  row 2, column bid_price1, value -3.0: {BOOK_RULE}\n"
+        f"  row 3, column ask_price1, value 0.0: {BOOK_RULE}\n"
+        f"  row 3, column ask_price2, value inf: {BOOK_RULE}\n" + ADVICE
+    )
+
+
+def test_dropping_a_nan_volume_tick_reveals_the_fall_behind_it() -> None:
+    # dropping the NaN tick reveals 8 → 6 falling
+    table = ticks(
+        ("2024-01-02 09:30", 10.0, 8.0),
+        ("2024-01-02 09:31", 10.0, NAN),
+        ("2024-01-02 09:32", 10.0, 6.0),
+    )
+    times, report = cleaned(table, Policy.SKIP, TICK, calendar=CALENDAR)
+    assert (times, report.summary()) == (
+        ["2024-01-02 09:30"],
+        "1 of 3 rows kept (2 bad rows dropped)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "summary"),
+    [
+        (Policy.SKIP, "2 of 5 rows kept (3 bad rows dropped)"),
+        (Policy.REPAIR, "2 of 5 rows kept (1 rows dropped (price), 2 rows dropped (volume))"),
+    ],
+)
+def test_skip_and_repair_drop_non_finite_rows_like_other_bad_rows(
+    policy: Policy, summary: str
+) -> None:
+    table = with_volumes(
+        bars(
+            good("2024-01-02 09:30"),
+            ("2024-01-02 09:31", 10.0, INF, 9.0, 10.0),
+            good("2024-01-02 09:32"),
+            good("2024-01-02 09:33"),
+            good("2024-01-02 09:34"),
+        ),
+        1.0, 1.0, -5.0, NAN, 1.0,
+    )  # fmt: skip
+    times, report = cleaned(table, policy)
+    assert times == ["2024-01-02 09:30", "2024-01-02 09:34"]
+    assert report.summary() == summary
+
+
+def test_repair_does_not_widen_high_to_an_infinite_open() -> None:
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", INF, 11.0, 9.0, 10.0))
+    times, report = cleaned(table, Policy.REPAIR)
+    assert times == ["2024-01-02 09:30"]
+    # counted under its first check by name: ohlc (open above high) before price
+    assert report.changes == Counter({"rows dropped (ohlc)": 1})
+
+
+def test_repair_drops_ticks_with_a_bad_book_price() -> None:
+    table = book(("2024-01-02 09:30", 9.8, 10.2, NAN), ("2024-01-02 09:31", 9.8, -10.2, NAN))
+    times, report = cleaned(table, Policy.REPAIR, TICK)
+    assert (times, report.summary()) == (
+        ["2024-01-02 09:30"],
+        "1 of 2 rows kept (1 rows dropped (price))",
+    )
+
+
+# --- policies given by name -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["refuse", "skip", "repair"])
+def test_a_policy_name_is_the_policy(name: str) -> None:
+    assert Policy.parse(name) is Policy(name)
+    assert Policy.parse(Policy(name)) is Policy(name)
+
+
+@pytest.mark.parametrize("value", ["fix", "REFUSE", "", None, 1, True])
+def test_an_unknown_policy_is_a_config_error_listing_the_policies(value: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Policy.parse(value)
+    assert str(caught.value) == f"policy must be one of 'refuse', 'skip', 'repair', was {value!r}"
+
+
+def test_apply_policy_takes_a_policy_name() -> None:
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", 10.0, 11.0, 9.0, NAN))
+    with pytest.raises(DataError) as caught:
+        apply_policy(table, MINUTE, "refuse", "bars.csv")
+    assert str(caught.value) == refused(table)
+    _, report = apply_policy(table, MINUTE, "skip", "bars.csv")
+    assert report.summary() == "1 of 2 rows kept (1 bad rows dropped)"
+    with pytest.raises(ConfigError, match=r"^policy must be one of .*, was 'fix'$"):
+        apply_policy(table, MINUTE, "fix", "bars.csv")
+
+
+# --- problems of rows the caller left out ---------------------------------------------------------
+
+REJECTED = [
+    Problem("unit", 2, "volume_unit", "boxes", "the volume unit must be lots (手) or shares (股)"),
+    Problem("symbol", 5, "symbol", "", "no symbol: cannot tell whether the row is X's"),
+]
+
+
+def test_rejected_rows_are_refused_in_row_order_with_the_table_problems() -> None:
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", 10.0, 11.0, 9.0, NAN))
+    message = refused(table, row_numbers=np.array([1, 4], np.int64), rejected=REJECTED)
+    assert message == (
+        "bars.csv: 3 problem(s) (1 price, 1 symbol, 1 unit):\n"
+        "  row 2, column volume_unit, value 'boxes': the volume unit must be lots (手) or "
+        "shares (股)\n"
+        "  row 4, column close, value nan: a price must be a finite positive number\n"
+        "  row 5, column symbol, value '': no symbol: cannot tell whether the row is X's\n" + ADVICE
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "summary"),
+    [
+        (Policy.SKIP, "1 of 4 rows kept (3 bad rows dropped)"),
+        (
+            Policy.REPAIR,
+            "1 of 4 rows kept (1 rows dropped (price), 1 rows dropped (symbol), "
+            "1 rows dropped (unit))",
+        ),
+    ],
+)
+def test_rejected_rows_count_as_input_rows_dropped(policy: Policy, summary: str) -> None:
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", 10.0, 11.0, 9.0, NAN))
+    times, report = cleaned(
+        table, policy, row_numbers=np.array([1, 4], np.int64), rejected=REJECTED
+    )
+    assert times == ["2024-01-02 09:30"]
+    assert (report.rows_in, report.summary()) == (4, summary)
+    assert [(p.row, p.check) for p in report.problems] == [(2, "unit"), (4, "price"), (5, "symbol")]
+
+
+def test_report_counts_other_symbols_rows_before_the_changes() -> None:
+    report = Report(rows_in=301, rows_out=150, changes=Counter({"bad rows dropped": 1}))
+    report.other_rows = 150
+    assert (
+        report.summary() == "150 of 301 rows kept (150 rows of other symbols, 1 bad rows dropped)"
+    )

@@ -112,7 +112,12 @@ def add_parser(commands: Any) -> None:
     imp.add_argument(
         "--volume-unit", choices=["shares", "lots"], help="stock volumes in shares or lots of 100"
     )
-    imp.add_argument("--decimals", type=int, help="round prices to this many decimals")
+    imp.add_argument("--decimals", type=int, help="round prices to this many decimals (0-15)")
+    imp.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="the files' text encoding, e.g. gbk (default: utf-8)",
+    )
     bad = imp.add_mutually_exclusive_group()
     bad.add_argument(
         "--repair",
@@ -394,6 +399,7 @@ def _import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         label=args.label,
         volume_unit=args.volume_unit,
         decimals=args.decimals,
+        encoding=args.encoding,
     )
     print(report.summary(), file=out)
     print(f"{report.symbol} {report.period}: {report.rows:,} rows into {store.root}", file=out)
