@@ -50,28 +50,20 @@ whatever the policy. Rows the import cannot use are problems like those of
 
 from __future__ import annotations
 
-import bz2
-import codecs
-import csv
-import gzip
-import io
-import lzma
 import os
 import re
-import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
+from .csvread import file_bytes, read_columns
+from .csvtimes import parse_times, zone
 from .errors import ConfigError, DataError, UnknownInstrumentError
 from .instrument import InstrumentTable
 from .model import DAY, TICK, ProductClass, Symbol, normalize_symbol, parse_period, period_label
@@ -80,10 +72,6 @@ from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns
 from .validate import Policy, Problem, Report, apply_policy
 from .xtquant import AUCTION_EXCHANGES
 
-_NUMBER: Final = r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(nan|NaN|inf|Inf)|)\s*$"
-_FAR_NS: Final = 2**62
-"""Times must lie strictly within ±_FAR_NS (1823-11-12 … 2116-02-20), as the store's do."""
-_TIME_RANGE: Final = "the years 1824 to 2115 the store holds"
 _AUCTION_START_NS: Final = (9 * 3600 + 15 * 60) * NS_PER_SECOND
 _OPEN_NS: Final = (9 * 3600 + 30 * 60) * NS_PER_SECOND
 _PRICE_COLUMNS: Final = ("open", "high", "low", "close")
@@ -95,12 +83,6 @@ _OTHER_PRICES: Final = frozenset(
 
 _UNITS: Final = {"lots": True, "手": True, "shares": False, "股": False}
 """``volume_unit`` cells (trimmed, lower case) → whether the row's volume is in lots."""
-_DECOMPRESS: Final[dict[str, Callable[[bytes], bytes]]] = {
-    ".gz": gzip.decompress,
-    ".xz": lzma.decompress,
-    ".bz2": bz2.decompress,
-}
-_DECOMPRESS_ERRORS: Final = (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error)
 
 
 @dataclass(frozen=True)
@@ -237,280 +219,6 @@ def preset(name: str, columns: Mapping[str, str] | None = None) -> Preset:
     return replace(found, columns={**found.columns, **mapping}, time=time)
 
 
-# --- reading a file ------------------------------------------------------------------------------
-
-
-def _file_bytes(path: Path, encoding: str) -> bytes:
-    """The file's text as UTF-8 bytes: decompressed as its suffix says, decoded from
-    ``encoding``.
-
-    Raises:
-        DataError: the file is missing or unreadable, its compression is damaged, or its text
-            is not in ``encoding``.
-    """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    decompress = _DECOMPRESS.get(path.suffix.lower())
-    if decompress is not None:
-        try:
-            data = decompress(data)
-        except _DECOMPRESS_ERRORS as exc:
-            raise DataError(
-                f"damaged or truncated compressed file {path} ({exc}); copy or download it again"
-            ) from None
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise DataError(_not_text(path, data, encoding, exc)) from None
-    return data if codecs.lookup(encoding).name == "utf-8" else text.encode("utf-8")
-
-
-def _not_text(path: Path, data: bytes, encoding: str, exc: UnicodeDecodeError) -> str:
-    """The message for a file whose bytes are not ``encoding`` text, naming the row."""
-    before = data[: exc.start]
-    complete = before[: max(before.rfind(b"\n"), before.rfind(b"\r")) + 1]
-    line = sum(1 for text in complete.splitlines() if text.strip())  # 0: the header
-    where = "the header" if line == 0 else f"row {line}"
-    byte = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
-    if codecs.lookup(encoding).name != "utf-8":
-        hint = "re-save it as UTF-8, or pass the --encoding it was written in"
-    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 byte order mark
-        hint = "re-save it as UTF-8 or pass --encoding utf-16"
-    else:
-        hint = "re-save it as UTF-8 or pass --encoding gbk"
-    return f"{path}: {where} is not {encoding} text ({byte}): {hint}"
-
-
-def _header(path: Path, data: bytes) -> list[str]:
-    """The column names of the CSV's first line.
-
-    Read with Python's csv module, not pyarrow's streaming reader: that reader's background
-    thread could abort the process at exit after a parse error (SIGABRT).
-    """
-    text = data[: data.find(b"\n")] if b"\n" in data else data
-    text = text.split(b"\r", 1)[0]
-    names = next(csv.reader([text.decode("utf-8").removeprefix("\ufeff")]), [])
-    if not "".join(names).strip():
-        raise DataError(f"{path}: the file is empty: no header row of column names")
-    return names
-
-
-def _read(
-    path: Path,
-    data: bytes,
-    wanted: Sequence[str],
-    strings: Sequence[str],
-    required: Mapping[str, str],
-) -> pa.Table:
-    """The ``wanted`` columns of a CSV; numbers as float64, ``strings`` as text.
-
-    ``required``: source column → the store column it feeds.
-
-    Raises:
-        DataError: the file is not a readable CSV, lacks a ``required`` column, names a wanted
-            column twice, or holds text where a number should be.
-    """
-    names = _header(path, data)
-    for source, target in required.items():
-        if source not in names:
-            mapped = "" if source == target else f" (for {target})"
-            hint = "--format" if source == target else "--format or --columns"
-            raise DataError(
-                f"{path}: no column {source!r}{mapped}: is {hint} right? "
-                f"(columns: {', '.join(names)})"
-            )
-    present = [name for name in wanted if name in names]
-    for name in present:
-        if names.count(name) > 1:
-            raise DataError(
-                f"{path}: the header names column {name!r} {names.count(name)} times: rename "
-                f"all but one, or map the store column to another with --columns"
-            )
-    types = {name: (pa.string() if name in strings else pa.float64()) for name in present}
-    options = pacsv.ConvertOptions(column_types=types, include_columns=present,
-                                   strings_can_be_null=True)  # fmt: skip
-    try:
-        return pacsv.read_csv(io.BytesIO(data), convert_options=options)
-    except pa.ArrowInvalid as exc:
-        raise _unreadable(path, data, present, strings, exc) from None
-
-
-def _unreadable(
-    path: Path, data: bytes, present: Sequence[str], strings: Sequence[str], exc: pa.ArrowInvalid
-) -> DataError:
-    """The error for a CSV pyarrow refused: its first row with more or fewer fields than the
-    header, else its first cell that is not a number, else pyarrow's message."""
-    ragged: list[pacsv.InvalidRow] = []
-
-    def stop(row: pacsv.InvalidRow) -> Literal["skip", "error"]:
-        ragged.append(row)
-        return "error"
-
-    try:  # again, as text, in one thread (row numbers are then known)
-        as_text = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=False),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=stop),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(present, pa.string()), include_columns=list(present)
-            ),
-        )
-    except pa.ArrowInvalid as again:
-        if not ragged:
-            return DataError(f"{path}: cannot read: {again}")
-        row = ragged[0]
-        where = "a row" if row.number is None else f"row {row.number - 1}"  # number 1: header
-        return DataError(
-            f"{path}: {where} has {row.actual_columns} fields where the header has "
-            f"{row.expected_columns}: {row.text!r}; is the file cut short, or a field missing or "
-            f"extra (quote values holding commas)?"
-        )
-    for name in present:
-        if name in strings:
-            continue
-        column = as_text.column(name)
-        flags = pc.match_substring_regex(column, _NUMBER).to_pylist()
-        bad = [row for row, ok in enumerate(flags) if ok is False]
-        if bad:
-            value = column[bad[0]].as_py()
-            return DataError(
-                f"{path}: row {bad[0] + 1}, column {name}: value {value!r} is not a number"
-            )
-    return DataError(f"{path}: cannot read: {exc}")
-
-
-# --- times ---------------------------------------------------------------------------------------
-
-
-def _zone(tz: str) -> str:
-    """The zone handed to pandas for ``tz``: Beijing names are a fixed +08:00 (as the store).
-
-    Raises:
-        ConfigError: ``tz`` is not a string, or pandas knows no such zone.
-    """
-    hint = "use a zone name such as 'Asia/Shanghai' or 'UTC', or an offset such as '+08:00'"
-    if not isinstance(tz, str):
-        raise ConfigError(f"tz must be a time zone, was {tz!r}; {hint}")
-    zone = "+08:00" if tz in ("Asia/Shanghai", "Asia/Beijing", "CST") else tz
-    try:
-        pd.Timestamp(0).tz_localize(zone)
-    except (LookupError, ValueError):
-        raise ConfigError(f"unknown time zone {tz!r}; {hint}") from None
-    return zone
-
-
-def _times(
-    table: pa.Table, spec: Preset, tz: str, path: Path, rows: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    """Source times → int64 ns since the epoch; ``rows`` are the file's row numbers.
-
-    Raises:
-        DataError: an empty time, a value that is not a time, a mix of times with and without
-            a UTC offset, or a time outside the years the store holds; the row is named.
-    """
-    columns = [table.column(name).to_pandas() for name in spec.time]
-    text = columns[0] if len(columns) == 1 else columns[0].astype(str) + " " + columns[1]
-    where = f"column {', '.join(spec.time)}"
-    if text.isna().any():
-        row = int(np.flatnonzero(text.isna().to_numpy())[0])
-        raise DataError(f"{path}: row {rows[row]}, {where}: empty time")
-    if spec.time_format == "ms":
-        ms = text.to_numpy(dtype=np.float64)
-        if not np.isfinite(ms).all():
-            row = int(np.flatnonzero(~np.isfinite(ms))[0])
-            value = float(ms[row])
-            raise DataError(f"{path}: row {rows[row]}, {where}: value {value!r} is not a time")
-        outside = np.flatnonzero(np.abs(ms) >= _FAR_NS / 1e6)
-        if outside.size:
-            value = float(ms[outside[0]])
-            raise DataError(
-                f"{path}: row {rows[outside[0]]}, {where}: value {value!r} (ms since 1970) is "
-                f"outside {_TIME_RANGE}"
-            )
-        return ms.astype(np.int64) * 1_000_000
-    parsed = _parse_times(text, spec.time_format, path, rows, where)
-    if parsed.dt.tz is None:  # wall-clock times of ``tz``; times with an offset keep it
-        parsed = parsed.dt.tz_localize(_zone(tz), ambiguous="NaT", nonexistent="NaT")
-        if parsed.isna().any():  # skipped or repeated by a daylight-saving change
-            row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-            raise DataError(
-                f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} does not exist or "
-                f"is ambiguous in {tz} (daylight saving time)"
-            )
-    utc = parsed.dt.tz_convert("UTC")
-    early, late = (pd.Timestamp(sign * _FAR_NS, unit="ns", tz="UTC") for sign in (-1, 1))
-    outside = np.flatnonzero(((utc <= early) | (utc >= late)).to_numpy())
-    if outside.size:
-        row = int(outside[0])
-        raise DataError(
-            f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} is outside {_TIME_RANGE}"
-        )
-    # pandas may parse at µs resolution: ask for ns before taking the integers.
-    return np.asarray(utc.dt.as_unit("ns").astype("int64"), dtype=np.int64)
-
-
-def _parse_times(
-    text: pd.Series[Any], time_format: str, path: Path, rows: npt.NDArray[np.int64], where: str
-) -> pd.Series[Any]:
-    """``text`` parsed by pandas (naive, or aware when every time has a UTC offset)."""
-    form = {"iso": "mixed", "date": None}.get(time_format, time_format)
-    try:
-        parsed = pd.to_datetime(text, format=form)
-    except (ValueError, TypeError) as exc:
-        try:
-            bad = np.flatnonzero(pd.to_datetime(text, format=form, errors="coerce").isna())
-        except (ValueError, TypeError):  # the mix of offsets again
-            bad = np.array([], np.int64)
-        if bad.size:
-            row = int(bad[0])
-            raise DataError(
-                f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} is not a time"
-            ) from None
-        if "Mixed timezones" not in str(exc):
-            raise DataError(f"{path}: {where}: cannot parse times: {exc}") from None
-        _check_offsets(text, path, rows, where)  # every time has an offset, if it returns
-        parsed = pd.to_datetime(text, format=form, utc=True)
-    if parsed.isna().any():
-        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-        raise DataError(f"{path}: row {rows[row]}, {where}: empty time")
-    return parsed
-
-
-def _check_offsets(
-    text: pd.Series[Any], path: Path, rows: npt.NDArray[np.int64], where: str
-) -> None:
-    """Raise DataError at the first time written with a UTC offset when the first time has
-    none, or without one when the first has one."""
-    first = _has_offset(str(text.iloc[0]))
-    for row, value in enumerate(text.tolist()):
-        offset = _has_offset(str(value))
-        if offset is None:
-            raise DataError(f"{path}: row {rows[row]}, {where}: value {value!r} is not a time")
-        if offset != first:
-            has, other = ("has no", "has one") if first else ("has a", "has none")
-            raise DataError(
-                f"{path}: row {rows[row]}, {where}: value {value!r} {has} UTC offset but row "
-                f"{rows[0]} ({text.iloc[0]!r}) {other}: write every time with an offset, or "
-                f"none (then --tz says the zone)"
-            )
-
-
-def _has_offset(value: str) -> bool | None:
-    """Whether the time ``value`` is written with a UTC offset; None: it is not a time."""
-    try:
-        return datetime.fromisoformat(value).tzinfo is not None
-    except ValueError:
-        pass
-    try:
-        return pd.Timestamp(value).tzinfo is not None
-    except (ValueError, TypeError):
-        return None
-
-
 # --- rows ----------------------------------------------------------------------------------------
 
 
@@ -594,13 +302,13 @@ def _read_rows(
         )
     required = dict.fromkeys(spec.time, "datetime")
     required.update({spec.columns[name]: name for name in needed})
-    table = _read(path, _file_bytes(path, encoding), wanted, strings, required)
+    table = read_columns(path, file_bytes(path, encoding), wanted, strings, required)
     if table.num_rows == 0:
         raise DataError(f"{path}: the file has no rows, only a header: nothing to import")
     found = _FileRows(table, np.arange(1, table.num_rows + 1, dtype=np.int64))
     if spec.symbol_column and spec.symbol_column in table.column_names:
         _keep_symbol(found, spec.symbol_column, symbol, path)
-    times = _times(found.table, spec, tz, path, found.rows)
+    times = parse_times(found.table, spec.time, spec.time_format, tz, path, found.rows)
     if duration_s not in (TICK,) and duration_s < DAY and (label or spec.label) == "end":
         times = times - duration_s * 1_000_000_000
     arrays = _store_columns(found.table, spec, duration_s, path, found.rows)
@@ -843,7 +551,7 @@ def import_csv(
         raise ConfigError(f"label must be 'start' or 'end', was {label!r}")
     if volume_unit not in (None, "shares", "lots"):
         raise ConfigError(f"volume_unit must be 'shares' or 'lots', was {volume_unit!r}")
-    _zone(tz)
+    zone(tz)
     table = InstrumentTable(store.instruments(), None, str(store.root))
     try:
         instrument = table.get(canonical)

@@ -1,0 +1,179 @@
+"""Reading a CSV file for the import: its bytes, its header, the columns it is asked for.
+
+A file may be plain or compressed (``.gz``, ``.xz``, ``.bz2``: by its suffix) and in any text
+encoding Python knows (``gbk`` from Chinese Windows tools). Whatever goes wrong is a
+:class:`~backtest.errors.DataError` naming the file and, where there is one, the row (1 = the
+first data row): a missing or unreadable file, damaged compression, bytes that are not text of
+the encoding, a row with more or fewer fields than the header, a cell that is not a number, a
+column named twice. :mod:`backtest.csvimport` maps and checks what is read.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import csv
+import gzip
+import io
+import lzma
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Final, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from .errors import DataError
+
+_NUMBER: Final = r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(nan|NaN|inf|Inf)|)\s*$"
+_DECOMPRESS: Final[dict[str, Callable[[bytes], bytes]]] = {
+    ".gz": gzip.decompress,
+    ".xz": lzma.decompress,
+    ".bz2": bz2.decompress,
+}
+_DECOMPRESS_ERRORS: Final = (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error)
+
+
+def file_bytes(path: Path, encoding: str) -> bytes:
+    """The file's text as UTF-8 bytes: decompressed as its suffix says, decoded from
+    ``encoding``.
+
+    Raises:
+        DataError: the file is missing or unreadable, its compression is damaged, or its text
+            is not in ``encoding``.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    decompress = _DECOMPRESS.get(path.suffix.lower())
+    if decompress is not None:
+        try:
+            data = decompress(data)
+        except _DECOMPRESS_ERRORS as exc:
+            raise DataError(
+                f"damaged or truncated compressed file {path} ({exc}); copy or download it again"
+            ) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_text(path, data, encoding, exc)) from None
+    return data if codecs.lookup(encoding).name == "utf-8" else text.encode("utf-8")
+
+
+def _not_text(path: Path, data: bytes, encoding: str, exc: UnicodeDecodeError) -> str:
+    """The message for a file whose bytes are not ``encoding`` text, naming the row."""
+    before = data[: exc.start]
+    complete = before[: max(before.rfind(b"\n"), before.rfind(b"\r")) + 1]
+    line = sum(1 for text in complete.splitlines() if text.strip())  # 0: the header
+    where = "the header" if line == 0 else f"row {line}"
+    byte = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
+    if codecs.lookup(encoding).name != "utf-8":
+        hint = "re-save it as UTF-8, or pass the --encoding it was written in"
+    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 byte order mark
+        hint = "re-save it as UTF-8 or pass --encoding utf-16"
+    else:
+        hint = "re-save it as UTF-8 or pass --encoding gbk"
+    return f"{path}: {where} is not {encoding} text ({byte}): {hint}"
+
+
+def _header(path: Path, data: bytes) -> list[str]:
+    """The column names of the CSV's first line.
+
+    Read with Python's csv module, not pyarrow's streaming reader: that reader's background
+    thread could abort the process at exit after a parse error (SIGABRT).
+    """
+    text = data[: data.find(b"\n")] if b"\n" in data else data
+    text = text.split(b"\r", 1)[0]
+    names = next(csv.reader([text.decode("utf-8").removeprefix("\ufeff")]), [])
+    if not "".join(names).strip():
+        raise DataError(f"{path}: the file is empty: no header row of column names")
+    return names
+
+
+def read_columns(
+    path: Path,
+    data: bytes,
+    wanted: Sequence[str],
+    strings: Sequence[str],
+    required: Mapping[str, str],
+) -> pa.Table:
+    """The ``wanted`` columns of a CSV; numbers as float64, ``strings`` as text.
+
+    ``required``: source column → the store column it feeds.
+
+    Raises:
+        DataError: the file is not a readable CSV, lacks a ``required`` column, names a wanted
+            column twice, or holds text where a number should be.
+    """
+    names = _header(path, data)
+    for source, target in required.items():
+        if source not in names:
+            mapped = "" if source == target else f" (for {target})"
+            hint = "--format" if source == target else "--format or --columns"
+            raise DataError(
+                f"{path}: no column {source!r}{mapped}: is {hint} right? "
+                f"(columns: {', '.join(names)})"
+            )
+    present = [name for name in wanted if name in names]
+    for name in present:
+        if names.count(name) > 1:
+            raise DataError(
+                f"{path}: the header names column {name!r} {names.count(name)} times: rename "
+                f"all but one, or map the store column to another with --columns"
+            )
+    types = {name: (pa.string() if name in strings else pa.float64()) for name in present}
+    options = pacsv.ConvertOptions(column_types=types, include_columns=present,
+                                   strings_can_be_null=True)  # fmt: skip
+    try:
+        return pacsv.read_csv(io.BytesIO(data), convert_options=options)
+    except pa.ArrowInvalid as exc:
+        raise _unreadable(path, data, present, strings, exc) from None
+
+
+def _unreadable(
+    path: Path, data: bytes, present: Sequence[str], strings: Sequence[str], exc: pa.ArrowInvalid
+) -> DataError:
+    """The error for a CSV pyarrow refused: its first row with more or fewer fields than the
+    header, else its first cell that is not a number, else pyarrow's message."""
+    ragged: list[pacsv.InvalidRow] = []
+
+    def stop(row: pacsv.InvalidRow) -> Literal["skip", "error"]:
+        ragged.append(row)
+        return "error"
+
+    try:  # again, as text, in one thread (row numbers are then known)
+        as_text = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=stop),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(present, pa.string()), include_columns=list(present)
+            ),
+        )
+    except pa.ArrowInvalid as again:
+        if not ragged:
+            return DataError(f"{path}: cannot read: {again}")
+        row = ragged[0]
+        where = "a row" if row.number is None else f"row {row.number - 1}"  # number 1: header
+        return DataError(
+            f"{path}: {where} has {row.actual_columns} fields where the header has "
+            f"{row.expected_columns}: {row.text!r}; is the file cut short, or a field missing or "
+            f"extra (quote values holding commas)?"
+        )
+    for name in present:
+        if name in strings:
+            continue
+        column = as_text.column(name)
+        flags = pc.match_substring_regex(column, _NUMBER).to_pylist()
+        bad = [row for row, ok in enumerate(flags) if ok is False]
+        if bad:
+            value = column[bad[0]].as_py()
+            return DataError(
+                f"{path}: row {bad[0] + 1}, column {name}: value {value!r} is not a number"
+            )
+    return DataError(f"{path}: cannot read: {exc}")
