@@ -459,3 +459,19 @@ def test_verify_lists_text_columns_and_stray_names_instead_of_raising(store: Sto
         f"{store.root / 'klines/1m' / SYMBOL / 'latest.parquet'} is not named as the store's "
         f"layout names files"
     )
+
+
+def test_data_rm_deletes_a_damaged_serial(store: Store) -> None:
+    import io
+
+    from backtest.cli import main
+
+    (store.root / FILE_2019).write_bytes(b"not parquet")
+    out, err = io.StringIO(), io.StringIO()
+
+    status = main(["data", "rm", SYMBOL, "--store", str(store.root), "--yes"], out, err)
+
+    assert (status, out.getvalue(), err.getvalue()) == (
+        0, f"deleted 2 file(s) of {SYMBOL} from {store.root}\n", ""
+    )  # fmt: skip
+    assert store.durations(SYMBOL) == []

@@ -37,7 +37,7 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from ..csvimport import PRESETS, import_csv
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..instrument import InstrumentTable
 from ..model import DAY, TICK, normalize_symbol, parse_period, period_label
 from ..store import SerialInfo, Store, default_store_path
@@ -362,10 +362,9 @@ def _rm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = writing_store(args, create=False)
     symbol = normalize_symbol(args.symbol)
     durations = [parse_period(args.period)] if args.period else store.durations(symbol)
-    infos = [store.info(symbol, d) for d in durations] or [store.info(symbol, TICK)]
-    what = ", ".join(
-        f"{period_label(i.duration_s)} ({i.rows:,} rows, {i.files} files)" for i in infos
-    )
+    if not durations:
+        store.info(symbol, TICK)  # raises: nothing of the symbol is stored
+    what = ", ".join(_stored_size(store, symbol, d) for d in durations)
     if not args.yes:
         if not sys.stdin.isatty():
             raise ConfigError(
@@ -379,6 +378,17 @@ def _rm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     removed = store.remove(symbol, durations[0] if args.period else None)  # one transaction
     print(f"deleted {removed} file(s) of {symbol} from {store.root}", file=out)
     return 0
+
+
+def _stored_size(store: Store, symbol: str, duration_s: int) -> str:
+    """``1m (12,279 rows, 2 files)``; a damaged serial (what ``rm`` is often for) says so."""
+    try:
+        info = store.info(symbol, duration_s)
+    except DataError as exc:
+        if not store.files(symbol, duration_s):
+            raise  # nothing stored: the message says what is
+        return f"{period_label(duration_s)} (damaged: {exc})"
+    return f"{period_label(duration_s)} ({info.rows:,} rows, {info.files} files)"
 
 
 # --- import / download / resample ----------------------------------------------------------
