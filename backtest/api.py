@@ -56,7 +56,8 @@ class Api:
 
     @property
     def now(self) -> datetime:
-        """Current simulated time, timezone-aware in Asia/Shanghai."""
+        """Current simulated time, timezone-aware in Asia/Shanghai (a fixed UTC+8 ``tzinfo``
+        named ``Asia/Shanghai``: see :mod:`backtest.times`)."""
         return self._sim.clock.now
 
     @property

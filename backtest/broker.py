@@ -128,6 +128,11 @@ def _volume_refusal(volume: object) -> str | None:
     return None
 
 
+def _price_refusal(price: object) -> str:
+    """The rejection of a limit price that is not a finite positive number."""
+    return f"rejected: limit price must be a positive number, was {price!r}"
+
+
 def fill_price(order: Order, quote: Quote) -> float | None:
     """The price ``order`` fills at against ``quote`` now, or None if it does not fill.
 
@@ -212,10 +217,7 @@ class SimBroker:
         if limit_price is not None and (
             isinstance(limit_price, bool) or not isinstance(limit_price, int | float)
         ):
-            refusal = (
-                refusal or f"rejected: limit price must be a positive number, was {limit_price!r}"
-            )
-            limit_price = math.nan
+            refusal, limit_price = refusal or _price_refusal(limit_price), math.nan
         if order_id is None:
             self._order_seq += 1
             order_id = f"O{self._order_seq:06d}"
@@ -329,7 +331,7 @@ class SimBroker:
         if order.price_type is PriceType.LIMIT:
             price = order.limit_price
             if not math.isfinite(price) or price <= 0:
-                return f"rejected: limit price must be a positive number, was {price!r}"
+                return _price_refusal(price)
             snapped = book.grid.on_grid(price)
             if snapped is None:
                 return (

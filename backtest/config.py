@@ -70,12 +70,22 @@ class BacktestConfig:
                 or balance <= 0
             ):
                 raise ConfigError(f"{name} must be a positive number of CNY, was {balance!r}")
+        if not isinstance(self.stock_fees, Mapping):
+            raise ConfigError(
+                f"stock_fees must be a mapping of fee fields (commission_rate, commission_min, "
+                f"transfer_fee_rate), was {self.stock_fees!r}"
+            )
         self.fees()  # validates stock_fees
         days = self.annual_days
         if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
             raise ConfigError(f"annual_days must be a positive whole number, was {days!r}")
         rate = self.risk_free_rate
-        if not isinstance(rate, int | float) or not math.isfinite(rate) or rate <= -1:
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, int | float)
+            or not math.isfinite(rate)
+            or rate <= -1
+        ):
             raise ConfigError(f"risk_free_rate must be a number above -1, was {rate!r}")
         if self.data is not None and not isinstance(self.data, str | Path):
             raise ConfigError(f"data must be a directory path, was {self.data!r}")

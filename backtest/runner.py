@@ -82,11 +82,6 @@ class Backtest:
         if not callable(strategy):
             raise ConfigError(f"strategy must be an async function taking api, was {strategy!r}")
         _check_takes_api(strategy)
-        if stock_fees is not None and not isinstance(stock_fees, Mapping):
-            raise ConfigError(
-                f"stock_fees must be a mapping of fee fields (commission_rate, commission_min, "
-                f"transfer_fee_rate), was {stock_fees!r}"
-            )
         self.strategy = strategy
         self.progress = progress
         self.config = BacktestConfig(
@@ -96,7 +91,7 @@ class Backtest:
             stock_init_balance=stock_init_balance,
             data=None if data is None else str(data),
             instruments=load_instruments(instruments),
-            stock_fees=dict(stock_fees or {}),
+            stock_fees=dict(stock_fees) if isinstance(stock_fees, Mapping) else stock_fees or {},
             annual_days=annual_days,
             risk_free_rate=risk_free_rate,
         )
@@ -309,7 +304,7 @@ def _warn_no_data(simulator: Simulator, config: BacktestConfig) -> None:
         f"the backtest from {config.start} to {config.end} simulated no trading day: "
         f"{simulator.store.root} has no market data in that span for the symbols the strategy "
         f"asked for ({asked}); `backtest data ls` shows what the store holds",
-        stacklevel=5,
+        stacklevel=4,  # where arun() was awaited
     )
 
 

@@ -272,7 +272,8 @@ def bind_strategy(module: ModuleType, path: Path, params: Mapping[str, Any]) -> 
     """The strategy of an imported file, bound to ``params``, as ``async (api) -> None``.
 
     Raises:
-        ConfigError: no ``strategy`` in the file, or a parameter it does not take.
+        ConfigError: no ``strategy`` in the file, a parameter it does not take or of the wrong
+            kind, or a parameter without a default that ``params`` does not give.
     """
     target = strategy_of(module, path)
     if inspect.isclass(target):

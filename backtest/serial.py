@@ -148,7 +148,7 @@ def next_bar_start(store: Store, symbol: str, duration_s: int, label_ns: int) ->
     """The start of the stored bar after the one labelled ``label_ns``, if it starts within
     that bar's period (a later one cannot end it early); None otherwise."""
     period_end = label_ns + duration_s * NS_PER_SECOND
-    for batch in store.scan(symbol, duration_s, label_ns + 1, period_end, [], 1):
+    for batch in store.scan(symbol, duration_s, label_ns + 1, period_end, []):
         if batch.num_rows:
             return int(batch.column(0)[0].as_py())
     return None

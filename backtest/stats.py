@@ -110,7 +110,7 @@ import pandas as pd
 
 from .model import DAY_SPLIT_EXCHANGES
 from .money import round_money
-from .times import NS_PER_DAY, format_ns
+from .times import NS_PER_DAY
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -410,11 +410,8 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
     On SHFE and INE a ``CLOSETODAY`` fill closes lots opened on its own trading day, as the
     exchange does (needs the ``exchange_id`` and ``trading_day`` columns of
     ``result.trades``; without them every close is first in first out). Open lots left at
-    the end are not round trips.
-
-    Raises:
-        ValueError: a fill closes more lots than are open on its side (the trades are not
-            one backtest's complete fills).
+    the end are not round trips, nor are lots a fill closes beyond those the fills opened:
+    shares that came from a corporate action (bonus shares), which no fill opened.
     """
     opened: dict[tuple[str, str], deque[list[Any]]] = defaultdict(deque)
     pieces: list[tuple[Any, ...]] = []
@@ -449,12 +446,6 @@ def round_trips(trades: pd.DataFrame, multiples: Mapping[str, float]) -> pd.Data
                            fees, when - entry[3], float(multiple)))  # fmt: skip
             entry[1] -= take
             left -= take
-        if left:
-            raise ValueError(
-                f"round trips: a {direction} {offset} fill of {volume} {symbol} at "
-                f"{format_ns(int(when))} closes {left} more lot(s) than are open; pass every "
-                f"fill of the backtest, in time order"
-            )
         if today_only:
             opened[(symbol, side)] = deque(entry for entry in lots if entry[1])
         else:

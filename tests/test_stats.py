@@ -293,15 +293,15 @@ def test_round_trips_pair_fills_first_in_first_out_net_of_fees() -> None:
     ]  # fmt: skip
 
 
-def test_closing_more_lots_than_are_open_is_an_error() -> None:
+def test_lots_closed_beyond_the_opened_ones_are_not_round_trips() -> None:
+    # bonus shares: 1 lot bought, 3 sold (2 came from a corporate action, no fill opened them)
     trades = fills(("BUY", "OPEN", 100.0, 1, 1.0, 1), ("SELL", "CLOSE", 105.0, 3, 3.0, 2))
 
-    with pytest.raises(ValueError) as error:
-        round_trips(trades, {"X.IF": 1.0})
-    assert str(error.value) == (
-        "round trips: a SELL CLOSE fill of 3 X.IF at 1970-01-01 08:00:00.000000 closes 2 more "
-        "lot(s) than are open; pass every fill of the backtest, in time order"
-    )
+    trips = round_trips(trades, {"X.IF": 1.0})
+
+    assert trips[["volume", "entry_price", "exit_price", "pnl"]].values.tolist() == [
+        [1, 100.0, 105.0, 5.0 - 1.0 - 1.0]  # the exit fee pro rata: 1 of 3 lots
+    ]
 
 
 def test_a_closing_fill_split_over_two_entries_makes_two_round_trips() -> None:

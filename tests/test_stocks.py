@@ -393,6 +393,34 @@ def test_dividends_and_bonus_shares_are_paid_on_the_ex_date(empty_store: Store) 
     assert cash == pytest.approx(20_000 - 10_010 - 5.0 - 0.2 + 500)
 
 
+def test_selling_bonus_shares_keeps_the_run_and_its_round_trips(empty_store: Store) -> None:
+    symbol = "600123.SH"
+    write_bars(
+        empty_store, symbol, 86_400,
+        [("2019-06-10", 10.0, 10.0, 10.0, 10.0, 1000.0),
+         ("2019-06-11", 10.0, 10.0, 10.0, 10.0, 1000.0),
+         ("2019-06-12", 7.3, 7.3, 7.3, 7.3, 1000.0)],
+    )  # fmt: skip
+    empty_store.write_dividends([(symbol, date(2019, 6, 12), 0.5, 0.3)])
+
+    result = script(
+        {
+            "2019-06-10 09:30:00": lambda api: api.insert_order(symbol, "BUY", volume=1000,
+                                                                  limit_price=10.01),
+            "2019-06-12 09:30:00": lambda api: api.insert_order(symbol, "SELL", volume=1300,
+                                                                  limit_price=7.29),
+        },
+        date(2019, 6, 10), date(2019, 6, 12), data=empty_store.root, quote=symbol,
+        init_balance=20_000,
+    )  # fmt: skip
+
+    assert messages(result) == ["filled", "filled"]
+    # the 1000 bought shares make the one round trip; the 300 bonus shares no fill opened
+    assert result.round_trips[["volume", "entry_price", "exit_price"]].values.tolist() == [
+        [1000, 10.01, 7.29]
+    ]
+
+
 def test_ex_date_limits_come_from_the_ex_rights_price_rounded_to_the_tick(
     empty_store: Store,
 ) -> None:

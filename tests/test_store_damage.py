@@ -461,12 +461,16 @@ def test_verify_lists_text_columns_and_stray_names_instead_of_raising(store: Sto
     )
 
 
-def test_data_rm_deletes_a_damaged_serial(store: Store) -> None:
+@pytest.mark.parametrize("damage", ["not parquet", "a stray name"])
+def test_data_rm_deletes_a_damaged_serial(store: Store, damage: str) -> None:
     import io
 
     from backtest.cli import main
 
-    (store.root / FILE_2019).write_bytes(b"not parquet")
+    if damage == "not parquet":
+        (store.root / FILE_2019).write_bytes(b"not parquet")
+    else:
+        (store.root / FILE_2019).rename(store.root / f"klines/1m/{SYMBOL}/latest.parquet")
     out, err = io.StringIO(), io.StringIO()
 
     status = main(["data", "rm", SYMBOL, "--store", str(store.root), "--yes"], out, err)

@@ -385,7 +385,7 @@ def _stored_size(store: Store, symbol: str, duration_s: int) -> str:
     try:
         info = store.info(symbol, duration_s)
     except DataError as exc:
-        if not store.files(symbol, duration_s):
+        if duration_s not in store.durations(symbol):
             raise  # nothing stored: the message says what is
         return f"{period_label(duration_s)} (damaged: {exc})"
     return f"{period_label(duration_s)} ({info.rows:,} rows, {info.files} files)"

@@ -10,9 +10,9 @@ Examples::
     backtest show runs/double_ma-1a2b3c4d5e6f
     backtest diff runs/a runs/b
 
-Exit status: 0 success (``check``/``diff``: equal); 1 bad input or data, also when the strategy
-meets it mid-run (``run`` then saves what was computed; ``check``/``diff``: the results
-differ); 2 the strategy failed (a syntax error or an exception: the traceback points
+Exit status: 0 success (``check``/``diff``: equal); 1 bad input or data, also data the strategy
+asks for mid-run that the store lacks (``run`` then saves what was computed; ``check``/``diff``:
+the results differ); 2 the strategy failed (a syntax error or an exception: the traceback points
 into the strategy file, and ``run`` still saves what was computed, marked incomplete); 130
 interrupted (what was computed is saved, marked incomplete).
 """
@@ -173,7 +173,7 @@ def _execute(
         if exc.result is None:
             raise  # bad input or data before anything ran: exit 1 with the message
         result = exc.result
-        if isinstance(exc, DataError | ConfigError):  # missing data or a bad setting met mid-run
+        if isinstance(exc, DataError):  # data the strategy asked for that the store lacks
             print(f"backtest: error: {exc}", file=err)
             status = BAD_INPUT
         else:
