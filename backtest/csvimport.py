@@ -70,10 +70,9 @@ from .model import DAY, TICK, ProductClass, Symbol, normalize_symbol, parse_peri
 from .store import KLINE_COLUMNS, TICK_COLUMNS, TICK_LEVEL_COLUMNS, Store
 from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns
 from .validate import Policy, Problem, Report, apply_policy
-from .xtquant import AUCTION_EXCHANGES
+from .xtquant import AUCTION_EXCHANGES, auction_bars, fold_bars, plan_auction_fold
 
 _AUCTION_START_NS: Final = (9 * 3600 + 15 * 60) * NS_PER_SECOND
-_OPEN_NS: Final = (9 * 3600 + 30 * 60) * NS_PER_SECOND
 _PRICE_COLUMNS: Final = ("open", "high", "low", "close")
 _OTHER_PRICES: Final = frozenset(
     {"highest", "lowest", "upper_limit", "lower_limit", "pre_close", "pre_settlement",
@@ -443,64 +442,38 @@ def _expand(
 
 
 def _fold_auction(found: _FileRows, symbol: str) -> None:
-    """Fold opening-auction bars into the first bar from 09:30 of their day; reject the other
-    bars before 09:30 (see the module docstring)."""
+    """Fold opening-auction bars as :func:`backtest.xtquant.fold_auction` does; the bars before
+    09:30 that do not fold are problems (see the module docstring)."""
     times = np.asarray(found.table.column("datetime").to_numpy(), dtype=np.int64)
     if Symbol.parse(symbol).exchange not in AUCTION_EXCHANGES or len(times) == 0:
         return
-    local = times + UTC_OFFSET_NS
-    early = local % NS_PER_DAY < _OPEN_NS
-    if not early.any():
+    if not bool((np.diff(times) > 0).all()):
+        early = np.flatnonzero(auction_bars(times))
+        detail = "a bar before 09:30 in a file not in time order: sort the file to fold it"
+        for i in early:
+            found.rejected.append(
+                Problem("auction", int(found.rows[i]), "datetime", format_ns(int(times[i])), detail)
+            )
+        found.without(early)
         return
-    count = len(times)
-    # the first row from each row on that starts at 09:30 or later (count: none)
-    target = np.minimum.accumulate(np.where(early, count, np.arange(count))[::-1])[::-1]
-    in_order = bool((np.diff(times) > 0).all())
-    window = early & (local % NS_PER_DAY >= _AUCTION_START_NS)
-    same_day = (target < count) & (
-        local[np.minimum(target, count - 1)] // NS_PER_DAY == local // NS_PER_DAY
-    )
-    foldable = window & same_day & in_order
-    for i in np.flatnonzero(early & ~foldable):
-        if not in_order:
-            detail = "a bar before 09:30 in a file not in time order: sort the file to fold it"
-        elif not window[i]:
-            detail = "a bar before 09:15, when the opening auction starts"
-        else:
-            detail = "an opening-auction bar without a later bar that day to fold into"
+    plan = plan_auction_fold(times)
+    if not bool(plan.early.any()):
+        return
+    local = (times + UTC_OFFSET_NS) % NS_PER_DAY
+    for i in plan.unfolded:
+        detail = (
+            "a bar before 09:15, when the opening auction starts" if local[i] < _AUCTION_START_NS
+            else "an opening-auction bar without a later bar that day to fold into"
+        )  # fmt: skip
         found.rejected.append(
             Problem("auction", int(found.rows[i]), "datetime", format_ns(int(times[i])), detail)
         )
-    sources = np.flatnonzero(foldable)
-    if sources.size:
+    if len(plan.sources):
         columns = {name: found.table.column(name).to_numpy() for name in found.table.column_names}
-        merged = _folded(columns, sources, target[sources])
+        merged = fold_bars(columns, plan.sources, plan.targets)
         found.table = pa.table({name: pa.array(values) for name, values in merged.items()})
-    found.folded = int(sources.size)
-    found.without(np.flatnonzero(early))
-
-
-def _folded(
-    columns: dict[str, npt.NDArray[Any]],
-    sources: npt.NDArray[np.int64],
-    targets: npt.NDArray[np.int64],
-) -> dict[str, npt.NDArray[Any]]:
-    """``columns`` with the bars at ``sources`` (ascending) folded into those at ``targets``:
-    the earliest source's open, the highest high, the lowest low, volumes and amounts added."""
-    merged = {name: values.copy() for name, values in columns.items()}
-    _, first = np.unique(targets, return_index=True)
-    merged["open"][targets[first]] = columns["open"][sources[first]]
-    np.fmax.at(merged["high"], targets, columns["high"][sources])
-    np.fmin.at(merged["low"], targets, columns["low"][sources])
-    for name in ("volume", "amount"):
-        if name in columns:
-            values = columns[name]
-            known = ~np.isnan(values)
-            total = np.where(known, values, 0.0)
-            np.add.at(total, targets, total[sources])
-            np.logical_or.at(known, targets, known[sources])
-            merged[name] = np.where(known, total, np.nan)
-    return merged
+    found.folded = len(plan.sources)
+    found.without(np.flatnonzero(plan.early))
 
 
 # --- the import ----------------------------------------------------------------------------------

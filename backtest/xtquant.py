@@ -41,9 +41,11 @@ Conversions (xtquant → store)
   is ignored.
 - Bars: xtquant labels an intraday bar with its **end** (the 1-minute bar 09:30–09:31 is
   ``093100``); the store labels it with its start, so one period is subtracted. A daily bar is
-  stored at 00:00 Beijing time of its date. Bars whose start falls before 09:30 on SSE, SZSE,
-  BSE and CFFEX hold the opening call auction: they are folded into the day's first bar (open
-  from the auction, high/low widened, volume and amount added), as vnpy_xt does.
+  stored at 00:00 Beijing time of its date. Bars starting from 09:15 to before 09:30 on SSE,
+  SZSE, BSE and CFFEX hold the opening call auction: they are folded into the day's first bar
+  from 09:30 (open from the auction, high/low widened, volume and amount added), as vnpy_xt
+  does; other bars before 09:30 are dropped (:func:`fold_auction`, which the CSV import's
+  ``xtquant`` preset shares: it reports those bars instead).
 - Volumes: xtquant counts stocks and funds in lots (手) of 100; they are multiplied by 100 and
   rounded to whole shares. Futures volumes are contracts and index volumes are stored as
   delivered (the store keeps index volume "as the source stores it").
@@ -166,6 +168,7 @@ INSTALL_HINT: Final = (
 
 _NS_PER_MS: Final = 1_000_000
 _HOUR_NS: Final = 3600 * NS_PER_SECOND
+_AUCTION_START_NS: Final = (9 * 3600 + 15 * 60) * NS_PER_SECOND
 _AUCTION_END_NS: Final = (9 * 3600 + 30 * 60) * NS_PER_SECOND
 """09:30: bars starting earlier on the exchanges below hold the opening call auction."""
 AUCTION_EXCHANGES: Final = frozenset({Exchange.SSE, Exchange.SZSE, Exchange.BSE, Exchange.CFFEX})
@@ -799,33 +802,82 @@ def auction_bars(times: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return (times.astype(np.int64) + UTC_OFFSET_NS) % NS_PER_DAY < _AUCTION_END_NS
 
 
-def fold_auction(columns: dict[str, np.ndarray[Any, Any]]) -> dict[str, np.ndarray[Any, Any]]:
-    """Fold bars starting before 09:30 into the next bar of the same day, then drop them.
+@dataclass(frozen=True)
+class AuctionFold:
+    """How the bars before 09:30 of bars sorted by start fold (:func:`plan_auction_fold`).
 
-    ``columns`` are sorted by ``datetime`` (int ns); the result lacks the rows
-    :func:`auction_bars` marks.
+    Attributes:
+        early: which bars start before 09:30 (none of them is kept).
+        sources: the bars that fold, from 09:15 (when the opening auction starts) to before
+            09:30 with a bar from 09:30 later that day, ascending.
+        targets: for each source, the bar it folds into: the first from 09:30 of its day.
     """
-    times = columns["datetime"]
+
+    early: np.ndarray[Any, Any]
+    sources: np.ndarray[Any, Any]
+    targets: np.ndarray[Any, Any]
+
+    @property
+    def unfolded(self) -> np.ndarray[Any, Any]:
+        """The bars before 09:30 that do not fold (before 09:15, or no later bar that day)."""
+        folded = np.zeros(len(self.early), np.bool_)
+        folded[self.sources] = True
+        return np.flatnonzero(self.early & ~folded)
+
+
+def plan_auction_fold(times: np.ndarray[Any, Any]) -> AuctionFold:
+    """Which opening-auction bars of these sorted bar starts (int ns) fold, and into what."""
+    times = times.astype(np.int64)
     local = times + UTC_OFFSET_NS
-    auction = auction_bars(times)
-    if not bool(auction.any()):
-        return columns
-    source = np.flatnonzero(auction)
-    target = source + 1
-    ok = target < len(times)
-    source, target = source[ok], target[ok]
-    ok = (local[target] // NS_PER_DAY == local[source] // NS_PER_DAY) & ~auction[target]
-    source, target = source[ok], target[ok]
+    clock = local % NS_PER_DAY
+    early = clock < _AUCTION_END_NS
+    count = len(times)
+    # the first bar from each bar on that starts at 09:30 or later (count: none)
+    after = np.minimum.accumulate(np.where(early, count, np.arange(count))[::-1])[::-1]
+    same_day = (after < count) & (
+        local[np.minimum(after, count - 1)] // NS_PER_DAY == local // NS_PER_DAY
+    )
+    sources = np.flatnonzero(early & (clock >= _AUCTION_START_NS) & same_day)
+    return AuctionFold(early, sources, after[sources])
+
+
+def fold_bars(
+    columns: Mapping[str, np.ndarray[Any, Any]],
+    sources: np.ndarray[Any, Any],
+    targets: np.ndarray[Any, Any],
+) -> dict[str, np.ndarray[Any, Any]]:
+    """``columns`` with the bars at ``sources`` (ascending) folded into those at ``targets``:
+    the earliest source's open, the highest high, the lowest low, volumes and amounts added
+    (NaN only where every part is NaN)."""
     merged = {name: values.copy() for name, values in columns.items()}
-    merged["open"][target] = columns["open"][source]
-    merged["high"][target] = np.fmax(columns["high"][target], columns["high"][source])
-    merged["low"][target] = np.fmin(columns["low"][target], columns["low"][source])
+    if not len(sources):
+        return merged
+    _, first = np.unique(targets, return_index=True)
+    merged["open"][targets[first]] = columns["open"][sources[first]]
+    np.fmax.at(merged["high"], targets, columns["high"][sources])
+    np.fmin.at(merged["low"], targets, columns["low"][sources])
     for name in ("volume", "amount"):
-        both = np.column_stack([columns[name][target], columns[name][source]])
-        total = np.nansum(both, axis=1)
-        total[np.all(np.isnan(both), axis=1)] = np.nan
-        merged[name][target] = total
-    return _select(merged, ~auction)
+        if name in columns:
+            values = columns[name]
+            known = ~np.isnan(values)
+            total = np.where(known, values, 0.0)
+            np.add.at(total, targets, total[sources])
+            np.logical_or.at(known, targets, known[sources])
+            merged[name] = np.where(known, total, np.nan)
+    return merged
+
+
+def fold_auction(columns: dict[str, np.ndarray[Any, Any]]) -> dict[str, np.ndarray[Any, Any]]:
+    """Fold the opening-auction bars into the first bar from 09:30 of their day, then drop
+    every bar before 09:30 (:func:`plan_auction_fold`: one rule for downloads and CSV imports;
+    a CSV import reports the bars that do not fold, a download drops them).
+
+    ``columns`` are sorted by ``datetime`` (int ns).
+    """
+    plan = plan_auction_fold(columns["datetime"])
+    if not bool(plan.early.any()):
+        return columns
+    return _select(fold_bars(columns, plan.sources, plan.targets), ~plan.early)
 
 
 def _table(columns: Mapping[str, np.ndarray[Any, Any]], order: Sequence[str]) -> pa.Table:

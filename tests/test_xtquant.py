@@ -557,6 +557,31 @@ def test_opening_auction_bar_is_folded_into_the_first_bar() -> None:
     assert "open_oi" not in table
 
 
+def test_the_download_folds_two_auction_bars_as_the_csv_import_does() -> None:
+    # the bars of tests/test_import_robustness.py's folding test (ends 09:26 and 09:30: starts
+    # 09:25 and 09:29), and a bar before the auction (start 09:10), which a download drops
+    ends = ("09:11", "09:26", "09:30", "09:31", "09:32")
+    frame = pd.DataFrame(
+        {
+            "time": [ms(f"2024-01-02 {end}") for end in ends],
+            "open": [9.0, 10.0, 10.02, 10.1, 10.1],
+            "high": [11.0, 10.0, 10.02, 10.2, 10.3],
+            "low": [9.0, 10.0, 10.02, 10.05, 10.1],
+            "close": [9.0, 10.0, 10.02, 10.1, 10.2],
+            "volume": [5, 30, 20, 10, 20],
+            "amount": [4500.0, 30_000.0, 20_040.0, 10_100.0, 20_300.0],
+        }
+    )
+    table = bars_to_table(frame, 60, volume_factor=100.0, merge_auction=True).to_pandas()
+
+    rows = table[["open", "high", "low", "close", "volume", "amount"]].values.tolist()
+    assert [str(t)[11:16] for t in table["datetime"]] == ["09:30", "09:31"]
+    assert rows == [
+        [10.0, 10.2, 10.0, 10.1, 6000.0, 60_140.0],
+        [10.1, 10.3, 10.1, 10.2, 2000.0, 20_300.0],
+    ]
+
+
 class AuctionXt:
     """xtdata stand-in serving 000001.SZ 1m bars of one morning with its 09:30 auction bar."""
 
