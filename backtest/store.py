@@ -328,10 +328,17 @@ class Store:
     # --- what is stored ------------------------------------------------------------------
 
     def symbols(self) -> list[str]:
-        """Every symbol with stored klines or ticks."""
-        found = {p.name for p in (self.root / "ticks").glob("*") if p.is_dir()}
-        found |= {p.name for p in (self.root / "klines").glob("*/*") if p.is_dir()}
-        return sorted(found)
+        """Every symbol with stored klines or ticks.
+
+        Raises:
+            DataError: a serial's directory is not named by a canonical symbol (data written
+                under ``SHFE.rb2005`` by an older version): the message says what to rename.
+        """
+        directories = [p for p in (self.root / "ticks").glob("*") if p.is_dir()]
+        directories += [p for p in (self.root / "klines").glob("*/*") if p.is_dir()]
+        for directory in directories:
+            _check_symbol_directory(directory)
+        return sorted({directory.name for directory in directories})
 
     def durations(self, symbol: str) -> list[int]:
         """Stored durations of a symbol in seconds (0 = ticks), ascending.
@@ -798,6 +805,21 @@ def _key_of(path: Path, duration_s: int) -> int:
     )
 
 
+def _check_symbol_directory(directory: Path) -> None:
+    """Raise DataError unless a serial's directory is named by a canonical symbol."""
+    try:
+        canonical = normalize_symbol(directory.name)
+    except ConfigError:
+        canonical = None
+    if canonical != directory.name:
+        rename = f"rename it to {canonical!r}" if canonical else "rename it after its symbol"
+        raise DataError(
+            f"{directory} is not named as the store's layout names serial directories (by the "
+            f"canonical symbol, such as 'IF2003.IF' or 'rb2405.SF'); {rename} or move it out of "
+            f"the store"
+        )
+
+
 def _period_of(directory: Path) -> int:
     """The duration of a ``klines/<period>`` directory; a name that is not a period label
     (``1m``, ``5m``, ``1d`` …) raises DataError."""
@@ -955,18 +977,27 @@ _DATE: Final = re.compile(r"[0-9]{8}")
 def _open_market_file(path: Path, duration_s: int) -> StoredFile:
     """Open a kline or tick file and check its columns (cheap: from the footer only)."""
     parquet = open_parquet(path)
-    schema = parquet.schema
+    problem = market_file_problem(parquet.schema, duration_s)
+    if problem is not None:
+        raise parquet.damaged(problem)
+    return parquet
+
+
+def market_file_problem(schema: pa.Schema, duration_s: int) -> str | None:
+    """What is wrong with the columns of a kline or tick file (None: nothing): a required
+    column missing, or a stored column of the wrong type. The store's readers and
+    ``backtest data verify`` judge files by this one rule."""
     missing = [c for c in _REQUIRED.get(duration_s, _REQUIRED_KLINE) if c not in schema.names]
     if missing:
-        raise parquet.damaged(f"missing column(s) {', '.join(missing)}")
+        return f"missing column(s) {', '.join(missing)}"
     for field in schema:
         if field.name == "datetime":
             wrong = not is_time_type(field.type)
         else:
             wrong = field.name in columns_for(duration_s) and not is_number_type(field.type)
         if wrong:
-            raise parquet.damaged(f"{field.name} holds {field.type} values")
-    return parquet
+            return f"{field.name} holds {field.type} values"
+    return None
 
 
 def _stored_times(path: Path, duration_s: int) -> np.ndarray[Any, Any]:

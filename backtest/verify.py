@@ -22,8 +22,8 @@ from .errors import BacktestError, DataError
 from .instrument import InstrumentTable
 from .model import TICK, period_label
 from .session import TradingSessions
-from .store import Store, columns_for, partition_key, read_key
-from .storefile import is_number_type, is_time_type, open_parquet
+from .store import Store, market_file_problem, partition_key, read_key
+from .storefile import open_parquet
 from .times import date_of_day_number, format_ns, local_midnight_ns
 from .validate import Problem, find_problems
 
@@ -137,17 +137,11 @@ def _span(paths: list[Path], duration_s: int) -> tuple[int, int]:
 
 
 def _wrong_columns(table: pa.Table, duration_s: int) -> Problem | None:
-    """A file without ``datetime``, or with a stored column of the wrong type."""
-    if "datetime" not in table.column_names:
-        return Problem("layout", 0, "datetime", "", "the file has no datetime column")
-    for field_ in table.schema:
-        if field_.name == "datetime":
-            wrong = not is_time_type(field_.type)
-        else:
-            wrong = field_.name in columns_for(duration_s) and not is_number_type(field_.type)
-        if wrong:
-            return Problem("layout", 0, field_.name, "", f"the column holds {field_.type} values")
-    return None
+    """A file whose columns the store's readers refuse (:func:`market_file_problem`)."""
+    problem = market_file_problem(table.schema, duration_s)
+    if problem is None:
+        return None
+    return Problem("layout", 0, "", "", f"the file is refused by every reader: {problem}")
 
 
 def _partition_findings(path: Path, table: pa.Table, duration_s: int) -> list[Finding]:

@@ -447,11 +447,14 @@ def test_verify_lists_text_columns_and_stray_names_instead_of_raising(store: Sto
 
     (check,) = verify_store(store)
 
-    assert [(f.path.name, f.problem.check, f.problem.column, f.problem.detail)
-            for f in check.findings] == [
-        ("2019.parquet", "layout", "close", "the column holds string values"),
-        ("2020.parquet", "layout", "datetime", "the column holds string values"),
-    ]  # fmt: skip
+    refused = "the file is refused by every reader"
+    assert [(f.path.name, f.problem.check, f.problem.detail) for f in check.findings] == [
+        ("2019.parquet", "layout", f"{refused}: close holds string values"),
+        ("2020.parquet", "layout", f"{refused}: datetime holds string values"),
+    ]
+    rewrite(store.root / FILE_2019, lambda table: table.drop_columns(["close"]))
+    (check,) = verify_store(store)
+    assert check.findings[0].problem.detail == f"{refused}: missing column(s) close"
     (store.root / FILE_2019).rename(store.root / f"klines/1m/{SYMBOL}/latest.parquet")
     (check,) = verify_store(store)
     assert [(f.path, f.problem.check) for f in check.findings] == [(store.root, "layout")]
@@ -479,3 +482,16 @@ def test_data_rm_deletes_a_damaged_serial(store: Store, damage: str) -> None:
         0, f"deleted 2 file(s) of {SYMBOL} from {store.root}\n", ""
     )  # fmt: skip
     assert store.durations(SYMBOL) == []
+
+
+def test_a_serial_directory_under_a_tqsdk_spelling_says_to_rename_it(store: Store) -> None:
+    old = store.root / "klines/1m/SHFE.rb2001"
+    (store.root / f"klines/1m/{SYMBOL}").rename(old)
+
+    with pytest.raises(DataError) as error:
+        store.symbols()
+    assert str(error.value) == (
+        f"{old} is not named as the store's layout names serial directories (by the canonical "
+        f"symbol, such as 'IF2003.IF' or 'rb2405.SF'); rename it to 'rb2001.SF' or move it out "
+        f"of the store"
+    )
