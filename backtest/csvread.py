@@ -58,11 +58,32 @@ def file_bytes(path: Path, encoding: str) -> bytes:
             raise DataError(
                 f"damaged or truncated compressed file {path} ({exc}); copy or download it again"
             ) from None
+    if codecs.lookup(encoding).name == "utf-8":
+        _check_text(path, data, encoding)  # in chunks: no copy of the whole file as text
+        return data
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise DataError(_not_text(path, data, encoding, exc)) from None
-    return data if codecs.lookup(encoding).name == "utf-8" else text.encode("utf-8")
+    return text.encode("utf-8")
+
+
+_CHUNK: Final = 1 << 24
+"""Bytes decoded at a time when only checking that a file is text (16 MiB)."""
+
+
+def _check_text(path: Path, data: bytes, encoding: str) -> None:
+    """Raise DataError if ``data`` is not ``encoding`` text, decoding a chunk at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _CHUNK):
+            decoder.decode(view[start : start + _CHUNK], final=start + _CHUNK >= len(data))
+    except UnicodeDecodeError:
+        try:  # again, whole, for the exact offset (only when the file is refused)
+            data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise DataError(_not_text(path, data, encoding, exc)) from None
 
 
 def _not_text(path: Path, data: bytes, encoding: str, exc: UnicodeDecodeError) -> str:
