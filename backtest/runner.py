@@ -110,7 +110,9 @@ class Backtest:
                 "Backtest.run() was called inside a running event loop (a Jupyter cell, or "
                 "async code); use `result = await Backtest(...).arun()` there instead"
             )
-        return _run_interruptible(self.arun())
+        result = _run_interruptible(self._arun())
+        self._warn_notices()  # from here, so that they point at the line that called run()
+        return result
 
     async def arun(self) -> BacktestResult:
         """Run inside the current event loop (e.g. ``await`` it in a Jupyter cell).
@@ -125,6 +127,12 @@ class Backtest:
             BacktestError: a bad API call or missing data inside the strategy (``.result``
                 has the partial result), or a bad configuration before anything ran.
         """
+        result = await self._arun()
+        self._warn_notices()
+        return result
+
+    async def _arun(self) -> BacktestResult:
+        self._notices: list[str] = []  # warnings for the caller of run() or arun()
         simulator = self._simulator()
         bar = DayProgress(self._trading_days(simulator), self.progress)
         simulator.on_settle = bar.advance
@@ -149,7 +157,7 @@ class Backtest:
         except BacktestFinished:
             # the data ended (not the strategy's own `raise BacktestFinished`) before it began
             if simulator.finished and not simulator.daily and simulator.symbols():
-                _warn_no_data(simulator, self.config)
+                self._notices.append(_no_data(simulator, self.config))
         except BacktestError as exc:
             # a bad API call or missing data inside the strategy: keep what was simulated
             await simulator.finish()
@@ -182,11 +190,15 @@ class Backtest:
         """Settle what was reached and return the result, marked incomplete."""
         await simulator.finish()
         moment = format_ns(simulator.clock.now_ns)[:19]
-        warnings.warn(
-            f"backtest interrupted at simulated time {moment}; the result is incomplete",
-            stacklevel=4,  # where arun() was awaited
+        self._notices.append(
+            f"backtest interrupted at simulated time {moment}; the result is incomplete"
         )
         return self._result(simulator, f"interrupted at simulated time {moment}")
+
+    def _warn_notices(self) -> None:
+        """Warn what the run noticed, attributed to the caller of run() or arun()."""
+        for notice in self._notices:
+            warnings.warn(notice, stacklevel=3)
 
     def _simulator(self) -> Simulator:
         config = self.config
@@ -297,14 +309,13 @@ def _describe(exc: BaseException) -> str:
     return f"{headline}\n\n" + "".join(traceback.format_exception(exc)).rstrip()
 
 
-def _warn_no_data(simulator: Simulator, config: BacktestConfig) -> None:
-    """Say that a run whose strategy asked for data ended without a single market event."""
+def _no_data(simulator: Simulator, config: BacktestConfig) -> str:
+    """The warning for a run whose strategy asked for data but met no market event."""
     asked = ", ".join(simulator.symbols())
-    warnings.warn(
+    return (
         f"the backtest from {config.start} to {config.end} simulated no trading day: "
         f"{simulator.store.root} has no market data in that span for the symbols the strategy "
-        f"asked for ({asked}); `backtest data ls` shows what the store holds",
-        stacklevel=4,  # where arun() was awaited
+        f"asked for ({asked}); `backtest data ls` shows what the store holds"
     )
 
 

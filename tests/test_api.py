@@ -295,6 +295,7 @@ def test_a_run_without_market_data_in_its_span_warns(store: Store) -> None:
         result = Backtest(strategy, date(2020, 3, 2), date(2020, 3, 3), data=store.root).run()
 
     assert result.stats["trading_days"] == 0
+    assert [w.filename for w in caught] == [__file__]  # the line that called run()
     assert [str(w.message) for w in caught] == [
         f"the backtest from 2020-03-02 to 2020-03-03 simulated no trading day: {store.root} has "
         f"no market data in that span for the symbols the strategy asked for (IF2003.IF); "
@@ -319,6 +320,25 @@ def test_is_changing_with_a_key_that_is_not_a_field_name_says_so(store: Store) -
     assert errors == [
         "is_changing takes a field name or several (a list of str), was 5",
         "is_changing takes a field name or several (a list of str), was ['last_price', 5]",
+    ]
+
+
+def test_a_warning_of_arun_points_at_the_line_that_awaited_it(store: Store) -> None:
+    import asyncio
+
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+
+    async def notebook_cell() -> None:
+        await Backtest(strategy, date(2020, 3, 2), date(2020, 3, 3), data=store.root).arun()
+
+    with pytest.warns(UserWarning, match="simulated no trading day") as caught:
+        asyncio.run(notebook_cell())
+
+    assert [(w.filename, w.lineno) for w in caught] == [
+        (__file__, notebook_cell.__code__.co_firstlineno + 1)
     ]
 
 
@@ -665,8 +685,10 @@ def test_ctrl_c_stops_the_run_and_keeps_what_was_computed(store: Store) -> None:
                 raise KeyboardInterrupt  # what Ctrl-C raises wherever the code is
 
     with pytest.warns(UserWarning, match=r"^backtest interrupted at simulated time "
-                      r"2020-01-02 09:32:00; the result is incomplete$"):  # fmt: skip
+                      r"2020-01-02 09:32:00; the result is incomplete$") as caught:  # fmt: skip
         result = run(store, strategy)
+
+    assert [w.filename for w in caught] == [__file__]  # the line that called run()
 
     assert not result.complete
     assert result.error == "interrupted at simulated time 2020-01-02 09:32:00"
