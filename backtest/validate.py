@@ -9,8 +9,9 @@ Real data is dirty. Each check names the row, the column and the value it object
 - ``duplicate``: a timestamp seen before;
 - ``order``: a timestamp earlier than the one before it;
 - ``session``: a bar outside the instrument's trading sessions (a daily bar not on a trading
-  day). Ticks are not checked: exchanges publish legitimate ticks outside the sessions (the
-  opening-auction print, post-close updates carrying the settlement price);
+  day, or not labelled 00:00 of its day: intraday bars given the daily period). Ticks are not
+  checked: exchanges publish legitimate ticks outside the sessions (the opening-auction print,
+  post-close updates carrying the settlement price);
 - ``volume``: a bar's volume or a tick's cumulative volume that is NaN, infinite or negative,
   or a tick's cumulative volume lower than the tick before it in the same trading day.
 
@@ -211,7 +212,11 @@ def _session_problems(
     if duration_s >= DAY:
         for row, ts in enumerate(times.tolist()):
             day = local_date(ts)
-            if not calendar.is_trading_day(day):
+            if (ts + UTC_OFFSET_NS) % NS_PER_DAY:  # an intraday time: the period is wrong
+                problems.append(Problem("session", row + 1, "datetime", format_ns(ts),
+                                        "a daily bar is labelled 00:00 of its trading day: are "
+                                        "these daily bars (the period)?"))  # fmt: skip
+            elif not calendar.is_trading_day(day):
                 problems.append(Problem("session", row + 1, "datetime", str(day),
                                         "not a trading day"))  # fmt: skip
         return problems

@@ -223,6 +223,15 @@ def test_daily_bar_on_a_non_trading_day_is_refused() -> None:
     )
 
 
+def test_intraday_bars_given_the_daily_period_are_refused() -> None:
+    table = bars(good("2024-01-05 00:00"), good("2024-01-08 09:31"))
+    assert refused(table, DAY, calendar=CALENDAR) == (
+        "bars.csv: 1 problem(s) (1 session):\n"
+        "  row 2, column datetime, value '2024-01-08 09:31:00.000000': a daily bar is labelled "
+        "00:00 of its trading day: are these daily bars (the period)?\n" + ADVICE
+    )
+
+
 def test_ticks_are_not_checked_against_the_sessions() -> None:
     # the 09:29 auction print and a post-close settlement update are legitimate ticks
     table = ticks(("2024-01-02 09:29", 10.0, 5.0), ("2024-01-02 15:30", 10.0, 5.0))
