@@ -20,9 +20,8 @@ import pandas as pd
 import pyarrow as pa
 
 from .errors import ConfigError, DataError
+from .store import FAR_NS
 
-_FAR_NS: Final = 2**62
-"""Times must lie strictly within ±_FAR_NS (1823-11-12 … 2116-02-20), as the store's do."""
 _TIME_RANGE: Final = "the years 1824 to 2115 the store holds"
 
 
@@ -72,7 +71,7 @@ def parse_times(
             row = int(np.flatnonzero(~np.isfinite(ms))[0])
             value = float(ms[row])
             raise DataError(f"{path}: row {rows[row]}, {where}: value {value!r} is not a time")
-        outside = np.flatnonzero(np.abs(ms) >= _FAR_NS / 1e6)
+        outside = np.flatnonzero(np.abs(ms) >= FAR_NS / 1e6)
         if outside.size:
             value = float(ms[outside[0]])
             raise DataError(
@@ -90,7 +89,7 @@ def parse_times(
                 f"is ambiguous in {tz} (daylight saving time)"
             )
     utc = parsed.dt.tz_convert("UTC")
-    early, late = (pd.Timestamp(sign * _FAR_NS, unit="ns", tz="UTC") for sign in (-1, 1))
+    early, late = (pd.Timestamp(sign * FAR_NS, unit="ns", tz="UTC") for sign in (-1, 1))
     outside = np.flatnonzero(((utc <= early) | (utc >= late)).to_numpy())
     if outside.size:
         row = int(outside[0])

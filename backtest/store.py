@@ -82,8 +82,9 @@ from .times import BEIJING, NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
 _STAGING: Final = ".staging"
 _JOURNAL: Final = ".journal"
 _LOCK: Final = ".lock"
-_FAR: Final = 2**62
-"""Beyond any stored time (year 2116): time bounds are clipped to ±_FAR."""
+FAR_NS: Final = 2**62
+"""Beyond any stored time (1823-11-12 … 2116-02-20 lie within ±FAR_NS): time bounds are
+clipped to ±FAR_NS, and imported times must lie strictly within."""
 LOCK_TIMEOUT_S: Final = 600.0
 """How long a writer waits for another process's write to the same store to finish."""
 IMPORT_HINT: Final = "import it with `backtest data import` or point data= at a store that has it"
@@ -664,8 +665,8 @@ class Store:
         if not files:
             self._missing(symbol, duration_s)
         # keep the key arithmetic inside int64 (callers may pass ±(2**63 - 1) for "no bound")
-        start_ns = None if start_ns is None else max(start_ns, -_FAR)
-        end_ns = min(end_ns, _FAR)
+        start_ns = None if start_ns is None else max(start_ns, -FAR_NS)
+        end_ns = min(end_ns, FAR_NS)
         lo_key = None if start_ns is None else _partition_keys(np.array([start_ns]), duration_s)[0]
         hi_key = _partition_keys(np.array([end_ns]), duration_s)[0]
         return [path for key, path in files if (lo_key is None or key >= lo_key) and key <= hi_key]

@@ -22,7 +22,7 @@ import pytest
 
 from backtest.errors import DataError
 from backtest.store import Store, int_times
-from tests.test_store import beijing_ns
+from tests.test_store import bars, beijing_ns
 
 SYMBOL = "rb2001.SF"
 MINUTE_NS = 60 * 1_000_000_000
@@ -34,21 +34,6 @@ FILE_2020 = f"klines/1m/{SYMBOL}/2020.parquet"
 DAMAGED_DATA_HINT = (
     "run `backtest data verify` to list the damaged files, delete them and re-import their period"
 )
-
-
-def bars(times: list[int], first_open: float = 100.0, **extra: list[float]) -> pa.Table:
-    opens = [first_open + i for i in range(len(times))]
-    return pa.table(
-        {
-            "datetime": pa.array(times, pa.int64()),
-            "open": opens,
-            "high": [o + 2 for o in opens],
-            "low": [o - 2 for o in opens],
-            "close": [o + 1 for o in opens],
-            "volume": [10.0] * len(times),
-            **extra,
-        }
-    )
 
 
 @pytest.fixture
