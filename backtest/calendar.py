@@ -58,24 +58,54 @@ class TradingCalendar:
 
     @classmethod
     def from_exchange_calendars(cls, start: date, end: date) -> TradingCalendar:
-        """The Shanghai Stock Exchange calendar (``XSHG``) of the ``exchange_calendars`` package."""
+        """The Shanghai Stock Exchange calendar (``XSHG``) of the ``exchange_calendars`` package,
+        from ``start`` to ``end`` clipped to :func:`exchange_calendars_span` (the package
+        records holidays only up to a year it names: days after it are unknown, not weekdays).
+
+        Raises:
+            DataError: no day of ``start`` … ``end`` lies within the span.
+        """
         import exchange_calendars
 
+        first, last = exchange_calendars_span()
+        if max(start, first) > min(end, last):
+            raise DataError(
+                f"{start} … {end} lies outside {first} … {last}, the days the installed "
+                f"exchange_calendars {exchange_calendars.__version__} knows the XSHG holidays "
+                f"of; store a trading calendar that covers it with the data "
+                f"(Store.write_calendar), or upgrade exchange_calendars"
+            )
         with warnings.catch_warnings():
             # exchange_calendars 4.x trips pandas deprecation warnings that are its own affair.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)
-            calendar = exchange_calendars.get_calendar("XSHG", start=start, end=end)
+            calendar = exchange_calendars.get_calendar(
+                "XSHG", start=max(start, first), end=min(end, last)
+            )
             days = [session.date() for session in calendar.sessions]
         return cls(days, source="exchange_calendars XSHG")
 
     @classmethod
     def around(cls, first_ns: int, last_ns: int, pad_days: int) -> TradingCalendar:
         """:meth:`from_exchange_calendars` from ``pad_days`` before the date of ``first_ns``
-        (not before 1990-12-19, where XSHG's calendar begins) to ``pad_days`` after that of
-        ``last_ns``: the calendar of stored data when the store has none."""
-        start = max(local_date(first_ns) - timedelta(days=pad_days), XSHG_FIRST_DAY)
-        return cls.from_exchange_calendars(start, local_date(last_ns) + timedelta(days=pad_days))
+        to ``pad_days`` after that of ``last_ns`` (both clipped to
+        :func:`exchange_calendars_span`): the calendar of stored data when the store has
+        none."""
+        return cls.from_exchange_calendars(
+            local_date(first_ns) - timedelta(days=pad_days),
+            local_date(last_ns) + timedelta(days=pad_days),
+        )
+
+    @classmethod
+    def fallback(cls, first_ns: int, last_ns: int) -> TradingCalendar | None:
+        """The calendar to check data from ``first_ns`` to ``last_ns`` against when its store
+        has none: :meth:`around` with 40 days' padding, as a run uses. None when the data
+        reaches past the end of :func:`exchange_calendars_span` (the days there are unknown,
+        so checking them would refuse good data) or ends before the exchange opened."""
+        first, last = exchange_calendars_span()
+        if local_date(last_ns) > last or local_date(last_ns) < first:
+            return None
+        return cls.around(first_ns, last_ns, pad_days=40)
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -192,3 +222,13 @@ class TradingCalendar:
             f"time {format_ns(ts_ns)} is outside the trading calendar of {self.source}, which "
             f"covers {self.first_day} … {self.last_day}; extend the calendar of the data store"
         )
+
+
+def exchange_calendars_span() -> tuple[date, date]:
+    """The first and last day the installed ``exchange_calendars`` knows XSHG's trading days
+    of: from the exchange's first day (:data:`XSHG_FIRST_DAY`) to the end of the last year
+    whose holidays it records (2026 in exchange_calendars 4.13)."""
+    from exchange_calendars.exchange_calendar_xshg import XSHGExchangeCalendar
+
+    bound = XSHGExchangeCalendar.bound_max()
+    return XSHG_FIRST_DAY, date.max if bound is None else bound.date()

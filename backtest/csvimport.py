@@ -62,12 +62,13 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .calendar import TradingCalendar
 from .csvread import file_bytes, read_columns
 from .csvtimes import parse_times, zone
 from .errors import ConfigError, DataError, UnknownInstrumentError
 from .instrument import InstrumentTable
 from .model import DAY, TICK, ProductClass, Symbol, normalize_symbol, parse_period, period_label
-from .store import KLINE_COLUMNS, TICK_COLUMNS, TICK_LEVEL_COLUMNS, Store
+from .store import KLINE_COLUMNS, TICK_COLUMNS, TICK_LEVEL_COLUMNS, Store, int_times
 from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns
 from .validate import Policy, Problem, Report, apply_policy
 from .xtquant import AUCTION_EXCHANGES, auction_bars, fold_bars, plan_auction_fold
@@ -531,7 +532,7 @@ def import_csv(
         sessions, product_class = instrument.sessions, instrument.product_class
     except UnknownInstrumentError:
         sessions, product_class = None, None  # unknown instrument: sessions are not checked
-    calendar = store.calendar()
+    stored_calendar = store.calendar()
     report = ImportReport(canonical, period_label(duration))
     cleaned: list[pa.Table] = []
     for path in files:
@@ -539,6 +540,7 @@ def import_csv(
             path, canonical, duration, spec, tz, label, volume_unit, product_class, decimals,
             encoding,
         )  # fmt: skip
+        calendar = stored_calendar or _fallback_calendar(found.table)
         good, checked = apply_policy(
             found.table, duration, policy, str(path), sessions, calendar,
             row_numbers=found.rows, rejected=found.rejected,
@@ -564,6 +566,15 @@ def import_csv(
         with store.transaction() as transaction:
             transaction.write(canonical, duration, merged)
     return report
+
+
+def _fallback_calendar(table: pa.Table) -> TradingCalendar | None:
+    """The calendar a run would use for these rows when the store has none
+    (:meth:`TradingCalendar.fallback`), so that sessions are checked all the same."""
+    if not table.num_rows:
+        return None
+    times = int_times(table.column("datetime"))
+    return TradingCalendar.fallback(int(times.min()), int(times.max()))
 
 
 def _check_arguments(

@@ -15,10 +15,17 @@ from pathlib import Path
 from typing import Any, Final
 
 from .api import Api
-from .calendar import TradingCalendar
+from .calendar import TradingCalendar, exchange_calendars_span
 from .config import BacktestConfig, load_instruments
 from .engine import Simulator
-from .errors import ApiUsageError, BacktestError, BacktestFinished, ConfigError, StrategyError
+from .errors import (
+    ApiUsageError,
+    BacktestError,
+    BacktestFinished,
+    ConfigError,
+    DataError,
+    StrategyError,
+)
 from .instrument import InstrumentTable
 from .progress import DayProgress, in_notebook
 from .result import (
@@ -345,8 +352,25 @@ def _event_loop_running() -> bool:
 
 def run_calendar(store: Store, start: date | datetime, end: date | datetime) -> TradingCalendar:
     """The calendar of a run: the store's, else exchange_calendars' from 40 days before the
-    run's first day to 40 days after its last one."""
-    return store.calendar() or TradingCalendar.from_exchange_calendars(
+    run's first day to 40 days after its last one, as far as it knows the holidays.
+
+    Raises:
+        DataError: the store has no calendar and the run ends after the last day the
+            installed exchange_calendars knows (its trading days are unknown: a run cut
+            short there would drop data without a word).
+    """
+    stored = store.calendar()
+    if stored is not None:
+        return stored
+    last = exchange_calendars_span()[1]
+    if _as_date(end) > last:
+        raise DataError(
+            f"the run ends {end}, after {last}, the last day the installed exchange_calendars "
+            f"knows the holidays of, and the data store {store.root} has no trading calendar "
+            f"of its own: end the run by {last}, store a calendar with the data "
+            f"(Store.write_calendar), or upgrade exchange_calendars"
+        )
+    return TradingCalendar.from_exchange_calendars(
         _as_date(start) - _CALENDAR_PAD, _as_date(end) + _CALENDAR_PAD
     )
 

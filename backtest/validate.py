@@ -12,6 +12,11 @@ Real data is dirty. Each check names the row, the column and the value it object
   day, or not labelled 00:00 of its day: intraday bars given the daily period). Ticks are not
   checked: exchanges publish legitimate ticks outside the sessions (the opening-auction print,
   post-close updates carrying the settlement price);
+- ``period``: an intraday bar starting less than the period after the bar before it, in the
+  same trading session: the two bars would overlap, so the period given is wrong (1-minute
+  bars imported as 5-minute ones) or the bars are off their grid. A bar cut short by a
+  session break (the SHFE 10:00 hourly bar ending at 10:15, the next one starting at 10:30) is
+  not one. Checked with the sessions and the calendar, like ``session``;
 - ``volume``: a bar's volume or a tick's cumulative volume that is NaN, infinite or negative,
   or a tick's cumulative volume lower than the tick before it in the same trading day.
 
@@ -24,6 +29,9 @@ listing the first problems and how to proceed; **skip** drops the rows with prob
 (duplicates and order problems still refuse); **repair** sorts, drops duplicates (keeping the
 last), widens high and low to hold open and close (rows whose four prices are finite positive
 numbers), and drops the rest of the bad rows — every change counted in the :class:`Report`.
+``period`` problems refuse under every policy: dropping rows cannot tell which of two
+overlapping bars is wrong, and when the period is wrong it would keep every fifth 1-minute bar
+as a 5-minute bar.
 Both skip and repair drop rows until none is left with a problem: dropping a tick can reveal a
 fall of cumulative volume at the next.
 
@@ -49,7 +57,7 @@ from .errors import ConfigError, DataError
 from .model import DAY, TICK
 from .session import TradingSessions
 from .store import int_times
-from .times import NS_PER_DAY, UTC_OFFSET_NS, format_ns, local_date
+from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns, local_date
 
 SHOWN: Final = 5
 """How many problems an error message lists."""
@@ -208,6 +216,7 @@ def _session_problems(
     sessions: TradingSessions | None,
     calendar: TradingCalendar,
 ) -> list[Problem]:
+    """``session`` problems, and for intraday bars ``period`` problems (module docstring)."""
     problems = []
     if duration_s >= DAY:
         for row, ts in enumerate(times.tolist()):
@@ -222,17 +231,31 @@ def _session_problems(
         return problems
     if sessions is None:
         return problems
+    period_ns = duration_s * NS_PER_SECOND
     window = (0, 0)
+    before: tuple[int, int] | None = None  # the row before: (start, end of its session)
     for row, ts in enumerate(times.tolist()):
-        if window[0] <= ts < window[1]:
-            continue
-        found = sessions.window(ts, calendar)
-        if found is None:
-            problems.append(Problem("session", row + 1, "datetime", format_ns(ts),
-                                    f"outside the trading sessions {sessions}"))  # fmt: skip
-        else:
+        if not window[0] <= ts < window[1]:
+            found = sessions.window(ts, calendar)
+            if found is None:
+                problems.append(Problem("session", row + 1, "datetime", format_ns(ts),
+                                        f"outside the trading sessions {sessions}"))  # fmt: skip
+                before = None
+                continue
             window = found
+        if before is not None and 0 < ts - before[0] < period_ns and ts < before[1]:
+            detail = (
+                f"starts {_seconds(ts - before[0])} after the bar before it in the same "
+                f"session, less than the period ({_seconds(period_ns)}): the bars would overlap"
+            )
+            problems.append(Problem("period", row + 1, "datetime", format_ns(ts), detail))
+        before = (ts, window[1])
     return problems
+
+
+def _seconds(ns: int) -> str:
+    """A duration for messages: ``60 s``, ``0.5 s``."""
+    return f"{ns / NS_PER_SECOND:g} s"
 
 
 def _volume_problems(
@@ -283,7 +306,8 @@ def apply_policy(
     Raises:
         ConfigError: ``policy`` is not a policy.
         DataError: under ``refuse`` when there is any problem; under ``skip`` when rows are
-            duplicated or out of order. The message lists the first problems and the options.
+            duplicated or out of order; under every policy when bars overlap (``period``).
+            The message lists the first problems and the options.
     """
     policy = Policy.parse(policy)
     found = find_problems(table, duration_s, sessions, calendar)  # rows of ``table``
@@ -295,19 +319,25 @@ def apply_policy(
     for problem in sorted(rejected, key=lambda p: (p.row, p.check)):
         first_rejection.setdefault(problem.row, problem.check)
     report = Report(rows_in=table.num_rows + len(first_rejection), problems=problems)
+    overlapping = [p for p in problems if p.check == "period"]
+    if overlapping:
+        raise DataError(
+            f"{where}: {_listed(overlapping)}\n"
+            f"check the period the bars were given ({_seconds(duration_s * NS_PER_SECOND)}; "
+            f"the import's --period): bars of one period cannot start closer together inside "
+            f"a session; if only these rows are off, remove them from the input (--repair and "
+            f"--skip-bad-rows cannot tell which of two overlapping bars is wrong)"
+        )
     structural = [p for p in problems if p.check in ("order", "duplicate")]
     if problems and (policy == Policy.REFUSE or (policy == Policy.SKIP and structural)):
         shown = structural if policy == Policy.SKIP else problems
-        lines = "\n  ".join(str(p) for p in shown[:SHOWN])
-        more = f"\n  … and {len(shown) - SHOWN} more" if len(shown) > SHOWN else ""
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.check for p in shown).items()))
         advice = (
             "use --repair to sort, drop duplicates and drop or clip bad rows"
             if policy == Policy.SKIP
             else "fix the data, or use --repair (sort, drop duplicates, drop or clip bad "
             "rows) or --skip-bad-rows (drop the bad rows)"
         )
-        raise DataError(f"{where}: {len(shown)} problem(s) ({kinds}):\n  {lines}{more}\n{advice}")
+        raise DataError(f"{where}: {_listed(shown)}\n{advice}")
     if not problems:
         report.rows_out = table.num_rows
         return table, report
@@ -322,6 +352,14 @@ def apply_policy(
         cleaned = _repair(table, duration_s, report, sessions, calendar)
     report.rows_out = cleaned.num_rows
     return cleaned, report
+
+
+def _listed(problems: Sequence[Problem]) -> str:
+    """``N problem(s) (counts by check):`` and the first :data:`SHOWN` problems, a line each."""
+    lines = "\n  ".join(str(p) for p in problems[:SHOWN])
+    more = f"\n  … and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(Counter(p.check for p in problems).items()))
+    return f"{len(problems)} problem(s) ({kinds}):\n  {lines}{more}"
 
 
 def _drop_bad_rows(

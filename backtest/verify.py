@@ -101,7 +101,7 @@ def verify_serial(
         check.findings.append(Finding(store.root, problem))
         return check
     if calendar is None and paths:  # the span the files' names cover: no file is read
-        calendar = TradingCalendar.around(*_span(paths, duration_s), pad_days=10)
+        calendar = TradingCalendar.fallback(*_span(paths, duration_s))
     for path in paths:
         check.files += 1
         try:

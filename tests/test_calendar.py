@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import exchange_calendars
 import pytest
+from exchange_calendars.exchange_calendar_xshg import XSHGExchangeCalendar
 
-from backtest.calendar import TradingCalendar
+from backtest import Api, Backtest
+from backtest.calendar import TradingCalendar, exchange_calendars_span
 from backtest.errors import DataError
 from backtest.store import Store
+from tests.conftest import ns, write_bars
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -290,3 +295,77 @@ def test_from_exchange_calendars_matches_the_stored_holidays(calendar: TradingCa
         date(2020, 1, 23),
         date(2020, 2, 3),
     ]
+
+
+# --- the exchange_calendars fallback: a store without a calendar ------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
+def test_the_fallback_is_clipped_to_the_days_exchange_calendars_knows() -> None:
+    first, last = exchange_calendars_span()
+    assert first == date(1990, 12, 19)
+    assert last == XSHGExchangeCalendar.bound_max().date()  # 2026-12-31 in 4.13
+    clipped = TradingCalendar.from_exchange_calendars(date(1990, 1, 1), last + timedelta(400))
+    assert (clipped.first_day, clipped.last_day) == (
+        date(1990, 12, 19),
+        clipped.last_trading_day_on_or_before(last),
+    )
+    message = (
+        f"{last + timedelta(1)} … {last + timedelta(9)} lies outside 1990-12-19 … {last}, the "
+        f"days the installed exchange_calendars {exchange_calendars.__version__} knows the "
+        "XSHG holidays of; store a trading calendar that covers it with the data "
+        "(Store.write_calendar), or upgrade exchange_calendars"
+    )
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        TradingCalendar.from_exchange_calendars(last + timedelta(1), last + timedelta(9))
+
+
+@pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
+def test_the_fallback_for_data_is_none_past_the_known_days() -> None:
+    last = exchange_calendars_span()[1]
+    inside = TradingCalendar.fallback(ns("2020-01-02 09:30"), ns("2020-01-03 15:00"))
+    assert inside is not None
+    assert (inside.first_day, inside.last_day) == (date(2019, 11, 25), date(2020, 2, 12))
+    assert TradingCalendar.fallback(ns("2020-01-02 09:30"), ns(f"{last} 09:30")) is not None
+    assert (
+        TradingCalendar.fallback(ns("2020-01-02 09:30"), ns(f"{last + timedelta(1)} 09:30")) is None
+    )
+    assert TradingCalendar.fallback(ns("1990-01-02 09:30"), ns("1990-06-01 09:30")) is None
+    before = TradingCalendar.fallback(ns("1990-01-02 09:30"), ns("1991-01-04 09:30"))
+    assert before is not None and before.first_day == date(1990, 12, 19)
+
+
+def _calendarless_store(tmp_path: Path, day: date) -> Store:
+    """A new store (no calendar) with two IF2612 minute bars on ``day``."""
+    store = Store.create(tmp_path / "bare")
+    rows = [(f"{day} 09:3{i}", 4000.0, 4001.0, 3999.0, 4000.0, 1) for i in range(2)]
+    return write_bars(store, "IF2612.IF", 60, rows)
+
+
+async def _watch(api: Api) -> None:
+    api.get_kline_serial("IF2612.IF", 60)
+    while True:
+        await api.wait_update()
+
+
+@pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
+def test_a_run_near_the_last_known_day_needs_no_calendar_past_it(tmp_path: Path) -> None:
+    # 2026-12-01 + the 40 days' padding reaches 2027, which exchange_calendars 4.13 does not
+    # know: the padding is clipped (it raised ValueError from inside exchange_calendars before)
+    store = _calendarless_store(tmp_path, date(2026, 12, 1))
+    result = Backtest(_watch, start=date(2026, 12, 1), end=date(2026, 12, 1), data=store.root).run()
+    assert list(result.daily.trading_day) == [date(2026, 12, 1)]
+
+
+def test_a_run_past_the_last_known_day_without_a_calendar_is_refused(tmp_path: Path) -> None:
+    last = exchange_calendars_span()[1]
+    store = _calendarless_store(tmp_path, date(2026, 12, 1))
+    end = last + timedelta(days=5)
+    message = (
+        f"the run ends {end}, after {last}, the last day the installed exchange_calendars "
+        f"knows the holidays of, and the data store {store.root} has no trading calendar of "
+        f"its own: end the run by {last}, store a calendar with the data "
+        "(Store.write_calendar), or upgrade exchange_calendars"
+    )
+    with pytest.raises(DataError, match=f"^{re.escape(message)}$"):
+        Backtest(_watch, start=date(2026, 12, 1), end=end, data=store.root).run()

@@ -426,3 +426,82 @@ def test_import_option_values_out_of_range_are_named(
         "--period", "1m", "--format", "tqsdk", *option,
     )  # fmt: skip
     assert (status, out, err) == (1, "", f"backtest: error: {message}\n")
+
+
+def test_minute_bars_imported_as_five_minute_bars_are_refused_even_with_repair(
+    tmp_path: Path,
+) -> None:
+    source = RAW / "tqsdk" / "CFFEX.IF2003_1min.csv.xz"
+    store = tmp_path / "new"  # no calendar: the import checks with exchange_calendars' XSHG
+    for extra in ((), ("--repair",), ("--skip-bad-rows",)):
+        status, out, err = run(
+            "data", "import", source, "--store", store, "--symbol", "IF2003.IF",
+            "--period", "5m", "--format", "tqsdk", *extra,
+        )  # fmt: skip
+        assert (status, out) == (1, "")
+        # 12,279 bars on 51 days and the afternoon of 2019-12-16: each session's first bar
+        # follows a break, every other bar starts a minute after the one before it
+        assert err.splitlines()[:2] == [
+            f"backtest: error: {source}: 12176 problem(s) (12176 period):",
+            "  row 2, column datetime, value '2019-12-16 14:22:00.000000': starts 60 s after "
+            "the bar before it in the same session, less than the period (300 s): the bars "
+            "would overlap",
+        ]
+        assert err.splitlines()[-1] == (
+            "check the period the bars were given (300 s; the import's --period): bars of one "
+            "period cannot start closer together inside a session; if only these rows are off, "
+            "remove them from the input (--repair and --skip-bad-rows cannot tell which of two "
+            "overlapping bars is wrong)"
+        )
+        assert Store(store).symbols() == []
+
+
+def test_an_import_into_a_store_without_a_calendar_checks_the_sessions(tmp_path: Path) -> None:
+    csv = tmp_path / "bars.csv"
+    csv.write_text(
+        "datetime,open,high,low,close,volume\n"
+        "2026-03-02 11:29:00,4000,4001,3999,4000,1\n"
+        "2026-03-02 12:00:00,4000,4001,3999,4000,1\n"  # the lunch break
+    )
+    status, out, err = run(
+        "data", "import", csv, "--store", tmp_path / "s", "--symbol", "IF2603.IF",
+        "--period", "1m", "--format", "tqsdk",
+    )  # fmt: skip
+    assert (status, out) == (1, "")
+    assert err.splitlines()[:2] == [
+        f"backtest: error: {csv}: 1 problem(s) (1 session):",
+        "  row 2, column datetime, value '2026-03-02 12:00:00.000000': outside the trading "
+        "sessions 09:30-11:30,13:00-15:00",
+    ]
+
+
+def test_verify_of_a_store_without_a_calendar_checks_this_year_and_overlaps(
+    tmp_path: Path,
+) -> None:
+    store = Store.create(tmp_path / "bare")  # no calendar: verify uses exchange_calendars'
+    write_bars(
+        store,
+        "IF2612.IF",
+        300,
+        [
+            ("2026-12-01 09:30", 4000.0, 4001.0, 3999.0, 4000.0, 10),
+            ("2026-12-01 09:31", 4000.0, 4001.0, 3999.0, 4000.0, 10),  # a minute later
+            ("2026-12-01 12:00", 4000.0, 4001.0, 3999.0, 4000.0, 10),  # lunch break
+        ],
+    )
+    status, out, err = run("data", "verify", "--store", store.root)
+    path = store.root / "klines" / "5m" / "IF2612.IF" / "2026.parquet"
+    assert status == 1
+    assert out.splitlines() == [
+        "IF2612.IF 5m: 2 problem(s): period, session (3 rows, 1 file)",
+        f"  {path}: row 2, column datetime, value '2026-12-01 09:31:00.000000': starts 60 s "
+        "after the bar before it in the same session, less than the period (300 s): the bars "
+        "would overlap",
+        f"  {path}: row 3, column datetime, value '2026-12-01 12:00:00.000000': outside the "
+        "trading sessions 09:30-11:30,13:00-15:00",
+    ]
+    assert err == (
+        f"2 problem(s) in {store.root}: re-import the source with --repair or --skip-bad-rows, "
+        "or remove the series with `backtest data rm` (bars that overlap, a period problem, "
+        "need the source re-imported with the right --period)\n"
+    )

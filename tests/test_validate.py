@@ -724,3 +724,80 @@ def test_report_counts_other_symbols_rows_before_the_changes() -> None:
     assert (
         report.summary() == "150 of 301 rows kept (150 rows of other symbols, 1 bad rows dropped)"
     )
+
+
+# --- the period: bars closer together than their period -------------------------------------
+
+SHFE_DAY = TradingSessions.parse("09:00-10:15,10:30-11:30,13:30-15:00")
+PERIOD_ADVICE = (
+    "check the period the bars were given (300 s; the import's --period): bars of one period "
+    "cannot start closer together inside a session; if only these rows are off, remove them "
+    "from the input (--repair and --skip-bad-rows cannot tell which of two overlapping bars is "
+    "wrong)"
+)
+
+
+@pytest.mark.parametrize("policy", list(Policy))
+def test_minute_bars_given_a_five_minute_period_are_refused_under_every_policy(
+    policy: Policy,
+) -> None:
+    table = bars(*(good(f"2024-01-02 09:{m}") for m in (30, 31, 32, 35)))
+    with pytest.raises(DataError) as caught:
+        apply_policy(table, 300, policy, "bars.csv", sessions=IF_SESSIONS, calendar=CALENDAR)
+    assert str(caught.value) == (
+        "bars.csv: 3 problem(s) (3 period):\n"
+        "  row 2, column datetime, value '2024-01-02 09:31:00.000000': starts 60 s after the "
+        "bar before it in the same session, less than the period (300 s): the bars would "
+        "overlap\n"
+        "  row 3, column datetime, value '2024-01-02 09:32:00.000000': starts 60 s after the "
+        "bar before it in the same session, less than the period (300 s): the bars would "
+        "overlap\n"
+        "  row 4, column datetime, value '2024-01-02 09:35:00.000000': starts 180 s after the "
+        "bar before it in the same session, less than the period (300 s): the bars would "
+        "overlap\n" + PERIOD_ADVICE
+    )
+
+
+def test_bars_one_period_apart_or_more_pass() -> None:
+    table = bars(*(good(f"2024-01-02 {t}") for t in ("09:30", "09:35", "09:45", "11:25")))
+    assert find_problems(table, 300, IF_SESSIONS, CALENDAR) == []
+
+
+def test_a_bar_cut_short_by_a_session_break_is_not_an_overlap() -> None:
+    # hourly bars aligned to each session start, as our resampler cuts them: the 10:00 bar
+    # ends at the 10:15 break and the next starts at 10:30, half an hour later
+    session_aligned = bars(*(good(f"2024-01-02 {t}") for t in ("09:00", "10:00", "10:30",
+                                                                   "13:30", "14:30")))  # fmt: skip
+    assert find_problems(session_aligned, 3600, SHFE_DAY, CALENDAR) == []
+    # two-hour bars: 09:00 (cut at 10:15), 10:30 (cut at 11:30), 13:30
+    two_hours = bars(*(good(f"2024-01-02 {t}") for t in ("09:00", "10:30", "13:30")))
+    assert find_problems(two_hours, 7200, SHFE_DAY, CALENDAR) == []
+
+
+def test_an_overlap_is_found_in_the_session_after_a_break_and_on_the_next_day() -> None:
+    table = bars(
+        *(good(f"2024-01-02 {t}") for t in ("10:00", "10:30", "10:45", "14:30")),
+        good("2024-01-03 09:00"),
+        good("2024-01-03 09:30"),
+    )
+    problems = find_problems(table, 3600, SHFE_DAY, CALENDAR)
+    assert [(p.check, p.row, p.value) for p in problems] == [
+        ("period", 3, "2024-01-02 10:45:00.000000"),
+        ("period", 6, "2024-01-03 09:30:00.000000"),
+    ]
+    assert problems[0].detail == (
+        "starts 900 s after the bar before it in the same session, less than the period "
+        "(3600 s): the bars would overlap"
+    )
+
+
+def test_a_bar_outside_the_sessions_is_a_session_problem_not_an_overlap() -> None:
+    table = bars(good("2024-01-02 11:29"), good("2024-01-02 11:31"), good("2024-01-02 13:00"))
+    problems = find_problems(table, 300, IF_SESSIONS, CALENDAR)
+    assert [(p.check, p.row) for p in problems] == [("session", 2)]
+
+
+def test_periods_are_not_checked_without_sessions_or_a_calendar() -> None:
+    table = bars(good("2024-01-02 09:30"), good("2024-01-02 09:31"))
+    assert find_problems(table, 300, None, CALENDAR) == []
+    assert find_problems(table, 300, IF_SESSIONS, None) == []

@@ -341,6 +341,7 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     symbols = [normalize_symbol(s) for s in args.symbols] if args.symbols else None
     durations = [parse_period(args.period)] if args.period else None
     bad = 0
+    overlapping = False
     for check in verify_store(store, symbols, durations):
         print(check.summary(), file=out)
         for finding in check.findings[:SHOWN_FINDINGS]:
@@ -348,10 +349,17 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if len(check.findings) > SHOWN_FINDINGS:
             print(f"  … and {len(check.findings) - SHOWN_FINDINGS} more", file=out)
         bad += len(check.findings)
+        overlapping |= any(finding.problem.check == "period" for finding in check.findings)
     if bad:
+        periods = (
+            " (bars that overlap, a period problem, need the source re-imported with the "
+            "right --period)"
+            if overlapping
+            else ""
+        )
         print(
             f"{bad} problem(s) in {store.root}: re-import the source with --repair or "
-            f"--skip-bad-rows, or remove the series with `backtest data rm`",
+            f"--skip-bad-rows, or remove the series with `backtest data rm`{periods}",
             file=err,
         )
         return 1
