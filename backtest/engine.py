@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
 
-import numpy as np
-
 from .account import Account, Position
 from .ashare import StockFees, ex_rights_price, limit_ratio, price_limits, unlimited_days
 from .broker import Ledger, SimBroker
@@ -40,7 +38,7 @@ from .calendar import TradingCalendar
 from .clock import SimClock
 from .errors import ApiUsageError, BacktestFinished, UnknownInstrumentError
 from .feed import CLOSE_QUOTES, NO_QUOTES, QUOTE_SOURCE, SESSION_SOURCE, KlineFeed, Market, TickFeed
-from .frame import KlineFrame, RowTuple, SerialBuffer, TickFrame
+from .frame import KlineFrame, SerialBuffer, TickFrame
 from .futures import FuturesLedger
 from .grid import PriceGrid
 from .instrument import Instrument, InstrumentTable
@@ -51,12 +49,10 @@ from .positions import PositionRow, position_rows
 from .quotes import EMPTY_STATE, Quote, QuoteState, close_state, open_state
 from .resample import Resampling, find_resampling
 from .serial import (
+    KlineHistory,
     SessionBounds,
-    closes_need_following,
-    kline_event_times,
     kline_events,
     kline_history,
-    next_bar_start,
     tick_events,
     tick_history,
 )
@@ -339,7 +335,7 @@ class Simulator:
             market.instrument.sessions,
         )  # fmt: skip
         buffer = SerialBuffer(symbol, duration_s, data_length)
-        buffer.load_history(history, self.clock.step + 1)
+        buffer.load_history(history.rows, self.clock.step + 1)
         feed = market.klines[duration_s] = KlineFeed(market, buffer, self.clock, self.broker)
         self._assign_quote_roles(market)
         sessions = None
@@ -350,8 +346,8 @@ class Simulator:
         market.set_limited(market.quote.limit_up == market.quote.limit_up)
         if feed.role in (QUOTE_SOURCE, SESSION_SOURCE):
             state = None
-            if history:
-                state = self._history_quote(market, duration_s, history, sessions, resampling)
+            if history.rows:
+                state = self._history_quote(market, history, sessions)
             self._show_new_source(market, state)
         return feed
 
@@ -368,12 +364,7 @@ class Simulator:
             market.quote.update(EMPTY_STATE, self.clock.step + 1)
 
     def _history_quote(
-        self,
-        market: Market,
-        duration_s: int,
-        history: list[RowTuple],
-        sessions: SessionBounds | None,
-        resampling: Resampling | None = None,
+        self, market: Market, history: KlineHistory, sessions: SessionBounds | None
     ) -> QuoteState | None:
         """The quote the last history bar implies: its close, or its open if still in progress.
 
@@ -382,7 +373,7 @@ class Simulator:
         grid = market.grid
         now = self.clock.now_ns
         if sessions is not None:
-            for position, bar in enumerate(reversed(history)):
+            for position, bar in enumerate(reversed(history.rows)):
                 day = local_date(bar[0])
                 # The last bar may be in progress, shown in its opening state (volume 0): the
                 # stored bar tells whether the day traded at all.
@@ -395,20 +386,10 @@ class Simulator:
                 if opens <= now:
                     return open_state(opens, bar[1], bar[7], grid)
             return None
-        bar = history[-1]
-        sessions_of = market.instrument.sessions
-        following = (
-            next_bar_start(self.store, market.symbol, duration_s, bar[0])
-            if closes_need_following(duration_s, resampling, sessions_of) else None
-        )  # fmt: skip
-        opens_at, closes_at = kline_event_times(
-            duration_s, np.array([bar[0]], dtype=np.int64), self.calendar, market.symbol,
-            resampling, sessions_of, following,
-        )  # fmt: skip
-        close_ts = int(closes_at[0])
-        if close_ts > now:
-            return open_state(int(opens_at[0]), bar[1], bar[7], grid)
-        return close_state(close_ts, bar[4], bar[8], grid)
+        bar = history.rows[-1]
+        if history.last_close_ns > now:
+            return open_state(history.last_open_ns, bar[1], bar[7], grid)
+        return close_state(history.last_close_ns, bar[4], bar[8], grid)
 
     def _stored_volume(self, symbol: str, label_ns: int) -> float:
         """Volume of the stored daily bar labelled ``label_ns`` (0 if there is none).
@@ -438,7 +419,7 @@ class Simulator:
                     self.store, buffer.symbol, buffer.duration_s, first_time - 1, missing + 1,
                     self.calendar, self._resampling(buffer.symbol, buffer.duration_s),
                     self.market(buffer.symbol).instrument.sessions,
-                )  # fmt: skip
+                ).rows  # fmt: skip
                 # A daily bar opens (18:00 the evening before) before its midnight label: the
                 # held oldest bar itself can come back, in its opening state.
                 older = [row for row in older if row[0] < first_time][-missing:]

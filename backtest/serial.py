@@ -33,7 +33,7 @@ import itertools
 import math
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -311,6 +311,15 @@ async def tick_events(
         yield zip(columns[0], itertools.repeat(TICK_EVENT), rows, strict=False)
 
 
+class KlineHistory(NamedTuple):
+    """Bars of history (:func:`kline_history`), and the times of the last one's open and close
+    events as :func:`kline_events` would give them (0 when there are no rows)."""
+
+    rows: list[RowTuple]
+    last_open_ns: int = 0
+    last_close_ns: int = 0
+
+
 def kline_history(
     store: Store,
     symbol: str,
@@ -320,7 +329,7 @@ def kline_history(
     calendar: TradingCalendar,
     resampling: Resampling | None = None,
     trading_sessions: TradingSessions | None = None,
-) -> list[RowTuple]:
+) -> KlineHistory:
     """The last ``count`` bars whose open event is at or before ``now_ns``.
 
     A bar that has opened but not closed by ``now_ns`` comes in its opening state (it is the
@@ -335,7 +344,7 @@ def kline_history(
         table = resampling.tail(store, now_ns + lookahead, count + 30)
         present = tuple(table.column_names)
     if table.num_rows == 0:
-        return []
+        return KlineHistory([])
     starts = table.column(0).to_numpy()
     following = (
         next_bar_start(store, symbol, duration_s, int(starts[-1]))
@@ -346,9 +355,12 @@ def kline_history(
     )
     keep = int(np.searchsorted(opens, now_ns, "right"))
     rows = list(_rows(table.slice(0, keep), present, KLINE_COLUMNS))[-count:]
-    if rows and int(closes[keep - 1]) > now_ns:
+    if not rows:
+        return KlineHistory(rows)
+    last_open, last_close = int(opens[keep - 1]), int(closes[keep - 1])
+    if last_close > now_ns:
         rows[-1] = opening_row(rows[-1])
-    return rows
+    return KlineHistory(rows, last_open, last_close)
 
 
 def tick_history(store: Store, symbol: str, now_ns: int, count: int) -> list[RowTuple]:
