@@ -19,7 +19,9 @@ This class only translates arguments and delegates; the semantics live in
 
 from __future__ import annotations
 
+import difflib
 import numbers
+import warnings
 from collections.abc import Coroutine, Iterable
 from datetime import datetime
 from typing import Any, Final, overload
@@ -45,6 +47,9 @@ class Api:
     def __init__(self, simulator: Simulator) -> None:
         self._sim = simulator
         self._symbols: dict[str, str] = {}
+        # (kind of object, field name) pairs is_changing has met, with and without the field
+        self._fields: set[tuple[type, str]] = set()
+        self._missing: set[tuple[type, str]] = set()
 
     def _symbol(self, text: str) -> str:
         found = self._symbols.get(text)
@@ -242,19 +247,53 @@ class Api:
         an order, a trade, a position or the account. Newly subscribed or created objects count
         as changed in the step that delivers them.
         """
-        if key is not None and type(key) is not str:
-            keys = tuple(key) if isinstance(key, Iterable) else (key,)
-            if not all(type(k) is str for k in keys):
-                raise ApiUsageError(
-                    f"is_changing takes a field name or several (a list of str), was {key!r}"
-                )
-            return any(self.is_changing(obj, k) for k in keys)
-        if isinstance(obj, _TRACKABLE):
-            return obj.changed(self._sim.clock.step, key)
-        raise ApiUsageError(
-            f"is_changing cannot track a {type(obj).__name__}; pass a quote, a serial, a row "
-            f"(serial.iloc[-1]), an order, a trade, a position or the account"
+        if key is None or type(key) is str:
+            return self._changing(obj, key)
+        keys = tuple(key) if isinstance(key, Iterable) else (key,)
+        if not all(type(k) is str for k in keys):
+            raise ApiUsageError(
+                f"is_changing takes a field name or several (a list of str), was {key!r}"
+            )
+        # a loop, not any(): a warning from _changing must point at the strategy's line
+        for name in keys:  # noqa: SIM110
+            if self._changing(obj, name):
+                return True
+        return False
+
+    def _changing(self, obj: Any, key: str | None) -> bool:
+        if not isinstance(obj, _TRACKABLE):
+            raise ApiUsageError(
+                f"is_changing cannot track a {type(obj).__name__}; pass a quote, a serial, a "
+                f"row (serial.iloc[-1]), an order, a trade, a position or the account"
+            )
+        if key is not None and (type(obj), key) not in self._fields and not self._has(obj, key):
+            return False
+        return obj.changed(self._sim.clock.step, key)
+
+    def _has(self, obj: Any, key: str) -> bool:
+        """True if ``obj`` has the field ``key``. If not, warn (once per kind of object and
+        name): as in tqsdk, is_changing is always False for it, so a misspelt field would
+        otherwise go unnoticed."""
+        pair = (type(obj), key)
+        if pair in self._missing:
+            return False
+        if hasattr(obj, key):
+            self._fields.add(pair)
+            return True
+        self._missing.add(pair)
+        if isinstance(obj, SerialFrame):
+            names = list(obj.columns)
+        elif isinstance(obj, Row):
+            names = list(obj.to_dict())
+        else:
+            names = dir(obj)
+        close = difflib.get_close_matches(key, [n for n in names if not n.startswith("_")], 1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        warnings.warn(
+            f"is_changing: a {type(obj).__name__} has no field {key!r}{hint}, so it never changes",
+            stacklevel=4,  # _has ← _changing ← is_changing ← the strategy
         )
+        return False
 
 
 def _plain_int(value: Any) -> Any:

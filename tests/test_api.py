@@ -323,6 +323,37 @@ def test_is_changing_with_a_key_that_is_not_a_field_name_says_so(store: Store) -
     ]
 
 
+def test_is_changing_warns_once_of_a_field_the_object_lacks(store: Store) -> None:
+    seen: list[bool] = []
+
+    async def strategy(api: Api) -> None:
+        klines = api.get_kline_serial(SYMBOL, 60, 2)
+        quote = api.get_quote(SYMBOL)
+        for _ in range(4):
+            await api.wait_update()
+            seen.append(api.is_changing(quote, "last_prce"))  # misspelt: never changing
+            seen.append(api.is_changing(klines.iloc[-1], "datetme"))
+            seen.append(api.is_changing(klines, "volum"))
+            api.is_changing(quote, ["open_interest", "ask_price7"])  # books have 5 levels
+            api.is_changing(klines, "close")  # a real field, unchanged or not: no warning
+            api.is_changing(quote, "bid_volume1")
+
+    with pytest.warns(UserWarning) as caught:
+        run(store, strategy)
+
+    assert seen == [False] * 12
+    assert [str(w.message) for w in caught] == [
+        "is_changing: a Quote has no field 'last_prce' (did you mean 'last_price'?), so it "
+        "never changes",
+        "is_changing: a Row has no field 'datetme' (did you mean 'datetime'?), so it never changes",
+        "is_changing: a KlineFrame has no field 'volum' (did you mean 'volume'?), so it never "
+        "changes",
+        "is_changing: a Quote has no field 'ask_price7' (did you mean 'ask_price5'?), so it "
+        "never changes",
+    ]
+    assert {w.filename for w in caught} == {__file__}  # the strategy's lines
+
+
 def test_a_warning_of_arun_points_at_the_line_that_awaited_it(store: Store) -> None:
     import asyncio
 
