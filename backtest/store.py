@@ -40,6 +40,15 @@ the layout, rows whose ``datetime`` does not increase (checked per batch read, a
 and file boundaries), a metadata file without its key column, a damaged journal: each raises
 :class:`~backtest.errors.DataError` naming the file and saying what to do. ``backtest data
 verify`` checks every row of every file.
+
+This module documents the layout above and holds :class:`Store` (metadata, what is stored,
+reading) and the checks on what is read. The code that knows the layout, which reading and
+writing share (the columns, the stored ``datetime`` type, the columns a file must have,
+partition keys and file names, replacing a file atomically), is in :mod:`backtest.storelayout`;
+the write path that :meth:`Store.write` and :meth:`Store.transaction` delegate to (staging, the
+journal, recovery, merging rows into stored files) is in :mod:`backtest.storewrite`; reading one
+file so that damage is named is in :mod:`backtest.storefile`. Other modules import the public
+names of the first two from here.
 """
 
 from __future__ import annotations
@@ -47,11 +56,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import shutil
-import tempfile
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
@@ -61,58 +66,64 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from .calendar import TradingCalendar
 from .errors import ConfigError, DataError
 from .model import TICK, normalize_symbol, parse_period, period_label
-from .storefile import (
-    StoredFile,
-    check_increasing,
-    is_number_type,
-    is_time_type,
-    journal_files,
-    manifest_version,
-    open_parquet,
+from .storefile import check_increasing, manifest_version, open_parquet
+from .storelayout import (
+    FAR_NS,
+    JOURNAL_DIR,
+    KLINE_COLUMNS,
+    LOCK_FILE,
+    STAGING_DIR,
+    TICK_COLUMNS,
+    TICK_LEVEL_COLUMNS,
+    TIMESTAMP_TYPE,
+    atomic_write,
+    columns_for,
+    int_times,
+    kline_directory,
+    market_file_problem,
+    open_market_file,
+    partition_key,
+    partition_keys,
+    read_key,
+    tick_directory,
 )
-from .times import BEIJING, NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
+from .storewrite import Transaction, open_transaction, recover
+from .times import BEIJING
 
-_STAGING: Final = ".staging"
-_JOURNAL: Final = ".journal"
-_LOCK: Final = ".lock"
-FAR_NS: Final = 2**62
-"""Beyond any stored time (1823-11-12 … 2116-02-20 lie within ±FAR_NS): time bounds are
-clipped to ±FAR_NS, and imported times must lie strictly within."""
+# with the names of backtest.storelayout and backtest.storewrite that other modules import from
+# here, where the layout they implement is documented
+__all__ = [
+    "FAR_NS",
+    "IMPORT_HINT",
+    "KLINE_COLUMNS",
+    "LOCK_TIMEOUT_S",
+    "SCHEMA_VERSION",
+    "TICK_COLUMNS",
+    "TICK_LEVEL_COLUMNS",
+    "TIMESTAMP_TYPE",
+    "SerialInfo",
+    "Store",
+    "Transaction",
+    "columns_for",
+    "default_store_path",
+    "int_times",
+    "market_file_problem",
+    "partition_key",
+    "read_key",
+]
+
 LOCK_TIMEOUT_S: Final = 600.0
 """How long a writer waits for another process's write to the same store to finish."""
 IMPORT_HINT: Final = "import it with `backtest data import` or point data= at a store that has it"
 """How to supply a symbol a store has no data for (the end of every such message)."""
 SCHEMA_VERSION: Final = 1
 """Version of the layout above; a store written with a newer version is refused."""
-
-KLINE_COLUMNS: Final = (
-    "datetime", "open", "high", "low", "close", "volume", "amount", "open_oi", "close_oi",
-)  # fmt: skip
-TICK_LEVEL_COLUMNS: Final = tuple(
-    f"{side}_{what}{level}"
-    for level in range(2, 6)
-    for side in ("bid", "ask")
-    for what in ("price", "volume")
-)
-TICK_COLUMNS: Final = (
-    "datetime", "last_price", "bid_price1", "bid_volume1", "ask_price1", "ask_volume1",
-    "volume", "open_interest", "amount", "average", "highest", "lowest", "open",
-    *TICK_LEVEL_COLUMNS, "upper_limit", "lower_limit", "pre_close", "pre_settlement",
-    "pre_open_interest", "settlement",
-)  # fmt: skip
-"""Tick columns in canonical order (also the order of a quote's fields)."""
-TIMESTAMP_TYPE: Final = pa.timestamp("ns", tz="+08:00")
-"""Stored ``datetime`` type: Beijing time, a fixed UTC+8 (the engine's arithmetic; the
-``Asia/Shanghai`` zone database would show 1986–1991 summer time)."""
-_REQUIRED: Final = {TICK: ("datetime", "last_price", "volume")}
-_REQUIRED_KLINE: Final = ("datetime", "open", "high", "low", "close", "volume")
 _METADATA_HINTS: Final = {
     "instruments.parquet": (
         "write it again (`backtest data download`, or Store.write_instruments) or delete it "
@@ -135,11 +146,6 @@ def default_store_path() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "data" / "store"
-
-
-def columns_for(duration_s: int) -> tuple[str, ...]:
-    """The full column list of ticks (duration 0) or klines."""
-    return TICK_COLUMNS if duration_s == TICK else KLINE_COLUMNS
 
 
 class Store:
@@ -175,11 +181,11 @@ class Store:
                 f"data store {self.root} has schema version {version}, newer than the "
                 f"{SCHEMA_VERSION} this version of backtest reads; upgrade backtest"
             )
-        if (self.root / _JOURNAL).is_dir() or (self.root / _STAGING).is_dir():
+        if (self.root / JOURNAL_DIR).is_dir() or (self.root / STAGING_DIR).is_dir():
             # left by a writer that died; if a writer is active right now, it is its own
-            lock = FileLock(self.root / _LOCK, timeout=0)
+            lock = FileLock(self.root / LOCK_FILE, timeout=0)
             with suppress(Timeout, OSError), lock:
-                self._recover()
+                recover(self.root)
 
     @classmethod
     def create(cls, root: str | os.PathLike[str]) -> Store:
@@ -196,7 +202,7 @@ class Store:
                     "is new or holds store.json"
                 ) from None
             text = json.dumps({"schema_version": SCHEMA_VERSION}) + "\n"
-            _atomic_write(manifest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+            atomic_write(manifest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         return cls(path)
 
     def __repr__(self) -> str:
@@ -349,7 +355,7 @@ class Store:
                 label (``klines/1min``, ``klines/60s``).
         """
         symbol = normalize_symbol(symbol)
-        found = [TICK] if any(self._tick_dir(symbol).glob("*/*.parquet")) else []
+        found = [TICK] if any(tick_directory(self.root, symbol).glob("*/*.parquet")) else []
         for directory in (self.root / "klines").glob(f"*/{symbol}"):
             if any(directory.glob("*.parquet")):
                 found.append(_period_of(directory.parent))
@@ -375,7 +381,7 @@ class Store:
         files = self._files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
-        rows = sum(_open_market_file(path, duration_s).num_rows for path in files)
+        rows = sum(open_market_file(path, duration_s).num_rows for path in files)
         first, last = (_stored_times(path, duration_s) for path in (files[0], files[-1]))
         return SerialInfo(
             symbol=symbol,
@@ -428,9 +434,9 @@ class Store:
         with self.transaction() as transaction:
             for duration in durations:
                 directory = (
-                    self._tick_dir(symbol)
+                    tick_directory(self.root, symbol)
                     if duration == TICK
-                    else self._kline_dir(symbol, duration)
+                    else kline_directory(self.root, symbol, duration)
                 )
                 removed += len(self._stored_paths(symbol, duration))
                 trash = transaction.stage / "removed" / directory.relative_to(self.root)
@@ -452,7 +458,7 @@ class Store:
         files = self._files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
-        present = set(_open_market_file(files[-1], duration_s).names)
+        present = set(open_market_file(files[-1], duration_s).names)
         return tuple(c for c in columns_for(duration_s) if c in present)
 
     def scan(
@@ -479,7 +485,7 @@ class Store:
         columns = _with_datetime_first(columns)
         last: tuple[Path, int] | None = None  # the file and datetime of the last row read
         for path in self._files_between(symbol, duration_s, start_ns, end_ns):
-            parquet = _open_market_file(path, duration_s)
+            parquet = open_market_file(path, duration_s)
             stored = [c for c in columns if c in parquet.names]
             row = 0
             for batch in parquet.batches(batch_rows, stored):
@@ -514,7 +520,7 @@ class Store:
         for path in reversed(self._files_between(symbol, duration_s, None, upto_ns)):
             if needed <= 0:
                 break
-            parquet = _open_market_file(path, duration_s)
+            parquet = open_market_file(path, duration_s)
             stored = [c for c in columns if c in parquet.names]
             table = _complete(parquet.read(stored), columns)
             times = int_times(table.column(0))
@@ -574,57 +580,14 @@ class Store:
         Raises:
             DataError: another process kept the store locked longer than the timeout.
         """
-        lock = FileLock(self.root / _LOCK, timeout=LOCK_TIMEOUT_S)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise DataError(
-                f"data store {self.root} is being written by another process (it holds "
-                f"{self.root / _LOCK}); wait for it to finish and retry"
-            ) from None
-        try:
-            self._recover()
-            transaction = Transaction(self)
-            try:
-                yield transaction
-            except BaseException:
-                transaction.discard()
-                raise
-            transaction.commit()
-        finally:
-            lock.release()
-
-    def _recover(self) -> None:
-        """Complete interrupted commits; discard staged files that were never committed.
-
-        Only called with the write lock held.
-        """
-        journals = sorted((self.root / _JOURNAL).glob("*.json"))
-        for journal in journals:
-            staged = journal_files(journal, self.root / _STAGING / journal.stem)
-            stage = self.root / _STAGING / journal.stem
-            for name in staged:
-                source = stage / name
-                if source.exists():
-                    target = self.root / name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(source, target)
-            journal.unlink()
-        shutil.rmtree(self.root / _STAGING, ignore_errors=True)
-        with suppress(OSError):
-            (self.root / _JOURNAL).rmdir()
+        with open_transaction(self.root, LOCK_TIMEOUT_S) as transaction:
+            yield transaction
 
     def _write_table(self, path: Path, table: pa.Table) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+        atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
     # --- layout --------------------------------------------------------------------------
-
-    def _tick_dir(self, symbol: str) -> Path:
-        return self.root / "ticks" / symbol
-
-    def _kline_dir(self, symbol: str, duration_s: int) -> Path:
-        return self.root / "klines" / period_label(duration_s) / symbol
 
     def files(self, symbol: str, duration_s: int) -> list[Path]:
         """The stored files of a serial, in time order (empty if none).
@@ -643,19 +606,13 @@ class Store:
         """(partition key, path) of a serial's files in time order; a file named outside the
         layout raises DataError."""
         paths = self._stored_paths(symbol, duration_s)
-        return sorted((_key_of(path, duration_s), path) for path in paths)
+        return sorted((read_key(path, duration_s), path) for path in paths)
 
     def _stored_paths(self, symbol: str, duration_s: int) -> list[Path]:
         """Every Parquet file in a serial's directory, whatever its name."""
         if duration_s == TICK:
-            return sorted(self._tick_dir(symbol).glob("*/*.parquet"))
-        return sorted(self._kline_dir(symbol, duration_s).glob("*.parquet"))
-
-    def _path_for(self, symbol: str, duration_s: int, key: int) -> Path:
-        if duration_s == TICK:
-            day = date_of_day_number(key)
-            return self._tick_dir(symbol) / f"{day.year:04d}" / f"{day:%Y%m%d}.parquet"
-        return self._kline_dir(symbol, duration_s) / f"{key:04d}.parquet"
+            return sorted(tick_directory(self.root, symbol).glob("*/*.parquet"))
+        return sorted(kline_directory(self.root, symbol, duration_s).glob("*.parquet"))
 
     def _files_between(
         self, symbol: str, duration_s: int, start_ns: int | None, end_ns: int
@@ -667,8 +624,8 @@ class Store:
         # keep the key arithmetic inside int64 (callers may pass ±(2**63 - 1) for "no bound")
         start_ns = None if start_ns is None else max(start_ns, -FAR_NS)
         end_ns = min(end_ns, FAR_NS)
-        lo_key = None if start_ns is None else _partition_keys(np.array([start_ns]), duration_s)[0]
-        hi_key = _partition_keys(np.array([end_ns]), duration_s)[0]
+        lo_key = None if start_ns is None else partition_keys(np.array([start_ns]), duration_s)[0]
+        hi_key = partition_keys(np.array([end_ns]), duration_s)[0]
         return [path for key, path in files if (lo_key is None or key >= lo_key) and key <= hi_key]
 
     def _missing(self, symbol: str, duration_s: int) -> None:
@@ -709,101 +666,8 @@ def _complete(batch: Any, columns: Sequence[str]) -> Any:
     return kind.from_arrays(arrays, names=list(columns))
 
 
-class Transaction:
-    """Writes staged by :meth:`Store.transaction`, applied together on commit."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.id = uuid.uuid4().hex
-        self.stage = store.root / _STAGING / self.id
-        self.files: list[str] = []  # paths relative to the store root, in staging order
-
-    def write(self, symbol: str, duration_s: int, table: pa.Table) -> None:
-        """Stage the merge of ``table`` into the files of this symbol and period."""
-        store = self.store
-        symbol = normalize_symbol(symbol)
-        table = _normalize_for_write(table, duration_s, symbol)
-        if table.num_rows == 0:
-            return
-        times = int_times(table.column("datetime"))
-        keys = _partition_keys(times, duration_s)
-        boundaries = np.flatnonzero(np.diff(keys)) + 1
-        starts = [0, *boundaries.tolist()]
-        ends = [*boundaries.tolist(), len(keys)]
-        for lo, hi in zip(starts, ends, strict=True):
-            path = store._path_for(symbol, duration_s, int(keys[lo]))
-            name = path.relative_to(store.root).as_posix()
-            staged = self.stage / name
-            incoming = table.slice(lo, hi - lo)
-            base = staged if staged.exists() else path
-            if base.exists():
-                incoming = _merge(_stored_for_merge(base, duration_s), incoming, duration_s)
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(incoming, staged, compression="zstd")
-            os.chmod(staged, 0o644)
-            if name not in self.files:
-                self.files.append(name)
-
-    def commit(self) -> None:
-        """Apply the staged files: journal, rename each into place, remove the journal."""
-        if not self.files:
-            self.discard()
-            return
-        journal_dir = self.store.root / _JOURNAL
-        journal_dir.mkdir(exist_ok=True)
-        journal = journal_dir / f"{self.id}.json"
-        _atomic_write(
-            journal,
-            lambda tmp: Path(tmp).write_text(json.dumps({"files": self.files}), encoding="utf-8"),
-        )
-        for name in self.files:
-            target = self.store.root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.stage / name, target)
-        journal.unlink()
-        self.discard()
-
-    def discard(self) -> None:
-        """Forget the staged files (nothing in the store changes)."""
-        shutil.rmtree(self.stage, ignore_errors=True)
-        for directory in (_STAGING, _JOURNAL):  # removed once no other transaction uses them
-            with suppress(OSError):
-                (self.store.root / directory).rmdir()
-
-
 def _with_datetime_first(columns: Sequence[str]) -> list[str]:
     return ["datetime", *(c for c in columns if c != "datetime")]
-
-
-def read_key(path: Path, duration_s: int) -> int:
-    """The partition key a stored file's name stands for (see :func:`partition_key`)."""
-    return _key_of(path, duration_s)
-
-
-def partition_key(
-    times: pa.Array[Any] | pa.ChunkedArray[Any], duration_s: int
-) -> np.ndarray[Any, Any]:
-    """Partition keys of stored times: Beijing day numbers (ticks) or years (klines)."""
-    return _partition_keys(int_times(times), duration_s)
-
-
-def _key_of(path: Path, duration_s: int) -> int:
-    """The partition key of a stored file's name; a name outside the layout raises DataError."""
-    stem = path.stem
-    if duration_s != TICK:
-        if _YEAR.fullmatch(stem):
-            return int(stem)
-        layout = "klines are stored as <YYYY>.parquet, one file per Beijing year"
-    else:
-        if _DATE.fullmatch(stem) and path.parent.name == stem[:4]:
-            with suppress(ValueError):  # not a calendar date (20200231)
-                day = date(int(stem[:4]), int(stem[4:6]), int(stem[6:8]))
-                return (day - date(1970, 1, 1)).days
-        layout = "ticks are stored as <YYYY>/<YYYYMMDD>.parquet, one file per Beijing date"
-    raise DataError(
-        f"{path} is not named as the store's layout names files ({layout}); rename it after "
-        f"the period it holds or move it out of the store"
-    )
 
 
 def _check_symbol_directory(directory: Path) -> None:
@@ -837,110 +701,9 @@ def _period_of(directory: Path) -> int:
     )
 
 
-def _partition_keys(times: np.ndarray[Any, Any], duration_s: int) -> np.ndarray[Any, Any]:
-    """Beijing day numbers (ticks) or years (klines) of int64 ns timestamps."""
-    days = (times.astype(np.int64) + UTC_OFFSET_NS) // NS_PER_DAY
-    if duration_s == TICK:
-        return days
-    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-
-
-def int_times(column: pa.Array[Any] | pa.ChunkedArray[Any]) -> np.ndarray[Any, Any]:
-    """int64 ns since the epoch of a timestamp or int64 column.
-
-    A timestamp without a time zone is Beijing time (as everywhere in backtest).
-
-    Raises:
-        DataError: the column holds neither timestamps nor integers.
-    """
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if not is_time_type(column.type):
-        raise DataError(f"datetime must be a timestamp or int64 ns column, was {column.type}")
-    naive = pa.types.is_timestamp(column.type) and column.type.tz is None
-    if pa.types.is_timestamp(column.type):
-        column = column.cast(pa.timestamp("ns")).view(pa.int64())
-    times = column.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    return times - UTC_OFFSET_NS if naive else times
-
-
 def _empty(columns: Sequence[str]) -> pa.Table:
     fields = [pa.field(c, pa.int64() if c == "datetime" else pa.float64()) for c in columns]
     return pa.schema(fields).empty_table()
-
-
-def _normalize_for_write(table: pa.Table, duration_s: int, symbol: str) -> pa.Table:
-    """Cast to the stored schema, in canonical column order; check order and uniqueness."""
-    required = _REQUIRED.get(duration_s, _REQUIRED_KLINE)
-    missing = [c for c in required if c not in table.column_names]
-    if missing:
-        raise DataError(f"cannot store {symbol}: missing column(s) {', '.join(missing)}")
-    unknown = [c for c in table.column_names if c not in columns_for(duration_s)]
-    if unknown:
-        raise DataError(
-            f"cannot store {symbol}: unknown column(s) {', '.join(unknown)}; stored columns "
-            f"are {', '.join(columns_for(duration_s))}"
-        )
-    times = int_times(table.column("datetime"))
-    if len(times) > 1 and not bool(np.all(np.diff(times) > 0)):
-        raise DataError(f"cannot store {symbol}: datetime must increase strictly row by row")
-    return _stored_form(table, times, duration_s)
-
-
-def _stored_form(table: pa.Table, times: np.ndarray[Any, Any], duration_s: int) -> pa.Table:
-    """``table`` as stored: Beijing timestamps, float64 prices, canonical column order."""
-    arrays: list[pa.Array[Any]] = [
-        pa.array(times, pa.int64()).view(pa.timestamp("ns")).cast(TIMESTAMP_TYPE)
-    ]
-    names = ["datetime"]
-    for name in columns_for(duration_s)[1:]:
-        if name in table.column_names:
-            arrays.append(pc.cast(table.column(name), pa.float64()).combine_chunks())
-            names.append(name)
-    return pa.table(arrays, names=names)
-
-
-def _stored_for_merge(path: Path, duration_s: int) -> pa.Table:
-    """A stored file, read whole and checked (columns, order), in its stored form."""
-    parquet = _open_market_file(path, duration_s)
-    unknown = [name for name in parquet.names if name not in columns_for(duration_s)]
-    if unknown:
-        raise parquet.damaged(f"unknown column(s) {', '.join(unknown)}")
-    table = parquet.read()
-    times = int_times(table.column("datetime"))
-    check_increasing(path, times, 0, None)
-    return _stored_form(table, times, duration_s)
-
-
-def _merge(stored: pa.Table, incoming: pa.Table, duration_s: int) -> pa.Table:
-    """Stored rows plus incoming rows, sorted. On equal datetime the incoming row wins, but
-    keeps the stored values of the columns ``incoming`` lacks."""
-    present = {*stored.column_names, *incoming.column_names}
-    names = [name for name in columns_for(duration_s) if name in present]
-    replaced = pc.index_in(incoming.column("datetime"), value_set=stored.column("datetime"))
-    kept = {
-        name: stored.column(name).take(replaced)  # null (NaN) where nothing is replaced
-        for name in stored.column_names
-        if name not in incoming.column_names
-    }
-    incoming = _with_columns(incoming, names, kept)
-    stored = _with_columns(stored, names, {})
-    keep = pc.invert(pc.is_in(stored.column("datetime"), value_set=incoming.column("datetime")))
-    merged = pa.concat_tables([stored.filter(keep), incoming])
-    return merged.sort_by("datetime")
-
-
-def _with_columns(
-    table: pa.Table, names: list[str], extra: Mapping[str, pa.ChunkedArray[Any]]
-) -> pa.Table:
-    """``table`` with columns ``names``: its own, else from ``extra``, else nulls."""
-    arrays = [
-        table.column(n)
-        if n in table.column_names
-        else extra.get(n, pa.chunked_array([pa.nulls(len(table), pa.float64())]))
-        for n in names
-    ]
-    return pa.table(arrays, names=names)
 
 
 def _instrument_schema(names: list[str], records: list[dict[str, Any]]) -> pa.Schema:
@@ -956,54 +719,12 @@ def _instrument_schema(names: list[str], records: list[dict[str, Any]]) -> pa.Sc
     return pa.schema(fields)
 
 
-def _atomic_write(path: Path, write: Callable[[str], object]) -> None:
-    """Write through ``write(temporary_path)``, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; store files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # --- reading stored files, and checking what is read -----------------------------------------
-
-_YEAR: Final = re.compile(r"[0-9]{4}")
-_DATE: Final = re.compile(r"[0-9]{8}")
-
-
-def _open_market_file(path: Path, duration_s: int) -> StoredFile:
-    """Open a kline or tick file and check its columns (cheap: from the footer only)."""
-    parquet = open_parquet(path)
-    problem = market_file_problem(parquet.schema, duration_s)
-    if problem is not None:
-        raise parquet.damaged(problem)
-    return parquet
-
-
-def market_file_problem(schema: pa.Schema, duration_s: int) -> str | None:
-    """What is wrong with the columns of a kline or tick file (None: nothing): a required
-    column missing, or a stored column of the wrong type. The store's readers and
-    ``backtest data verify`` judge files by this one rule."""
-    missing = [c for c in _REQUIRED.get(duration_s, _REQUIRED_KLINE) if c not in schema.names]
-    if missing:
-        return f"missing column(s) {', '.join(missing)}"
-    for field in schema:
-        if field.name == "datetime":
-            wrong = not is_time_type(field.type)
-        else:
-            wrong = field.name in columns_for(duration_s) and not is_number_type(field.type)
-        if wrong:
-            return f"{field.name} holds {field.type} values"
-    return None
 
 
 def _stored_times(path: Path, duration_s: int) -> np.ndarray[Any, Any]:
     """The ``datetime`` column of a kline or tick file, checked to increase."""
-    times = int_times(_open_market_file(path, duration_s).read(["datetime"]).column(0))
+    times = int_times(open_market_file(path, duration_s).read(["datetime"]).column(0))
     check_increasing(path, times, 0, None)
     return times
 

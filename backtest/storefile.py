@@ -6,7 +6,8 @@ that is not Parquet, a damaged page, an OS error). :func:`check_increasing` chec
 times increase, across batch and file boundaries too. :func:`manifest_version` and
 :func:`journal_files` read the store's two JSON files (``store.json`` and a commit's journal)
 with the same care. The store's layout (which columns a file must have, how files are named)
-lives in :mod:`backtest.store`, which uses these.
+lives in :mod:`backtest.storelayout`, which, like :mod:`backtest.store` and
+:mod:`backtest.storewrite`, uses these.
 """
 
 from __future__ import annotations
