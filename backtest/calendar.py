@@ -79,11 +79,13 @@ class TradingCalendar:
             # exchange_calendars 4.x trips pandas deprecation warnings that are its own affair.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)
+            low, high = max(start, first), min(end, last)
+            # from the day before: exchange_calendars refuses a span of one day
             calendar = exchange_calendars.get_calendar(
-                "XSHG", start=max(start, first), end=min(end, last)
+                "XSHG", start=low - timedelta(days=1), end=high
             )
             days = [session.date() for session in calendar.sessions]
-        return cls(days, source="exchange_calendars XSHG")
+        return cls([day for day in days if day >= low], source="exchange_calendars XSHG")
 
     @classmethod
     def around(cls, first_ns: int, last_ns: int, pad_days: int) -> TradingCalendar:

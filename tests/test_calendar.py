@@ -310,6 +310,8 @@ def test_the_fallback_is_clipped_to_the_days_exchange_calendars_knows() -> None:
         date(1990, 12, 19),
         clipped.last_trading_day_on_or_before(last),
     )
+    one_day = TradingCalendar.from_exchange_calendars(date(2020, 1, 2), date(2020, 1, 2))
+    assert one_day.days() == [date(2020, 1, 2)]  # exchange_calendars itself refuses one day
     message = (
         f"{last + timedelta(1)} … {last + timedelta(9)} lies outside 1990-12-19 … {last}, the "
         f"days the installed exchange_calendars {exchange_calendars.__version__} knows the "
