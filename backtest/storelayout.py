@@ -4,9 +4,10 @@
 module is the one place that knows it, for reading (:mod:`backtest.store`) and writing
 (:mod:`backtest.storewrite`) alike:
 
-- the columns: :data:`KLINE_COLUMNS`, :data:`TICK_COLUMNS`, the required ones, and the stored
-  ``datetime`` type :data:`TIMESTAMP_TYPE`; :func:`market_file_problem` judges a file's columns
-  by them, and :func:`open_market_file` opens a file and applies that judgement;
+- the columns: :data:`KLINE_COLUMNS`, :data:`TICK_COLUMNS`, the required ones
+  (:func:`required_columns`), and the stored ``datetime`` type :data:`TIMESTAMP_TYPE`;
+  :func:`market_file_problem` judges a file's columns by them, and :func:`open_market_file`
+  opens a file and applies that judgement;
 - the files: a row's time gives its partition key (a Beijing day number for ticks, a year for
   klines: :func:`partition_key`), the key gives its file (:func:`path_for`), a file's name gives
   the key back (:func:`read_key`);
@@ -64,15 +65,18 @@ TICK_COLUMNS: Final = (
 TIMESTAMP_TYPE: Final = pa.timestamp("ns", tz="+08:00")
 """Stored ``datetime`` type: Beijing time, a fixed UTC+8 (the engine's arithmetic; the
 ``Asia/Shanghai`` zone database would show 1986–1991 summer time)."""
-REQUIRED_COLUMNS: Final = {TICK: ("datetime", "last_price", "volume")}
-"""Columns a tick file must have, by duration (for klines: :data:`REQUIRED_KLINE_COLUMNS`)."""
-REQUIRED_KLINE_COLUMNS: Final = ("datetime", "open", "high", "low", "close", "volume")
-"""Columns a kline file must have."""
+_REQUIRED_TICK: Final = ("datetime", "last_price", "volume")
+_REQUIRED_KLINE: Final = ("datetime", "open", "high", "low", "close", "volume")
 
 
 def columns_for(duration_s: int) -> tuple[str, ...]:
     """The full column list of ticks (duration 0) or klines."""
     return TICK_COLUMNS if duration_s == TICK else KLINE_COLUMNS
+
+
+def required_columns(duration_s: int) -> tuple[str, ...]:
+    """The columns a file of ticks (duration 0) or klines must have."""
+    return _REQUIRED_TICK if duration_s == TICK else _REQUIRED_KLINE
 
 
 def open_market_file(path: Path, duration_s: int) -> StoredFile:
@@ -88,8 +92,7 @@ def market_file_problem(schema: pa.Schema, duration_s: int) -> str | None:
     """What is wrong with the columns of a kline or tick file (None: nothing): a required
     column missing, or a stored column of the wrong type. The store's readers and
     ``backtest data verify`` judge files by this one rule."""
-    required = REQUIRED_COLUMNS.get(duration_s, REQUIRED_KLINE_COLUMNS)
-    missing = [c for c in required if c not in schema.names]
+    missing = [c for c in required_columns(duration_s) if c not in schema.names]
     if missing:
         return f"missing column(s) {', '.join(missing)}"
     for field in schema:

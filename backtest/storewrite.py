@@ -36,8 +36,6 @@ from .storefile import check_increasing, journal_files
 from .storelayout import (
     JOURNAL_DIR,
     LOCK_FILE,
-    REQUIRED_COLUMNS,
-    REQUIRED_KLINE_COLUMNS,
     STAGING_DIR,
     TIMESTAMP_TYPE,
     atomic_write,
@@ -46,6 +44,7 @@ from .storelayout import (
     open_market_file,
     partition_keys,
     path_for,
+    required_columns,
 )
 
 
@@ -82,9 +81,8 @@ def recover(root: Path) -> None:
     """
     journals = sorted((root / JOURNAL_DIR).glob("*.json"))
     for journal in journals:
-        staged = journal_files(journal, root / STAGING_DIR / journal.stem)
         stage = root / STAGING_DIR / journal.stem
-        for name in staged:
+        for name in journal_files(journal, stage):
             source = stage / name
             if source.exists():
                 target = root / name
@@ -159,8 +157,7 @@ class Transaction:
 
 def _normalize_for_write(table: pa.Table, duration_s: int, symbol: str) -> pa.Table:
     """Cast to the stored schema, in canonical column order; check order and uniqueness."""
-    required = REQUIRED_COLUMNS.get(duration_s, REQUIRED_KLINE_COLUMNS)
-    missing = [c for c in required if c not in table.column_names]
+    missing = [c for c in required_columns(duration_s) if c not in table.column_names]
     if missing:
         raise DataError(f"cannot store {symbol}: missing column(s) {', '.join(missing)}")
     unknown = [c for c in table.column_names if c not in columns_for(duration_s)]
