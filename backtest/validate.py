@@ -18,7 +18,15 @@ Real data is dirty. Each check names the row, the column and the value it object
   session break (the SHFE 10:00 hourly bar ending at 10:15, the next one starting at 10:30) is
   not one. Checked with the sessions and the calendar, like ``session``;
 - ``volume``: a bar's volume or a tick's cumulative volume that is NaN, infinite or negative,
-  or a tick's cumulative volume lower than the tick before it in the same trading day.
+  or a tick's cumulative volume lower than the tick before it in the same trading day;
+- ``book``: a tick whose book levels are out of order (``bid_price2`` not below ``bid_price1``,
+  ``ask_price2`` not above ``ask_price1``, and so on to level 5), or whose book is crossed
+  (``bid_price1`` above ``ask_price1``) inside a trading session. The simulated broker matches
+  against that book: a crossed one would fill a buy below the price a sell gets. Books are
+  compared where both levels hold a price (an empty level is no order). A crossed book is only
+  checked with the sessions and the calendar, like ``session``: outside the sessions a call
+  auction's book may cross. A locked book (bid = ask) is accepted: the closing call auction of
+  SSE and SZSE, inside the afternoon session, publishes one.
 
 Callers may add problems of input rows they could not turn into store rows (the CSV import's
 ``symbol``, ``unit`` and ``auction`` checks: see :mod:`backtest.csvimport`); those rows are
@@ -207,6 +215,8 @@ def find_problems(
         problems.extend(_session_problems(times, duration_s, sessions, calendar))
     if duration_s == TICK and "volume" in table.column_names:
         problems.extend(_volume_problems(times, _float(table, "volume"), calendar))
+    if duration_s == TICK:
+        problems.extend(_book_problems(table, times, sessions, calendar))
     return sorted(problems, key=lambda p: (p.row, p.check))
 
 
@@ -279,6 +289,39 @@ def _volume_problems(
         )
         for r in bad
     ]
+
+
+def _book_problems(
+    table: pa.Table,
+    times: npt.NDArray[np.int64],
+    sessions: TradingSessions | None,
+    calendar: TradingCalendar | None,
+) -> list[Problem]:
+    """``book`` problems of ticks (module docstring)."""
+    problems: list[Problem] = []
+    present = set(table.column_names)
+    for side, word in (("bid", "below"), ("ask", "above")):
+        for level in range(1, 5):
+            near, far = f"{side}_price{level}", f"{side}_price{level + 1}"
+            if near not in present or far not in present:
+                continue
+            inner, outer = _float(table, near), _float(table, far)
+            # NaN compares False: an empty level is never out of order
+            bad = np.flatnonzero(outer >= inner if side == "bid" else outer <= inner)
+            problems.extend(
+                Problem("book", int(r) + 1, far, outer[r].item(),
+                        f"not {word} {near} ({inner[r]:g}): {side} levels out of order")
+                for r in bad
+            )  # fmt: skip
+    if sessions is None or calendar is None or not {"bid_price1", "ask_price1"} <= present:
+        return problems
+    bid, ask = _float(table, "bid_price1"), _float(table, "ask_price1")
+    for r in np.flatnonzero(bid > ask).tolist():
+        if sessions.window(int(times[r]), calendar) is not None:
+            problems.append(Problem("book", r + 1, "bid_price1", bid[r].item(),
+                                    f"above ask_price1 ({ask[r]:g}) inside a trading session: "
+                                    f"a crossed book (are bid and ask swapped?)"))  # fmt: skip
+    return problems
 
 
 def apply_policy(

@@ -1,11 +1,11 @@
 """Scan a data store for problems: what ``backtest data verify`` runs.
 
 Every stored file is read back and checked as an import would check it
-(:func:`backtest.validate.find_problems`: prices, OHLC, duplicates, order, sessions, tick
-volume), across file boundaries too (each file is checked together with the last row of the
-file before it), and against the layout: a file must be readable, have a ``datetime`` column
-and hold only rows of its own partition (its year, or its date for ticks). Memory stays
-bounded by the largest file (a year of bars, a day of ticks).
+(:func:`backtest.validate.find_problems`: prices, OHLC, duplicates, order, sessions, periods,
+tick volume and books), across file boundaries too (each file is checked together with the last
+row of the file before it), and against the layout: a file must be readable, have a
+``datetime`` column and hold only rows of its own partition (its year, or its date for ticks).
+Memory stays bounded by the largest file (a year of bars, a day of ticks).
 """
 
 from __future__ import annotations

@@ -478,6 +478,37 @@ def test_xtquant_tick_with_more_than_five_levels_is_refused(store: Store, tmp_pa
     )
 
 
+def test_xtquant_ticks_with_bid_and_ask_swapped_are_refused(store: Store, tmp_path: Path) -> None:
+    # The two real ticks above with the bid and ask lists written the wrong way round: the
+    # 09:29 call-auction tick may cross; the 09:30 one, in continuous trading, may not.
+    path = write_csv(
+        tmp_path / "swapped.csv",
+        XT_TICK_HEADER,
+        xt_tick(
+            "2021-01-04 09:29:00.400",
+            "5230.0,5230.0,5230.0,5230.0,5227.0,376560000.0,240,90767,5216.2,"
+            '"[5230.0, 0.0, 0.0, 0.0, 0.0]","[5230.8, 0.0, 0.0, 0.0, 0.0]","[1, 0, 0, 0, 0]",'
+            '"[2, 0, 0, 0, 0]"',
+        ),
+        xt_tick(
+            "2021-01-04 09:30:00.400",
+            "5230.8,5230.0,5232.8,5229.2,5227.0,487976040.0,311,90751,5216.2,"
+            '"[5231.4, 0.0, 0.0, 0.0, 0.0]","[5231.6, 0.0, 0.0, 0.0, 0.0]","[2, 0, 0, 0, 0]",'
+            '"[1, 0, 0, 0, 0]"',
+        ),
+    )
+    with pytest.raises(DataError) as caught:
+        import_csv(store, [path], "IF2101.IF", "tick", format="xtquant")
+    assert str(caught.value) == (
+        f"{path}: 1 problem(s) (1 book):\n"
+        "  row 2, column bid_price1, value 5231.6: above ask_price1 (5231.4) inside a trading "
+        "session: a crossed book (are bid and ask swapped?)\n"
+        "fix the data, or use --repair (sort, drop duplicates, drop or clip bad rows) or "
+        "--skip-bad-rows (drop the bad rows)"
+    )
+    assert not store.has("IF2101.IF", 0)
+
+
 # --- options ------------------------------------------------------------------------------------
 
 

@@ -650,6 +650,67 @@ def test_repair_drops_ticks_with_a_bad_book_price() -> None:
     )
 
 
+def levels(*rows: tuple[str, float, float, float, float]) -> pa.Table:
+    """Ticks with two levels a side: (Beijing time, bid_price1, bid_price2, ask_price1,
+    ask_price2); last 10, volume 5."""
+    table = ticks(*((r[0], 10.0, 5.0) for r in rows))
+    for index, name in enumerate(("bid_price1", "bid_price2", "ask_price1", "ask_price2"), 1):
+        table = table.append_column(name, pa.array([r[index] for r in rows], pa.float64()))
+    return table
+
+
+def test_book_levels_must_fall_on_the_bid_and_rise_on_the_ask() -> None:
+    table = levels(
+        ("2024-01-02 09:30", 9.8, 9.6, 10.2, 10.4),  # ordered
+        ("2024-01-02 09:31", 9.8, 9.8, 10.2, 10.4),  # two bid levels at one price
+        ("2024-01-02 09:32", 9.8, 9.6, 10.2, 10.0),  # ask_price2 below ask_price1
+        ("2024-01-02 09:33", NAN, 9.6, 10.2, NAN),  # empty levels are no orders: not compared
+    )
+    # without sessions or a calendar too: levels are out of order at any time
+    assert refused(table, TICK) == (
+        "bars.csv: 2 problem(s) (2 book):\n"
+        "  row 2, column bid_price2, value 9.8: not below bid_price1 (9.8): bid levels out of "
+        "order\n"
+        "  row 3, column ask_price2, value 10.0: not above ask_price1 (10.2): ask levels out of "
+        "order\n" + ADVICE
+    )
+
+
+def test_a_crossed_book_inside_a_session_is_refused() -> None:
+    table = book(
+        ("2024-01-02 09:29", 10.4, 10.2, NAN),  # the call auction, before 09:30: may cross
+        ("2024-01-02 09:30", 10.4, 10.2, NAN),  # continuous trading: crossed
+        ("2024-01-02 14:58", 10.2, 10.2, NAN),  # locked: a closing call auction publishes it
+        ("2024-01-02 15:30", 10.4, 10.2, NAN),  # after the close
+        ("2024-01-06 10:00", 10.4, 10.2, NAN),  # a Saturday: no session
+    )
+    assert refused(table, TICK, sessions=IF_SESSIONS, calendar=CALENDAR) == (
+        "bars.csv: 1 problem(s) (1 book):\n"
+        "  row 2, column bid_price1, value 10.4: above ask_price1 (10.2) inside a trading "
+        "session: a crossed book (are bid and ask swapped?)\n" + ADVICE
+    )
+    # sessions unknown (an instrument the store does not describe): not checked
+    assert find_problems(table, TICK, None, CALENDAR) == []
+    assert find_problems(table, TICK, IF_SESSIONS, None) == []
+
+
+@pytest.mark.parametrize(
+    ("policy", "summary"),
+    [
+        (Policy.SKIP, "1 of 3 rows kept (2 bad rows dropped)"),
+        (Policy.REPAIR, "1 of 3 rows kept (2 rows dropped (book))"),
+    ],
+)
+def test_skip_and_repair_drop_ticks_with_a_bad_book(policy: Policy, summary: str) -> None:
+    table = levels(
+        ("2024-01-02 09:30", 10.4, 9.6, 10.2, 10.6),  # crossed
+        ("2024-01-02 09:31", 9.8, 9.6, 10.2, 10.4),
+        ("2024-01-02 09:32", 9.8, 9.9, 10.2, 10.4),  # bid levels out of order
+    )
+    times, report = cleaned(table, policy, TICK, sessions=IF_SESSIONS, calendar=CALENDAR)
+    assert (times, report.summary()) == (["2024-01-02 09:31"], summary)
+
+
 # --- policies given by name -----------------------------------------------------------------------
 
 
