@@ -20,6 +20,7 @@ This class only translates arguments and delegates; the semantics live in
 from __future__ import annotations
 
 import difflib
+import inspect
 import numbers
 import warnings
 from collections.abc import Coroutine, Iterable
@@ -50,6 +51,9 @@ class Api:
         # (kind of object, field name) pairs is_changing has met, with and without the field
         self._fields: set[tuple[type, str]] = set()
         self._missing: set[tuple[type, str]] = set()
+        # the last wait_update() coroutine handed out, and the step it was asked for in
+        self._waiting: Coroutine[Any, Any, bool] | None = None
+        self._asked_in = -1
 
     def _symbol(self, text: str) -> str:
         found = self._symbols.get(text)
@@ -237,7 +241,26 @@ class Api:
         never waits.
         """
         del deadline
-        return self._sim.wait_update()  # the coroutine itself: one frame less per step
+        step = self._sim.clock.step
+        if step == self._asked_in:  # time has not moved since the last call: was it awaited?
+            self._check_awaited()
+        self._asked_in = step
+        # the coroutine itself, not a wrapper: one frame less per step
+        waiting = self._waiting = self._sim.wait_update()
+        return waiting
+
+    def _check_awaited(self) -> None:
+        """Refuse a strategy that calls ``wait_update()`` without ``await`` (a porting slip:
+        in tqsdk it is a plain call). Nothing would ever run the step, so the strategy would
+        spin at one simulated time forever."""
+        waiting = self._waiting
+        if waiting is not None and inspect.getcoroutinestate(waiting) == inspect.CORO_CREATED:
+            waiting.close()  # never run: no "was never awaited" warning on top of this error
+            raise ApiUsageError(
+                f"api.wait_update() was called without await, so no step ran and simulated "
+                f"time stays at {self._sim.clock.now:%Y-%m-%d %H:%M:%S}: write "
+                f"`await api.wait_update()`"
+            )
 
     def is_changing(self, obj: Any, key: str | Iterable[str] | None = None) -> bool:
         """True if ``obj`` (or its field ``key``, or any of several keys) changed in the last

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import warnings
 from datetime import date, datetime
 from types import ModuleType
 from typing import Any
@@ -561,6 +562,48 @@ def test_a_strategy_that_never_lets_time_advance_is_stopped(
         r"simulated time stayed at 2020-01-02 09:31:00\.000000: ",
     ):
         run(store, strategy)
+
+
+def test_wait_update_called_without_await_is_refused(store: Store) -> None:
+    # The commonest porting slip: tqsdk's wait_update() is a plain call. Without await no
+    # step runs; the second call finds the first never started and says so (no endless spin,
+    # no "coroutine was never awaited" warning).
+    calls: list[str] = []
+
+    async def strategy(api: Api) -> None:
+        api.get_kline_serial(SYMBOL, 60)
+        await api.wait_update()
+        await api.wait_update()
+        while True:
+            calls.append(api.now.strftime("%H:%M:%S"))
+            api.wait_update()  # type: ignore[unused-coroutine]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would fail the test
+        with pytest.raises(ApiUsageError) as caught:
+            run(store, strategy)
+    assert str(caught.value) == (
+        "api.wait_update() was called without await, so no step ran and simulated time stays "
+        "at 2020-01-02 09:30:00: write `await api.wait_update()`"
+    )
+    assert calls == ["09:30:00", "09:30:00"]
+
+
+def test_wait_update_awaited_through_a_task_is_not_refused(store: Store) -> None:
+    steps: list[str] = []
+
+    async def strategy(api: Api) -> None:
+        api.get_kline_serial(SYMBOL, 60)
+        for _ in range(3):
+            await asyncio.ensure_future(api.wait_update())
+            steps.append(api.now.strftime("%m-%d %H:%M:%S"))
+        raise BacktestFinished
+
+    run(store, strategy)
+    # the subscription is delivered at the run's start (18:00 of the trading day before, 12-31:
+    # 01-01 is a holiday), then time moves one market time per step: the first bar's open and
+    # close
+    assert steps == ["12-31 18:00:00", "01-02 09:30:00", "01-02 09:30:59"]
 
 
 def test_public_names_are_exported() -> None:
