@@ -40,13 +40,20 @@ class TradingCalendar:
     Args:
         days: the trading days (any order; duplicates are ignored). At least one.
         source: where the days came from, named in error messages (a file path).
+        unknown_outside: True when the days before the first and after the last are unknown
+            rather than outside the calendar's reach: the ``exchange_calendars`` fallback,
+            which records holidays only up to a year it names. Data checks skip data there
+            (:mod:`backtest.validate`); against a stored calendar such data is a problem.
     """
 
-    def __init__(self, days: Iterable[date], source: str = "calendar") -> None:
+    def __init__(
+        self, days: Iterable[date], source: str = "calendar", *, unknown_outside: bool = False
+    ) -> None:
         numbers = np.unique(np.fromiter((day_number(d) for d in days), dtype=np.int64))
         if numbers.size == 0:
             raise DataError(f"{source}: the trading calendar is empty; it needs at least one day")
         self.source = source
+        self.unknown_outside = unknown_outside
         self._days: npt.NDArray[np.int64] = numbers
         # Start of each trading day: 18:00 Beijing time of the previous trading day (for the
         # first day, of the previous calendar day).
@@ -85,7 +92,11 @@ class TradingCalendar:
                 "XSHG", start=low - timedelta(days=1), end=high
             )
             days = [session.date() for session in calendar.sessions]
-        return cls([day for day in days if day >= low], source="exchange_calendars XSHG")
+        return cls(
+            [day for day in days if day >= low],
+            source="exchange_calendars XSHG",
+            unknown_outside=True,
+        )
 
     @classmethod
     def around(cls, first_ns: int, last_ns: int, pad_days: int) -> TradingCalendar:
@@ -101,11 +112,12 @@ class TradingCalendar:
     @classmethod
     def fallback(cls, first_ns: int, last_ns: int) -> TradingCalendar | None:
         """The calendar to check data from ``first_ns`` to ``last_ns`` against when its store
-        has none: :meth:`around` with 40 days' padding, as a run uses. None when the data
-        reaches past the end of :func:`exchange_calendars_span` (the days there are unknown,
-        so checking them would refuse good data) or ends before the exchange opened."""
+        has none: :meth:`around` with 40 days' padding, as a run uses, clipped to
+        :func:`exchange_calendars_span`. Data past the span's end is left to the checks'
+        ``unknown_outside`` rule (unchecked: checking unknown days would refuse good data).
+        None when no day of the data lies in the span."""
         first, last = exchange_calendars_span()
-        if local_date(last_ns) > last or local_date(last_ns) < first:
+        if local_date(first_ns) > last or local_date(last_ns) < first:
             return None
         return cls.around(first_ns, last_ns, pad_days=40)
 
@@ -161,6 +173,12 @@ class TradingCalendar:
         if index < 0 or (index == len(self._days) - 1 and ts_ns > self.day_end_ns(self.last_day)):
             self._out_of_range(ts_ns)
         return date_of_day_number(int(self._days[index]))
+
+    def covers(self, times_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Which timestamps fall within the calendar: from the start of its first trading day
+        to the end of its last."""
+        first = int(self._starts[0])
+        return (times_ns >= first) & (times_ns <= self.day_end_ns(self.last_day))
 
     def trading_day_numbers(self, times_ns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """:meth:`trading_day_of` of many timestamps at once, as days since 1970-01-01.

@@ -228,10 +228,18 @@ def _session_problems(
 ) -> list[Problem]:
     """``session`` problems, and for intraday bars ``period`` problems (module docstring)."""
     problems = []
+    covered = calendar.covers(times).tolist()
+    outside = (
+        f"outside the trading calendar ({calendar.source}: {calendar.first_day} … "
+        f"{calendar.last_day}): extend the store's calendar to cover it"
+    )
     if duration_s >= DAY:
         for row, ts in enumerate(times.tolist()):
             day = local_date(ts)
-            if (ts + UTC_OFFSET_NS) % NS_PER_DAY:  # an intraday time: the period is wrong
+            if not covered[row]:
+                if not calendar.unknown_outside:
+                    problems.append(Problem("session", row + 1, "datetime", str(day), outside))
+            elif (ts + UTC_OFFSET_NS) % NS_PER_DAY:  # an intraday time: the period is wrong
                 problems.append(Problem("session", row + 1, "datetime", format_ns(ts),
                                         "a daily bar is labelled 00:00 of its trading day: are "
                                         "these daily bars (the period)?"))  # fmt: skip
@@ -245,6 +253,11 @@ def _session_problems(
     window = (0, 0)
     before: tuple[int, int] | None = None  # the row before: (start, end of its session)
     for row, ts in enumerate(times.tolist()):
+        if not covered[row]:
+            if not calendar.unknown_outside:
+                problems.append(Problem("session", row + 1, "datetime", format_ns(ts), outside))
+            before = None
+            continue
         if not window[0] <= ts < window[1]:
             found = sessions.window(ts, calendar)
             if found is None:
@@ -273,10 +286,12 @@ def _volume_problems(
 ) -> list[Problem]:
     if len(volume) < 2:
         return []
+    # without a calendar (and where a fallback calendar does not reach), a Beijing 18:00
+    # boundary separates days
+    days = (times + UTC_OFFSET_NS + 6 * 3600 * 10**9) // NS_PER_DAY
     if calendar is not None:
-        days = calendar.trading_day_numbers(times)
-    else:  # without a calendar, a Beijing 18:00 boundary separates days
-        days = (times + UTC_OFFSET_NS + 6 * 3600 * 10**9) // NS_PER_DAY
+        covered = calendar.covers(times) if calendar.unknown_outside else slice(None)
+        days[covered] = calendar.trading_day_numbers(times[covered])
     same_day = days[1:] == days[:-1]
     bad = np.flatnonzero(same_day & (np.diff(volume) < 0)) + 1
     return [

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import exchange_calendars
+import numpy as np
 import pytest
 from exchange_calendars.exchange_calendar_xshg import XSHGExchangeCalendar
 
@@ -323,15 +324,19 @@ def test_the_fallback_is_clipped_to_the_days_exchange_calendars_knows() -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Series.values returning an ndarray")
-def test_the_fallback_for_data_is_none_past_the_known_days() -> None:
+def test_the_fallback_for_data_is_clipped_to_the_known_days() -> None:
     last = exchange_calendars_span()[1]
     inside = TradingCalendar.fallback(ns("2020-01-02 09:30"), ns("2020-01-03 15:00"))
-    assert inside is not None
+    assert inside is not None and inside.unknown_outside
     assert (inside.first_day, inside.last_day) == (date(2019, 11, 25), date(2020, 2, 12))
-    assert TradingCalendar.fallback(ns("2020-01-02 09:30"), ns(f"{last} 09:30")) is not None
-    assert (
-        TradingCalendar.fallback(ns("2020-01-02 09:30"), ns(f"{last + timedelta(1)} 09:30")) is None
-    )
+    # data reaching past the known days: the calendar stops where the knowledge does (the
+    # checks skip the rest), it does not vanish for the whole file
+    reaching = TradingCalendar.fallback(ns(f"{last} 09:30"), ns(f"{last + timedelta(9)} 09:30"))
+    assert reaching is not None and reaching.last_day <= last
+    end = reaching.day_end_ns(reaching.last_day)
+    assert reaching.covers(np.array([end, end + 1])).tolist() == [True, False]
+    beyond = ns(f"{last + timedelta(1)} 09:30")
+    assert TradingCalendar.fallback(beyond, ns("2030-01-02 09:30")) is None
     assert TradingCalendar.fallback(ns("1990-01-02 09:30"), ns("1990-06-01 09:30")) is None
     before = TradingCalendar.fallback(ns("1990-01-02 09:30"), ns("1991-01-04 09:30"))
     assert before is not None and before.first_day == date(1990, 12, 19)

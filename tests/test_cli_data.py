@@ -475,6 +475,33 @@ def test_an_import_into_a_store_without_a_calendar_checks_the_sessions(tmp_path:
     ]
 
 
+def test_a_row_past_the_known_days_does_not_switch_off_the_checks_of_the_others(
+    tmp_path: Path,
+) -> None:
+    # exchange_calendars knows the holidays to 2026: the 2027 row is not checked, the lunch
+    # break bar still is (one row past the known days used to switch the calendar off for
+    # the whole file, and the import went through)
+    csv = tmp_path / "bars.csv"
+    csv.write_text(
+        "datetime,open,high,low,close,volume\n"
+        "2026-03-02 11:29:00,4000,4001,3999,4000,1\n"
+        "2026-03-02 12:00:00,4000,4001,3999,4000,1\n"  # the lunch break
+        "2027-03-01 09:30:00,4000,4001,3999,4000,1\n"
+    )
+    status, out, err = run(
+        "data", "import", csv, "--store", tmp_path / "s", "--symbol", "IF2603.IF",
+        "--period", "1m", "--format", "tqsdk",
+    )  # fmt: skip
+    assert (status, out) == (1, "")
+    assert err.splitlines()[:3] == [
+        f"backtest: error: {csv}: 1 problem(s) (1 session):",
+        "  row 2, column datetime, value '2026-03-02 12:00:00.000000': outside the trading "
+        "sessions 09:30-11:30,13:00-15:00",
+        "fix the data, or use --repair (sort, drop duplicates, drop or clip bad rows) or "
+        "--skip-bad-rows (drop the bad rows)",
+    ]
+
+
 def test_verify_of_a_store_without_a_calendar_checks_this_year_and_overlaps(
     tmp_path: Path,
 ) -> None:

@@ -323,6 +323,43 @@ def test_timestamp_typed_datetime_is_checked_like_int_ns() -> None:
     assert [p.check for p in find_problems(typed, MINUTE)] == ["order"]
 
 
+def test_bars_outside_a_stored_calendar_are_refused_saying_so() -> None:
+    # CALENDAR covers 2024-01-02 … 01-09: later days are not known to be non-trading days
+    table = bars(good("2024-01-09 09:30"), good("2024-01-10 09:30"))
+    assert refused(table, sessions=IF_SESSIONS, calendar=CALENDAR) == (
+        "bars.csv: 1 problem(s) (1 session):\n"
+        "  row 2, column datetime, value '2024-01-10 09:30:00.000000': outside the trading "
+        "calendar (hand-made calendar: 2024-01-02 … 2024-01-09): extend the store's calendar "
+        "to cover it\n" + ADVICE
+    )
+    daily = bars(good("2024-01-09 00:00"), good("2024-01-10 00:00"))
+    assert [str(p) for p in find_problems(daily, DAY, None, CALENDAR)] == [
+        "row 2, column datetime, value '2024-01-10': outside the trading calendar (hand-made "
+        "calendar: 2024-01-02 … 2024-01-09): extend the store's calendar to cover it"
+    ]
+
+
+def test_bars_past_a_fallback_calendar_are_not_checked_but_the_others_are() -> None:
+    known = TradingCalendar(CALENDAR.days(), source="fallback", unknown_outside=True)
+    table = bars(
+        good("2024-01-06 09:30"),  # a Saturday inside the known days
+        good("2024-01-10 09:30"),  # past them: unknown, not checked
+        good("2024-01-13 03:00"),
+    )
+    assert [(p.row, p.detail) for p in find_problems(table, MINUTE, IF_SESSIONS, known)] == [
+        (1, "outside the trading sessions 09:30-11:30,13:00-15:00")
+    ]
+    daily = bars(good("2024-01-06 00:00"), good("2024-01-13 00:00"))
+    assert [(p.row, p.detail) for p in find_problems(daily, DAY, None, known)] == [
+        (1, "not a trading day")
+    ]
+    # tick volumes past the known days fall back to the 18:00 boundary
+    ticks_past = ticks(("2024-01-10 09:30", 10.0, 9.0), ("2024-01-10 09:31", 10.0, 8.0))
+    assert [(p.row, p.check) for p in find_problems(ticks_past, TICK, None, known)] == [
+        (2, "volume")
+    ]
+
+
 # --- clean input, empty input, one row -----------------------------------------------------------
 
 
