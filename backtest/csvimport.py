@@ -316,7 +316,7 @@ def _read_rows(
     rounding = spec.round_prices if decimals is None else decimals
     if rounding is not None:
         for name in [n for n in arrays if _is_price(n)]:
-            arrays[name] = pc.round(arrays[name], ndigits=rounding)
+            arrays[name] = _rounded(arrays[name], rounding)
     for name in spec.zero_is_missing:
         if name in arrays:
             column = arrays[name]
@@ -337,6 +337,15 @@ def _read_rows(
     if spec.fold_auction and TICK < duration_s < DAY:
         _fold_auction(found, symbol)
     return found
+
+
+def _rounded(prices: pa.Array[Any], decimals: int) -> pa.Array[Any]:
+    """Prices rounded to ``decimals``; huge ones (sentinels such as CTP's 1.8e308, which
+    rounding would overflow on) are left as they are for the checks to name."""
+    small = pc.less(pc.abs(prices), pa.scalar(1e15))
+    rounded = pc.round(pc.if_else(small, prices, pa.scalar(0.0)), ndigits=decimals)
+    result: pa.Array[Any] = pc.if_else(small, rounded, prices)
+    return result
 
 
 def _is_price(name: str) -> bool:

@@ -3,8 +3,10 @@
 Real data is dirty. Each check names the row, the column and the value it objects to:
 
 - ``price``: a price that is NaN, infinite or not positive (bars: open/high/low/close; ticks:
-  last_price), or a tick's book price (``bid_price1`` … ``ask_price5``) that is infinite or not
-  positive (an empty book level is NaN: no order on it, as the store and the quotes have it);
+  last_price), or a tick's other price (the book ``bid_price1`` … ``ask_price5``, the limits,
+  the settlements, open/highest/lowest/average/pre_close) that is infinite or not positive (an
+  empty cell is NaN: not known, or no order on a book level, as the store and the quotes have
+  it), or any of them above :data:`MAX_PRICE` (a sentinel such as CTP's 1.8e308 "no value");
 - ``ohlc``: high below low, or open/close outside [low, high];
 - ``duplicate``: a timestamp seen before;
 - ``order``: a timestamp earlier than the one before it;
@@ -141,8 +143,26 @@ _BOOK_PRICES: Final = tuple(
 )
 
 
+_OPTIONAL_TICK_PRICES: Final = (
+    *_BOOK_PRICES, "open", "highest", "lowest", "average", "upper_limit", "lower_limit",
+    "pre_close", "pre_settlement", "settlement",
+)  # fmt: skip
+"""Tick prices that may be empty (not known; no order on a book level) but, when present, are
+used: the book for matching, the limits for orders, the settlement for marking."""
+MAX_PRICE: Final = 1e9
+"""Prices above this are refused: sentinels, on which the price grid would overflow."""
+_TOO_LARGE: Final = (
+    f"a price above {MAX_PRICE:g} is not a price (CTP writes 1.7976931348623157e+308 for "
+    f"'no value'): fix the data, or leave the cell empty where the column allows it"
+)
+
+
 def _positive(values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     return np.isfinite(values) & (values > 0)
+
+
+def _too_large(values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    return np.isfinite(values) & (values > MAX_PRICE)
 
 
 def _float(table: pa.Table, name: str) -> npt.NDArray[np.float64]:
@@ -172,12 +192,18 @@ def find_problems(
         values = _float(table, name)
         bad = np.flatnonzero(~_positive(values))
         _add(problems, "price", bad, name, values, "a price must be a finite positive number")
+        _add(problems, "price", np.flatnonzero(_too_large(values)), name, values, _TOO_LARGE)
     if duration_s == TICK:
-        for name in (n for n in _BOOK_PRICES if n in table.column_names):
+        for name in (n for n in _OPTIONAL_TICK_PRICES if n in table.column_names):
             values = _float(table, name)
             bad = np.flatnonzero(~np.isnan(values) & ~_positive(values))
-            _add(problems, "price", bad, name, values,
-                 "a book price must be a finite positive number, or empty (no order)")  # fmt: skip
+            rule = (
+                "a book price must be a finite positive number, or empty (no order)"
+                if name in _BOOK_PRICES
+                else "a price must be a finite positive number, or empty (not known)"
+            )
+            _add(problems, "price", bad, name, values, rule)
+            _add(problems, "price", np.flatnonzero(_too_large(values)), name, values, _TOO_LARGE)
     if "volume" in table.column_names:
         values = _float(table, "volume")
         bad = np.flatnonzero(~(np.isfinite(values) & (values >= 0)))

@@ -509,6 +509,28 @@ def test_xtquant_ticks_with_bid_and_ask_swapped_are_refused(store: Store, tmp_pa
     assert not store.has("IF2101.IF", 0)
 
 
+def test_a_sentinel_price_is_refused_even_when_prices_are_rounded(
+    store: Store, tmp_path: Path
+) -> None:
+    # rounding 1.8e308 to 2 decimals overflowed inside pyarrow (a raw ArrowInvalid)
+    path = write_csv(
+        tmp_path / "bars.csv",
+        "datetime,open,high,low,close,volume",
+        "2020-01-02 09:30:00,4000.0,4001.0,3999.0,4000.0,1",
+        "2020-01-02 09:31:00,1.7976931348623157e308,4001.0,3999.0,4000.0,1",
+    )
+    with pytest.raises(DataError) as caught:
+        import_csv(store, [path], "IF2003.IF", "1m", format="tqsdk", decimals=2)
+    assert str(caught.value).splitlines()[:3] == [
+        f"{path}: 2 problem(s) (1 ohlc, 1 price):",
+        "  row 2, column open, value 1.7976931348623157e+308: open is outside [low, high]",
+        "  row 2, column open, value 1.7976931348623157e+308: a price above 1e+09 is not a "
+        "price (CTP writes 1.7976931348623157e+308 for 'no value'): fix the data, or leave the "
+        "cell empty where the column allows it",
+    ]
+    assert not store.has("IF2003.IF", 60)
+
+
 # --- options ------------------------------------------------------------------------------------
 
 

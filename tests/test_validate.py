@@ -748,6 +748,41 @@ def test_skip_and_repair_drop_ticks_with_a_bad_book(policy: Policy, summary: str
     assert (times, report.summary()) == (["2024-01-02 09:31"], summary)
 
 
+TOO_LARGE = (
+    "a price above 1e+09 is not a price (CTP writes 1.7976931348623157e+308 for 'no value'): "
+    "fix the data, or leave the cell empty where the column allows it"
+)
+DBL_MAX = 1.7976931348623157e308
+
+
+def test_sentinel_prices_are_refused() -> None:
+    # CTP's "no value" is DBL_MAX: on it the price grid of a run would overflow
+    table = bars(good("2024-01-02 09:30"), ("2024-01-02 09:31", 10.0, DBL_MAX, 9.0, 10.0))
+    assert refused(table) == (
+        "bars.csv: 1 problem(s) (1 price):\n"
+        f"  row 2, column high, value 1.7976931348623157e+308: {TOO_LARGE}\n" + ADVICE
+    )
+
+
+def test_tick_prices_the_engine_uses_must_be_real_or_empty() -> None:
+    table = ticks(*((f"2024-01-02 09:3{i}", 10.0, 5.0) for i in range(4)))
+    extra = {
+        "settlement": [NAN, 0.0, 10.0, NAN],  # 0 would mark every position to zero
+        "upper_limit": [11.0, 11.0, DBL_MAX, 11.0],
+        "highest": [10.0, 10.0, 10.0, -INF],
+    }
+    for name, values in extra.items():
+        table = table.append_column(name, pa.array(values, pa.float64()))
+    assert refused(table, TICK) == (
+        "bars.csv: 3 problem(s) (3 price):\n"
+        "  row 2, column settlement, value 0.0: a price must be a finite positive number, or "
+        "empty (not known)\n"
+        f"  row 3, column upper_limit, value 1.7976931348623157e+308: {TOO_LARGE}\n"
+        "  row 4, column highest, value -inf: a price must be a finite positive number, or "
+        "empty (not known)\n" + ADVICE
+    )
+
+
 # --- policies given by name -----------------------------------------------------------------------
 
 
