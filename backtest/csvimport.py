@@ -28,7 +28,10 @@ offset or none), ``label`` (``"start"``/``"end"``: what a bar's time marks), ``v
 ``volume_unit`` column gives them per row), ``decimals`` (0 to 15: round prices, e.g. 2 to
 remove a decoder's binary noise or a source's truncation), ``columns`` (store column → source
 column, overriding a preset's; ``datetime`` names the time column), ``encoding`` (of the file's
-text, default ``utf-8``; Chinese Windows tools often write ``gbk``).
+text, default ``utf-8``; Chinese Windows tools often write ``gbk``), ``time_format`` (a
+strftime format such as ``"%d/%m/%Y %H:%M"``, overriding the preset's: without one, times must
+start with a four-digit year, as ISO text and ``20200102`` do, because in ``06/01/2020`` the day
+cannot be told from the month).
 
 Messages give row numbers of the file (1 = the first data row; blank lines are not counted).
 A file that cannot be read as a whole (damaged compression, text not in ``encoding``, a row with
@@ -502,6 +505,7 @@ def import_csv(
     volume_unit: str | None = None,
     decimals: int | None = None,
     encoding: str = "utf-8",
+    time_format: str | None = None,
 ) -> ImportReport:
     """Import CSV files of one symbol and period into ``store``, in one transaction.
 
@@ -514,14 +518,15 @@ def import_csv(
         paths: the CSV files, or one file.
         symbol: e.g. ``"IF2003.IF"`` or ``"CFFEX.IF2003"``.
         period: ``"tick"``, ``"1m"``, ``"1d"`` … or seconds.
-        format, columns, tz, label, volume_unit, decimals, encoding: see the module docstring.
+        format, columns, tz, label, volume_unit, decimals, encoding, time_format: see the
+            module docstring.
         policy: :class:`~backtest.validate.Policy` or its name: ``"refuse"``, ``"skip"``,
             ``"repair"``.
 
     Raises:
         ConfigError: an argument of the wrong type or value (the message names it): unknown
-            format, column mapping, policy, label, volume unit, time zone, decimals or
-            encoding.
+            format, column mapping, policy, label, volume unit, time zone, decimals,
+            encoding or time format.
         DataError: a file is missing or unreadable, has problems (policy refuse; see
             :func:`backtest.validate.apply_policy` for skip), or two files hold the same time.
     """
@@ -530,6 +535,13 @@ def import_csv(
     canonical = normalize_symbol(symbol)
     duration = parse_period(period)
     spec = preset(format, columns)
+    if time_format is not None:
+        if not isinstance(time_format, str) or "%" not in time_format:
+            raise ConfigError(
+                f"time_format must be a strftime format such as '%d/%m/%Y %H:%M', was "
+                f"{time_format!r}"
+            )
+        spec = replace(spec, time_format=time_format)
     if label not in (None, "start", "end"):
         raise ConfigError(f"label must be 'start' or 'end', was {label!r}")
     if volume_unit not in (None, "shares", "lots"):

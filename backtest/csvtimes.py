@@ -80,6 +80,8 @@ def parse_times(
             )
         return ms.astype(np.int64) * 1_000_000
     parsed = _parse_times(text, time_format, path, rows, where)
+    if time_format in ("iso", "date"):
+        _check_year_first(text, path, rows, where)
     if parsed.dt.tz is None:  # wall-clock times of ``tz``; times with an offset keep it
         parsed = parsed.dt.tz_localize(zone(tz), ambiguous="NaT", nonexistent="NaT")
         if parsed.isna().any():  # skipped or repeated by a daylight-saving change
@@ -98,6 +100,21 @@ def parse_times(
         )
     # pandas may parse at µs resolution: ask for ns before taking the integers.
     return np.asarray(utc.dt.as_unit("ns").astype("int64"), dtype=np.int64)
+
+
+def _check_year_first(
+    text: pd.Series[Any], path: Path, rows: npt.NDArray[np.int64], where: str
+) -> None:
+    """Refuse times that do not start with a four-digit year: in ``06/01/2020`` nothing tells
+    the day from the month, and pandas would read some rows one way and some the other."""
+    year_first = text.astype(str).str.match(r"\s*\d{4}").to_numpy(dtype=bool)
+    if not year_first.all():
+        row = int(np.flatnonzero(~year_first)[0])
+        raise DataError(
+            f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} does not start with "
+            f"a four-digit year, so its day and month cannot be told apart; give the file's "
+            f"time format (--time-format, e.g. '%d/%m/%Y %H:%M:%S' or '%m/%d/%Y')"
+        )
 
 
 def _parse_times(

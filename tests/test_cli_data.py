@@ -407,6 +407,25 @@ def test_import_reads_other_encodings_with_the_encoding_option(tmp_path: Path) -
     )
 
 
+def test_import_reads_day_first_times_with_the_time_format_option(tmp_path: Path) -> None:
+    csv = tmp_path / "dmy.csv"
+    csv.write_text("when,o,h,l,c,v\n02/01/2020 09:30,12.0,12.3,11.9,12.1,1000\n")
+    argv = (
+        "data", "import", csv, "--store", tmp_path / "s", "--symbol", "600000.SH", "--period",
+        "1m", "--columns", "datetime=when,open=o,high=h,low=l,close=c,volume=v",
+    )  # fmt: skip
+    status, out, err = run(*argv)
+    assert (status, out) == (1, "")
+    assert "value '02/01/2020 09:30' does not start with a four-digit year" in err
+    assert run(*argv, "--time-format", "%d/%m/%Y %H:%M") == (
+        0,
+        f"{csv}: 1 of 1 rows kept\n600000.SH 1m: 1 rows into {tmp_path / 's'}\n",
+        "",
+    )
+    stored = Store(tmp_path / "s").tail("600000.SH", 60, 2**62, 1, [])
+    assert stored.column(0).to_pylist() == [1577928600000000000]  # 2020-01-02 09:30 Beijing
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [

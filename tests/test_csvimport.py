@@ -809,6 +809,50 @@ def test_unparseable_time_names_file_row_column_and_value(store: Store, tmp_path
     )
 
 
+DAY_FIRST = (
+    "date,open,high,low,close,volume",
+    "02/01/2020,10.0,11.0,9.0,10.5,100",  # 2 January
+    "13/01/2020,10.0,11.0,9.0,10.5,100",  # 13 January: only day-first reads it
+)
+DAILY_COLUMNS_OF = {n: n for n in ("open", "high", "low", "close", "volume")} | {"datetime": "date"}
+
+
+def test_day_first_dates_are_refused_not_read_half_one_way_half_the_other(
+    store: Store, tmp_path: Path
+) -> None:
+    # pandas read 02/01/2020 as 1 February and 13/01/2020 as 13 January; --repair then stored
+    # the scrambled dates
+    path = write_csv(tmp_path / "daily.csv", *DAY_FIRST)
+    for policy in ("refuse", "repair"):
+        with pytest.raises(DataError) as caught:
+            import_csv(store, [path], "600000.SH", "1d", columns=DAILY_COLUMNS_OF, policy=policy)
+        assert str(caught.value) == (
+            f"{path}: row 1, column date: value '02/01/2020' does not start with a four-digit "
+            "year, so its day and month cannot be told apart; give the file's time format "
+            "(--time-format, e.g. '%d/%m/%Y %H:%M:%S' or '%m/%d/%Y')"
+        )
+    assert not store.has("600000.SH", 86_400)
+
+
+def test_a_time_format_reads_day_first_dates(store: Store, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "daily.csv", *DAY_FIRST)
+    import_csv(store, [path], "600000.SH", "1d", columns=DAILY_COLUMNS_OF, time_format="%d/%m/%Y")
+    assert [row[0] for row in stored(store, "600000.SH", "1d")] == [
+        "2020-01-02 00:00:00.000",
+        "2020-01-13 00:00:00.000",
+    ]
+    with pytest.raises(ConfigError) as caught:
+        import_csv(store, [path], "600000.SH", "1d", columns=DAILY_COLUMNS_OF, time_format="dmy")
+    assert str(caught.value) == (
+        "time_format must be a strftime format such as '%d/%m/%Y %H:%M', was 'dmy'"
+    )
+    # a format the file does not follow names the row
+    with pytest.raises(DataError, match=r"row 2, column date: value '13/01/2020' is not a time"):
+        import_csv(
+            store, [path], "600000.SH", "1d", columns=DAILY_COLUMNS_OF, time_format="%m/%d/%Y"
+        )
+
+
 def test_empty_time_names_its_row(store: Store, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "if.csv", TQ_HEADER, IF2003_ROWS[0], IF2003_ROWS[1][19:])
     assert refusal(store, path) == f"{path}: row 2, column datetime: empty time"

@@ -107,6 +107,10 @@ def add_parser(commands: Any) -> None:
     )
     imp.add_argument("--tz", default="Asia/Shanghai", help="the time zone of the file's times")
     imp.add_argument(
+        "--time-format",
+        help="strftime format of the times, e.g. '%%d/%%m/%%Y %%H:%%M' (default: year first)",
+    )
+    imp.add_argument(
         "--label", choices=["start", "end"], help="what a bar's time marks (default: the format's)"
     )
     imp.add_argument(
@@ -418,6 +422,7 @@ def _import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         volume_unit=args.volume_unit,
         decimals=args.decimals,
         encoding=args.encoding,
+        time_format=args.time_format,
     )
     print(report.summary(), file=out)
     print(f"{report.symbol} {report.period}: {report.rows:,} rows into {store.root}", file=out)
