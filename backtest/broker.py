@@ -154,6 +154,13 @@ def fill_price(order: Order, quote: Quote) -> float | None:
     return order.limit_price if order.limit_price <= opposite else None
 
 
+def _no_quote_today(quote: Quote) -> str:
+    """Why a quote is no book today, for order messages."""
+    last = quote.datetime_ns
+    when = f"its last quote is from {format_ns(last)[:19]}" if last > 0 else "it has no quote"
+    return f"has not traded yet this trading day ({when})"
+
+
 class SimBroker:
     """Orders, trades and matching for one backtest.
 
@@ -297,10 +304,16 @@ class SimBroker:
             self._finish(order, reason, error=True)
             return
         quote = book.quote
+        # A quote from an earlier trading day is no book to trade against: the contract has
+        # not traded yet today (an illiquid one), or its data ended (an expired one).
+        stale = quote.datetime_ns < self.day_start_ns
         if order.price_type is PriceType.ANY:
             opposite = quote.ask_price1 if order.direction is Direction.BUY else quote.bid_price1
-            if not opposite > 0:
-                self._finish(order, "cancelled: no opposing price for a market order")
+            if stale or not opposite > 0:
+                message = "cancelled: no opposing price for a market order"
+                if stale:
+                    message += f": {order.symbol} {_no_quote_today(quote)}"
+                self._finish(order, message)
                 return
             funds_price = float(opposite)
         else:
@@ -310,7 +323,7 @@ class SimBroker:
             self._finish(order, reason, error=True)
             return
         order.exchange_order_id = order.order_id
-        price = fill_price(order, quote)
+        price = None if stale else fill_price(order, quote)
         if price is not None:
             self._fill(order, book, price)
         elif order.time_condition is TimeCondition.IOC:
@@ -318,7 +331,10 @@ class SimBroker:
                 kind = "market"
             else:
                 kind = "FOK" if order.volume_condition is VolumeCondition.ALL else "FAK"
-            self._release_and_finish(order, book, f"cancelled: {kind} order could not fill at once")
+            message = f"cancelled: {kind} order could not fill at once"
+            if stale:
+                message += f": {order.symbol} {_no_quote_today(quote)}"
+            self._release_and_finish(order, book, message)
         else:
             order.last_msg = "accepted"
             book.resting.append(order)
@@ -365,9 +381,11 @@ class SimBroker:
         book = self._books[symbol]
         if not book.resting:
             return
-        if not book.in_session(book.quote.datetime_ns, self.calendar):
-            return
         quote = book.quote
+        if quote.datetime_ns < self.day_start_ns or not book.in_session(
+            quote.datetime_ns, self.calendar
+        ):
+            return  # not today's market (a quote from history), or outside the sessions
         filled = []
         for order in book.resting:
             price = fill_price(order, quote)

@@ -440,3 +440,46 @@ def test_order_on_an_option_is_rejected(empty_store: Store) -> None:
         "funds are)"
     ]
     assert result.trades.empty
+
+
+# --- a contract that has not traded today --------------------------------------------------------
+
+
+def test_orders_do_not_trade_against_a_quote_of_an_earlier_day() -> None:
+    # The sample's IF2003 bars end on 2020-03-05 (14:59); 600009.SH trades on. On 03-09 the
+    # IF2003 quote is still the 03-05 close: no book to trade against (an expired contract, or
+    # one that has not traded yet today). It used to fill at that quote.
+    seen: list[tuple[str, str]] = []
+
+    async def strategy(api: Api) -> None:
+        api.get_quote("600009.SH")
+        quote = api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+            if api.now_ns == ns("2020-03-09 10:00:00"):
+                orders = [
+                    api.insert_order(SYMBOL, "BUY", "OPEN", 1, limit_price=quote.ask_price1),
+                    api.insert_order(SYMBOL, "SELL", "OPEN", 1),  # market
+                    api.insert_order(SYMBOL, "BUY", "OPEN", 1, quote.ask_price1, advanced="FAK"),
+                ]
+                await api.wait_update()
+                seen.extend((order.status.value, order.last_msg) for order in orders)
+                seen.append((str(quote.datetime), str(quote.ask_price1)))
+
+    result = Backtest(strategy, date(2020, 3, 5), date(2020, 3, 9), progress=False).run()
+
+    stale = (
+        "IF2003.IF has not traded yet this trading day (its last quote is from 2020-03-05 14:59:59)"
+    )
+    assert seen == [
+        ("ALIVE", "accepted"),
+        ("FINISHED", f"cancelled: no opposing price for a market order: {stale}"),
+        ("FINISHED", f"cancelled: FAK order could not fill at once: {stale}"),
+        ("2020-03-05 14:59:59.999999", "4192.0"),
+    ]
+    assert list(result.orders.last_msg) == [
+        "expired: day order (GFD) ended at the settlement of 20200309",
+        f"cancelled: no opposing price for a market order: {stale}",
+        f"cancelled: FAK order could not fill at once: {stale}",
+    ]
+    assert result.trades.empty
