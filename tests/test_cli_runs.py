@@ -460,3 +460,36 @@ def test_loading_a_damaged_run_directory_names_the_problem(tmp_path: Path) -> No
     status, _, err = run("show", directory)
     path = directory / "result.json"
     assert err == f"backtest: error: {path} lacks stats and config; save the run again\n"
+
+
+def test_a_run_that_meets_no_data_exits_1_and_saves_nothing(tmp_path: Path) -> None:
+    # the sample store holds IF2003 bars up to 2020-03-05: a run in June meets no market data
+    status, out, err = run(
+        "run", DOUBLE_MA, "--start", "2020-06-01", "--end", "2020-06-05",
+        "--out", tmp_path / "r", "--quiet",
+    )  # fmt: skip
+    store = REPO / "data" / "store"
+    assert (status, out) == (1, "")
+    assert err == (
+        "backtest: error: the backtest from 2020-06-01 to 2020-06-05 simulated no trading day: "
+        f"{store} has no market data in that span for the symbols the strategy asked for "
+        "(IF2003.IF); `backtest data ls` shows what the store holds\n"
+    )
+    assert not (tmp_path / "r").exists()
+
+
+def test_warnings_of_a_run_are_printed_with_their_place(tmp_path: Path) -> None:
+    strategy = tmp_path / "typo.py"
+    strategy.write_text(
+        "async def strategy(api):\n"
+        "    quote = api.get_quote('IF2003.IF')\n"
+        "    while True:\n"
+        "        await api.wait_update()\n"
+        "        api.is_changing(quote, 'last_prce')\n"
+    )
+    status, _, err = run("run", strategy, *WEEK, "--out", tmp_path / "r", "--quiet")
+    assert status == 0
+    assert err.splitlines() == [
+        f"{strategy}:5: warning: is_changing: a Quote has no field 'last_prce' (did you mean "
+        "'last_price'?), so it never changes"
+    ]

@@ -163,10 +163,16 @@ def _execute(
         return None, STRATEGY_FAILED
     result: BacktestResult | None
     try:
-        with warnings.catch_warnings():  # an interruption is reported below, once
-            warnings.filterwarnings("ignore", message="backtest interrupted")
+        with warnings.catch_warnings(record=True) as noticed:
+            warnings.simplefilter("default", UserWarning)  # the run's own, printed below
+            warnings.filterwarnings("ignore", message="backtest interrupted")  # reported below
             result = backtest.run()
         status = 0 if result.complete else INTERRUPTED
+        for notice in noticed:
+            if _NO_DATA in str(notice.message):  # bad input: nothing to save
+                print(f"backtest: error: {notice.message}", file=err)
+                return None, BAD_INPUT
+            print(f"{notice.filename}:{notice.lineno}: warning: {notice.message}", file=err)
     except StrategyError as exc:
         result, status = exc.result, STRATEGY_FAILED
     except BacktestError as exc:
@@ -184,6 +190,10 @@ def _execute(
         print(result.error, file=err)
     config = {**result.config, "strategy": spec.describe()}
     return dataclasses.replace(result, config=config), status
+
+
+_NO_DATA = "simulated no trading day"
+"""In the warning of a run that met no market data (runner._no_data)."""
 
 
 def _print_traceback(exc: BaseException, err: TextIO) -> None:
