@@ -188,38 +188,51 @@ def _check_override(where: str, values: Mapping[str, Any]) -> None:
                 f"{where}: unknown instrument field {name!r}{hint} "
                 f"(fields: {', '.join(sorted(_OVERRIDE_NAMES))})"
             )
+        typed = "margin_ratio_long" if name == "margin_ratio" else name
+        # checked now, before any run, not at the strategy's first order (None: keep the
+        # lower layer's value)
+        if typed in _TYPED_FIELDS and values[name] is not None:
+            _typed(typed, values[name], where, shown=name)
+
+
+_TYPED_FIELDS: Final = _FLOAT_FIELDS | {
+    "sessions", "product_class", "commission_unit", "is_st", "list_date"
+}  # fmt: skip
+
+
+def _typed(name: str, value: Any, where: str, shown: str | None = None) -> Any:
+    """The value of a number, sessions, enum, flag or date field, checked (``shown``: the
+    name the user wrote, e.g. ``margin_ratio`` for ``margin_ratio_long``).
+
+    Raises:
+        ConfigError: the value does not fit the field (the message names both).
+    """
+    if name in _FLOAT_FIELDS:
+        label = shown or name
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: {label} must be a number, was {value!r}") from None
+        if not math.isfinite(number) or number < 0 or (number == 0 and name in _POSITIVE_FIELDS):
+            raise ConfigError(f"{where}: {label} must be a finite positive number, was {value!r}")
+        return number
+    if name == "sessions":
+        return value if isinstance(value, TradingSessions) else TradingSessions.parse(str(value))
+    if name == "product_class":
+        return _enum(ProductClass, value, name, where)
+    if name == "commission_unit":
+        return _enum(CommissionUnit, value, name, where)
+    if name == "is_st":
+        return _flag(value, name, where)
+    return _iso_date(value, name, where)  # list_date
 
 
 def _build(symbol: Symbol, values: Mapping[str, Any], where: str) -> Instrument:
     """Validate and convert merged field values into an Instrument."""
     kwargs: dict[str, Any] = {}
     for name, value in values.items():
-        if name in _FLOAT_FIELDS:
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"{where}: {name} must be a number, was {value!r}") from None
-            if (
-                not math.isfinite(number)
-                or number < 0
-                or (number == 0 and name in _POSITIVE_FIELDS)
-            ):
-                raise ConfigError(
-                    f"{where}: {name} must be a finite positive number, was {value!r}"
-                )
-            kwargs[name] = number
-        elif name == "sessions":
-            kwargs[name] = (
-                value if isinstance(value, TradingSessions) else TradingSessions.parse(str(value))
-            )
-        elif name == "product_class":
-            kwargs[name] = _enum(ProductClass, value, name, where)
-        elif name == "commission_unit":
-            kwargs[name] = _enum(CommissionUnit, value, name, where)
-        elif name == "is_st":
-            kwargs[name] = _flag(value, name, where)
-        elif name == "list_date":
-            kwargs[name] = _iso_date(value, name, where)
+        if name in _TYPED_FIELDS:
+            kwargs[name] = _typed(name, value, where)
         elif name in FIELD_NAMES:
             kwargs[name] = str(value)
         elif name == "exchange" and str(value).upper() in (

@@ -493,3 +493,16 @@ def test_warnings_of_a_run_are_printed_with_their_place(tmp_path: Path) -> None:
         f"{strategy}:5: warning: is_changing: a Quote has no field 'last_prce' (did you mean "
         "'last_price'?), so it never changes"
     ]
+
+
+def test_bad_instrument_terms_of_a_run_file_are_refused_before_running(tmp_path: Path) -> None:
+    # they used to pass until the strategy's first quote, then fail as the strategy (exit 2)
+    config = tmp_path / "run.toml"
+    config.write_text(f'strategy = "{DOUBLE_MA}"\n[instruments.IF]\nprice_tick = -1\n')
+    status, out, err = run("run", "--config", config, "--out", tmp_path / "r", "--quiet")
+    assert (status, out) == (1, "")
+    assert err == (
+        "backtest: error: instruments override 'IF': price_tick must be a finite positive "
+        "number, was -1\n"
+    )
+    assert not (tmp_path / "r").exists()

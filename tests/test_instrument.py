@@ -324,37 +324,39 @@ def test_override_key_that_is_neither_symbol_nor_product_is_refused() -> None:
         InstrumentTable({}, {"rb-2405": {"price_tick": 1.0}})
 
 
+RB = "instruments override 'rb2405.SF': "
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
         (
             {"price_tick": -1},
-            "instrument rb2405.SF: price_tick must be a finite positive number, was -1",
+            RB + "price_tick must be a finite positive number, was -1",
         ),
         (
             {"price_tick": 0},
-            "instrument rb2405.SF: price_tick must be a finite positive number, was 0",
+            RB + "price_tick must be a finite positive number, was 0",
         ),
         (
             {"volume_multiple": float("inf")},
-            "instrument rb2405.SF: volume_multiple must be a finite positive number, was inf",
+            RB + "volume_multiple must be a finite positive number, was inf",
         ),
         (
             {"margin_ratio": -0.1},
-            "instrument rb2405.SF: margin_ratio_long must be a finite positive number, was -0.1",
+            RB + "margin_ratio must be a finite positive number, was -0.1",
         ),
         (
             {"volume_multiple": "ten"},
-            "instrument rb2405.SF: volume_multiple must be a number, was 'ten'",
+            RB + "volume_multiple must be a number, was 'ten'",
         ),
         (
             {"product_class": "bond"},
-            "instrument rb2405.SF: product_class must be one of FUTURE, STOCK, FUND, INDEX, "
-            "OPTION, was 'bond'",
+            RB + "product_class must be one of FUTURE, STOCK, FUND, INDEX, OPTION, was 'bond'",
         ),
         (
             {"commission_unit": "share"},
-            "instrument rb2405.SF: commission_unit must be one of lot, turnover, was 'share'",
+            RB + "commission_unit must be one of lot, turnover, was 'share'",
         ),
         (
             {"sessions": "09:00"},
@@ -365,9 +367,9 @@ def test_override_key_that_is_neither_symbol_nor_product_is_refused() -> None:
 def test_bad_override_values_are_refused_naming_instrument_field_and_value(
     values: dict[str, Any], message: str
 ) -> None:
-    table = InstrumentTable({}, {"rb2405.SF": values})
+    # checked when the table is built, before a run: not at the strategy's first order
     with pytest.raises(ConfigError) as caught:
-        table.get("rb2405.SF")
+        InstrumentTable({}, {"rb2405.SF": values})
     assert str(caught.value) == message
 
 
