@@ -36,13 +36,27 @@ _PRICE_DERIVED: Final = frozenset(
 )  # fmt: skip
 
 
+_SAME_AS: Final = {
+    "volume_long_today": "pos_long_today", "volume_long_his": "pos_long_his",
+    "volume_long": "pos_long", "volume_short_today": "pos_short_today",
+    "volume_short_his": "pos_short_his", "volume_short": "pos_short",
+}  # fmt: skip
+"""tqsdk's broker-reported volumes and the position fields they equal (for is_changing)."""
+
+
 class Position(Holding):
     """Position in one futures contract (tqsdk's Position).
 
     Volumes: ``pos_long_his``, ``pos_long_today``, ``pos_short_his``, ``pos_short_today``;
     ``pos_long``/``pos_short`` are their sums and ``pos`` is long − short.
     ``volume_long_frozen_his`` (…``_today``, and the short ones) are held by alive closing
-    orders. Costs are CNY (price × multiplier × volume); prices are per unit of the quote.
+    orders; ``volume_long_frozen``/``volume_short_frozen`` are their sums. Costs are CNY (price ×
+    multiplier × volume); prices are per unit of the quote.
+
+    tqsdk's broker-reported volumes are here too, with the values tqsdk's simulator gives them:
+    ``volume_long_today`` = ``pos_long_today``, ``volume_long_his`` = ``pos_long_his``,
+    ``volume_long`` = ``pos_long`` (and the short ones). ``api.is_changing`` answers for each as
+    for the field it equals.
     """
 
     __slots__ = (
@@ -64,7 +78,7 @@ class Position(Holding):
             "pos_long", "pos_short", "pos", "open_cost_long", "open_cost_short",
             "position_cost_long", "position_cost_short", "open_price_long", "open_price_short",
             "position_price_long", "position_price_short", "margin_long", "margin_short",
-            "margin", *_PRICE_DERIVED,
+            "margin", "volume_long_frozen", "volume_short_frozen", *_PRICE_DERIVED,
         }
     )  # fmt: skip
 
@@ -93,6 +107,49 @@ class Position(Holding):
     def pos(self) -> int:
         """Net position: long − short."""
         return self.pos_long - self.pos_short
+
+    # tqsdk's broker-reported volumes (期货公司查询的手数): in a simulation, the positions
+    @property
+    def volume_long_today(self) -> int:
+        """Today's long volume: ``pos_long_today`` (tqsdk's broker-reported name)."""
+        return self.pos_long_today
+
+    @property
+    def volume_long_his(self) -> int:
+        """Yesterday's long volume: ``pos_long_his`` (tqsdk's broker-reported name)."""
+        return self.pos_long_his
+
+    @property
+    def volume_long(self) -> int:
+        """Long volume: ``pos_long`` (tqsdk's broker-reported name)."""
+        return self.pos_long_his + self.pos_long_today
+
+    @property
+    def volume_short_today(self) -> int:
+        """Today's short volume: ``pos_short_today`` (tqsdk's broker-reported name)."""
+        return self.pos_short_today
+
+    @property
+    def volume_short_his(self) -> int:
+        """Yesterday's short volume: ``pos_short_his`` (tqsdk's broker-reported name)."""
+        return self.pos_short_his
+
+    @property
+    def volume_short(self) -> int:
+        """Short volume: ``pos_short`` (tqsdk's broker-reported name)."""
+        return self.pos_short_his + self.pos_short_today
+
+    @property
+    def volume_long_frozen(self) -> int:
+        """Long lots held by alive closing orders: ``volume_long_frozen_today`` +
+        ``volume_long_frozen_his``."""
+        return self.volume_long_frozen_today + self.volume_long_frozen_his
+
+    @property
+    def volume_short_frozen(self) -> int:
+        """Short lots held by alive closing orders: ``volume_short_frozen_today`` +
+        ``volume_short_frozen_his``."""
+        return self.volume_short_frozen_today + self.volume_short_frozen_his
 
     # --- costs and prices --------------------------------------------------------------------
 
@@ -224,6 +281,8 @@ class Position(Holding):
 
     def changed(self, step: int, field: str | None = None) -> bool:
         """True if ``field`` (any field when None) changed during ``step``."""
+        if field is not None:
+            field = _SAME_AS.get(field, field)
         if Tracked.changed(self, step, field):
             return True
         moved = (field is None or field in _PRICE_DERIVED) and (self.pos_long or self.pos_short)

@@ -6,11 +6,19 @@ in progress (or the latest tick). Rows before the first stored bar are padding: 
 ``datetime`` 0, every other field NaN. The frame updates in place as time advances.
 
 tqsdk idioms work: ``klines.iloc[-1]``, ``klines.iloc[-1].close``, ``klines.close.iloc[-2]``,
-``klines["close"]``, ``klines.iloc[-11:-1]``, ``len(klines)``, and
-``api.is_changing(klines.iloc[-1], "datetime")``. Those build pandas objects lazily (cached
-until the next change), which costs tens of microseconds. For speed use the numpy fast path,
+``klines["close"]``, ``klines.iloc[-11:-1]``, ``klines.loc[klines.index[-1], "close"]``,
+``klines.tail(3)``, ``klines.copy()``, ``klines.shape``, ``klines.empty``, ``len(klines)``,
+``"close" in klines`` and ``api.is_changing(klines.iloc[-1], "datetime")``, with tqsdk's
+meaning (row labels ``0 … data_length−1``). Those build pandas objects lazily (cached until the
+next change), which costs tens of microseconds. For speed use the numpy fast path,
 :meth:`SerialFrame.to_numpy` (``klines.to_numpy("close")``), which returns a read-only view
 updated incrementally in O(1) per new bar.
+
+A frame is not a pandas DataFrame: it is a live, read-only view. Other DataFrame methods
+(``klines.set_index(...)``, ``pd.DataFrame(klines)``) fail with an error that points at
+:meth:`SerialFrame.to_frame`, which returns a DataFrame copy of the rows; assigning a column
+(``klines["ma"] = ...``) fails with an :class:`~backtest.errors.ApiUsageError` saying to compute
+into a variable or into ``klines.to_frame()`` instead.
 
 Internally one :class:`SerialBuffer` per (symbol, duration) holds rows as tuples and remembers
 what changed in the last step; every frame subscribed on it is a view of its last rows.
@@ -18,8 +26,9 @@ what changed in the last step; every frame subscribed on it is a view of its las
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -197,6 +206,16 @@ def _differs(a: Any, b: Any) -> bool:
     return bool(a != b) and not (a != a and b != b)
 
 
+def _variable(buffer: SerialBuffer) -> str:
+    """What a strategy usually calls a frame of this buffer, for messages."""
+    return "ticks" if buffer.duration_s == TICK else "klines"
+
+
+def _example_column(buffer: SerialBuffer) -> str:
+    """The price column of this buffer, for examples in messages."""
+    return "last_price" if buffer.duration_s == TICK else "close"
+
+
 class _Column:
     """An incrementally maintained numpy copy of one column's last ``length`` values.
 
@@ -222,13 +241,18 @@ class Row:
     """One bar or tick of a serial, as ``frame.iloc[i]`` returns it (a snapshot of its values).
 
     Fields read as attributes or items (``row.close``, ``row["close"]``); ``row.id`` is the bar
-    id (−1 for padding). ``api.is_changing(row, "datetime")`` asks whether this bar changed.
+    id (−1 for padding). ``row.name`` is the row's label in the frame when it was taken
+    (``0 … data_length−1``, so ``klines.iloc[-1].name`` is ``data_length − 1``), as the ``name`` of
+    the pandas Series tqsdk returns. ``api.is_changing(row, "datetime")`` asks whether this bar
+    changed. A row is not a pandas Series: ``row.to_dict()`` gives its fields, and
+    ``klines.to_frame().iloc[-1]`` is a Series.
     """
 
-    __slots__ = ("_buffer", "_values", "id")
+    __slots__ = ("_buffer", "_values", "id", "name")
 
-    def __init__(self, buffer: SerialBuffer, row_id: int) -> None:
+    def __init__(self, buffer: SerialBuffer, row_id: int, label: int = -1) -> None:
         self._buffer = buffer
+        self.name = label
         offset = row_id - buffer.first_id
         if offset >= 0:
             self._values = buffer.rows[offset]
@@ -242,8 +266,30 @@ class Row:
             raise AttributeError(name)
         index = self._buffer.index.get(name)
         if index is None:
-            raise AttributeError(f"a {self._kind} row has no field {name!r}")
+            raise AttributeError(self._no_field(name))
         return self._values[index]
+
+    def _no_field(self, name: str) -> str:
+        fields = ["id", *self._buffer.columns]
+        close = difflib.get_close_matches(name, fields, n=1)
+        column = _example_column(self._buffer)
+        if hasattr(pd.Series, name):
+            hint = (
+                f": a row is a snapshot of one {self._kind}'s fields, not a pandas Series; read "
+                f"row.{column} or row[{column!r}], use row.to_dict(), or take a Series "
+                f"from a copy: {_variable(self._buffer)}.to_frame().iloc[-1].{name}"
+            )
+        elif close:
+            hint = f" (did you mean {close[0]!r}?)"
+        else:
+            hint = f"; its fields are {', '.join(fields)}"
+        return f"a {self._kind} row has no field {name!r}{hint}"
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        raise ApiUsageError(
+            f"a {self._kind} row is a read-only snapshot; to change values, work on a copy: "
+            f"frame = {_variable(self._buffer)}.to_frame()"
+        )
 
     def __getitem__(self, name: str) -> Any:
         if name == "id":
@@ -289,20 +335,40 @@ class _ILoc:
             return self._frame.row(int(key))
         return self._frame.to_frame().iloc[key]
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise ApiUsageError(self._frame._read_only("{name}.iloc[...] = ..."))
+
+
+class _Loc:
+    """``frame.loc``: pandas label access on the rows (labels ``0 … data_length−1``), read-only."""
+
+    __slots__ = ("_frame",)
+
+    def __init__(self, frame: SerialFrame) -> None:
+        self._frame = frame
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._frame.to_frame().loc[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise ApiUsageError(self._frame._read_only("{name}.loc[...] = ..."))
+
 
 class SerialFrame:
     """The last ``data_length`` rows of a serial (base of :class:`KlineFrame`, :class:`TickFrame`).
 
     Columns are attributes and items returning pandas Series (``frame.close``,
-    ``frame["close"]``); ``frame.to_numpy("close")`` is the fast path.
+    ``frame["close"]``); ``frame.to_numpy("close")`` is the fast path. The frame is read-only
+    and live: it is not a pandas DataFrame, but :meth:`to_frame` makes one.
     """
 
-    __slots__ = ("_buffer", "_columns", "_iloc", "_length", "_pandas", "_pandas_version")
+    __slots__ = ("_buffer", "_columns", "_iloc", "_length", "_loc", "_pandas", "_pandas_version")
 
     def __init__(self, buffer: SerialBuffer, data_length: int) -> None:
         self._buffer = buffer
         self._length = data_length
         self._iloc = _ILoc(self)
+        self._loc = _Loc(self)
         self._columns: dict[str, _Column] = {}
         self._pandas: dict[str, Any] = {}
         self._pandas_version = (-1, -1)
@@ -328,12 +394,54 @@ class SerialFrame:
         return self._iloc
 
     @property
+    def loc(self) -> _Loc:
+        """tqsdk/pandas-style label access (labels ``0 … data_length−1``, as :attr:`index`):
+        ``klines.loc[klines.index[-1], "close"]``. Read-only; it indexes :meth:`to_frame`."""
+        return self._loc
+
+    @property
+    def index(self) -> pd.RangeIndex:
+        """Row labels ``0 … data_length−1`` (tqsdk's; the index of :meth:`to_frame`)."""
+        return pd.RangeIndex(self._length)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(data_length, number of columns)``: the shape of :meth:`to_frame`."""
+        return self._length, len(self._buffer.columns) + 1
+
+    @property
+    def empty(self) -> bool:
+        """False: a serial always has ``data_length`` rows, padding before its first bar (as in
+        tqsdk). To ask whether a bar exists yet, test ``klines.last_id >= 0``."""
+        return self._length == 0
+
+    @property
     def last_id(self) -> int:
         """Id of the newest row (−1 if the serial is empty); it grows by one per new bar."""
         return self._buffer.last_id
 
     def __len__(self) -> int:
         return self._length
+
+    def __contains__(self, column: object) -> bool:
+        """``"close" in klines``: is it a column (as for a DataFrame)."""
+        return column in self.columns
+
+    def tail(self, n: int = 5) -> pd.DataFrame:
+        """The last ``n`` rows as a new pandas DataFrame (``to_frame().tail(n)``: labels kept)."""
+        return self.to_frame().tail(n)
+
+    def head(self, n: int = 5) -> pd.DataFrame:
+        """The first ``n`` rows as a new pandas DataFrame (``to_frame().head(n)``)."""
+        return self.to_frame().head(n)
+
+    def copy(self, deep: bool = True) -> pd.DataFrame:
+        """A pandas DataFrame copy of the rows, as tqsdk's ``klines.copy()``: :meth:`to_frame`.
+
+        The copy no longer updates; add columns to it freely. ``deep`` is accepted for pandas'
+        signature; the copy is always deep.
+        """
+        return self.to_frame()
 
     def changed(self, step: int, field: str | None = None) -> bool:
         """True if any row (any row's ``field``) changed during ``step``."""
@@ -354,7 +462,8 @@ class SerialFrame:
         length = self._length
         if -length <= position < length:
             buffer = self._buffer
-            return Row(buffer, buffer.end_id - length + position % length)
+            label = position % length
+            return Row(buffer, buffer.end_id - length + label, label)
         raise IndexError(f"row {position} is outside a serial of {length} rows")
 
     def to_numpy(self, column: str) -> npt.NDArray[Any]:
@@ -391,7 +500,7 @@ class SerialFrame:
                 ids = np.arange(buffer.last_id - self._length + 1, buffer.last_id + 1)
                 ids[ids < buffer.first_id] = -1
                 return ids
-            raise KeyError(f"{self._kind()} serial of {buffer.symbol} has no column {column!r}")
+            raise KeyError(self._no_column(column))
         if cached is None:
             dtype = np.int64 if column == "datetime" else np.float64
             cached = _Column(np.empty(self._length + max(self._length, 64), dtype), index)
@@ -426,7 +535,11 @@ class SerialFrame:
         column.view = column.readonly[end - length : end]
 
     def to_frame(self) -> pd.DataFrame:
-        """The rows as a new pandas DataFrame (index 0 … data_length−1, ``id`` first)."""
+        """The rows as a new pandas DataFrame (index 0 … data_length−1, ``id`` first).
+
+        The DataFrame is a copy: it does not update as time advances, and any pandas method
+        works on it (``klines.to_frame().set_index("datetime")``, ``frame["ma"] = ...``).
+        """
         data = {name: self.to_numpy(name).copy() for name in self.columns}
         return pd.DataFrame(data)
 
@@ -445,16 +558,66 @@ class SerialFrame:
         return value
 
     def __getattr__(self, name: str) -> pd.Series:
-        if name.startswith("_") or (name != "id" and name not in self._buffer.index):
+        if name.startswith("_"):  # not a column; e.g. copy's probe before _buffer is set
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        if name != "id" and name not in self._buffer.index:
+            raise AttributeError(self._no_attribute(name))
         return self._cached_pandas(name)  # type: ignore[no-any-return]
 
     def __getitem__(self, key: str | list[str]) -> Any:
         if isinstance(key, str):
             if key != "id" and key not in self._buffer.index:
-                raise KeyError(key)
+                raise KeyError(self._no_column(key))
             return self._cached_pandas(key)
         return self._cached_pandas("")[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise ApiUsageError(self._read_only(f"{{name}}[{key!r}] = ...", f"frame[{key!r}] = ..."))
+
+    def __delitem__(self, key: Any) -> None:
+        raise ApiUsageError(self._read_only(f"del {{name}}[{key!r}]", f"del frame[{key!r}]"))
+
+    def __iter__(self) -> Iterator[str]:
+        # Iterating a DataFrame yields its column names, but pd.DataFrame(frame) would iterate
+        # too and silently build a table of names: refuse both, pointing at to_frame().
+        name = _variable(self._buffer)
+        raise ApiUsageError(
+            f"a {type(self).__name__} cannot be iterated or passed to pd.DataFrame(): {name} is "
+            f"a live, read-only view of the serial, not a pandas DataFrame; use "
+            f"{name}.to_frame() (a DataFrame copy of its rows), or {name}.columns for the "
+            f"column names"
+        )
+
+    def _read_only(self, statement: str, instead: str = "frame['ma'] = ...") -> str:
+        """The message for an attempt to write into the frame (``{name}`` in ``statement`` is
+        replaced by what the strategy likely calls the frame)."""
+        name, column = _variable(self._buffer), _example_column(self._buffer)
+        return (
+            f"{statement.replace('{name}', name)} is not possible: {name} is read-only and "
+            f"live (the backtest updates it in place as time advances). Compute into a variable "
+            f"(ma = {name}.{column}.rolling(5).mean()) or into a copy "
+            f"(frame = {name}.to_frame(); {instead})"
+        )
+
+    def _no_attribute(self, name: str) -> str:
+        kind, variable = type(self).__name__, _variable(self._buffer)
+        if hasattr(pd.DataFrame, name):
+            call = "(...)" if callable(getattr(pd.DataFrame, name)) else ""
+            return (
+                f"{kind} has no attribute {name!r}: {variable} is a live, read-only view of the "
+                f"serial, not a pandas DataFrame; use {variable}.to_frame().{name}{call} "
+                f"(to_frame() returns a pandas DataFrame copy of the rows), or for speed "
+                f"{variable}.to_numpy(column)"
+            )
+        public = [n for n in dir(type(self)) if not n.startswith("_")]
+        close = difflib.get_close_matches(name, [*self.columns, *public], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{kind} has no attribute {name!r}{hint}; its columns are {', '.join(self.columns)}"
+
+    def _no_column(self, key: str) -> str:
+        close = difflib.get_close_matches(key, self.columns, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{self._kind()} serial of {self.symbol} has no column {key!r}{hint}"
 
     def _kind(self) -> str:
         return "tick" if self._buffer.duration_s == TICK else "kline"

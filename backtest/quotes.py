@@ -17,22 +17,26 @@ latest tick, and its kline serials make no quotes. Otherwise quotes are synthesi
 Prices ± tick are exact grid prices (:class:`backtest.grid.PriceGrid`): ``3921.0 + 0.2`` is
 ``3921.2``, as in the data, not ``3921.2000000000003``.
 
-Fields klines cannot know (``highest, lowest, average, amount``, previous close and settlement)
-are NaN, and ``volume`` is 0; ``open_interest`` is the bar's close_oi (open_oi at the open
-event). ``upper_limit``/``lower_limit`` are the day's limits from the instrument's rule (NaN
-when it has none or yesterday's price is unknown); ``is_changing(quote, "upper_limit")`` reports
-a new day's limits at that day's first update. When a quote is first requested it shows the
-latest state already in the serial's history, so it is usable before the first
-``wait_update``.
+Fields klines cannot know (``highest, lowest, average, amount``, today's ``open`` and
+``close``) are NaN, and ``volume`` is 0; ``open_interest`` is the bar's close_oi (open_oi at the
+open event). ``upper_limit``/``lower_limit`` are the day's limits from the instrument's rule
+(NaN when it has none or yesterday's price is unknown); ``pre_close``/``pre_settlement`` are
+yesterday's close and settlement as the engine passes them with the limits at each trading
+day's start (:meth:`Quote.set_limits`; NaN when unknown). Tick data's own values of these four
+fields win. ``is_changing(quote, "upper_limit")`` (or ``"pre_close"``…) reports a new day's
+values at that day's first update. When a quote is first requested it shows the latest state
+already in the serial's history, so it is usable before the first ``wait_update``.
 """
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any, Final
 
 from .grid import PriceGrid
 from .instrument import Instrument
+from .model import CommissionUnit
 from .store import TICK_COLUMNS
 from .times import format_ns
 
@@ -49,7 +53,7 @@ SYNTHESIZED_FIELDS: Final = (
     "volume", "open_interest",
 )  # fmt: skip
 assert QUOTE_FIELDS[: len(SYNTHESIZED_FIELDS)] == SYNTHESIZED_FIELDS
-assert (QUOTE_FIELDS[29], QUOTE_FIELDS[30]) == ("upper_limit", "lower_limit")
+assert QUOTE_FIELDS[29:33] == ("upper_limit", "lower_limit", "pre_close", "pre_settlement")
 _NAN: Final = math.nan
 EMPTY_STATE: Final[QuoteState] = (0,)
 """State of a quote before any data: datetime 0, every other field NaN."""
@@ -120,12 +124,31 @@ class Quote:
     """The live quote of one symbol, updated in place as simulated time advances (tqsdk's Quote).
 
     Market fields (``last_price``, ``bid_price1``…``ask_volume5``, ``volume``, ``amount``,
-    ``open_interest``, ``highest``, ``lowest``, ``average``, ``open``, ``upper_limit``,
-    ``lower_limit``, ``pre_close``, ``pre_settlement``, ``pre_open_interest``, ``settlement``)
-    are NaN when unknown. ``datetime`` is tqsdk's string (``"2020-01-02 09:31:00.000000"``,
-    Beijing time); ``datetime_ns`` is the same moment as int ns. Instrument fields
-    (``price_tick``, ``volume_multiple``, ``instrument_id``, ``exchange_id``, ``ins_class``,
-    ``trading_time``) are constant. ``quote["last_price"]`` works like ``quote.last_price``.
+    ``open_interest``, ``highest``, ``lowest``, ``average``, ``open``, ``close``,
+    ``upper_limit``, ``lower_limit``, ``pre_close``, ``pre_settlement``, ``pre_open_interest``,
+    ``settlement``) are NaN when unknown. ``datetime`` is tqsdk's string
+    (``"2020-01-02 09:31:00.000000"``, Beijing time); ``datetime_ns`` is the same moment as int
+    ns. ``quote["last_price"]`` works like ``quote.last_price``.
+
+    Instrument fields are constant, taken from the instrument's metadata (``quote.instrument``,
+    a :class:`~backtest.instrument.Instrument`), with tqsdk's names:
+
+    - ``instrument_id`` (``"IF2003"``), ``exchange_id`` (``"CFFEX"``), ``ins_class``
+      (``"FUTURE"``, ``"STOCK"``, ``"FUND"``, ``"INDEX"``), ``trading_time`` (the sessions,
+      ``"09:30-11:30,13:00-15:00"``; tqsdk's is an object);
+    - ``price_tick`` (``0.2``), ``volume_multiple`` (``300.0``);
+    - ``price_decs``: decimals of the price tick (1 for a tick of 0.2, 2 for 0.01);
+    - ``instrument_name``: the display name (``"沪深300股指期货2003"``; ``""`` if unknown);
+    - ``product_id``: the futures product (``"IF"``, ``"au"``); ``""`` for securities;
+    - ``commission``: CNY per lot, for an instrument charged per lot (the opening rate:
+      ``10.0`` for au1912); NaN when commission is a rate on turnover (IF, stocks: the
+      rates are ``quote.instrument.commission_open``… and the fee depends on the price);
+    - ``margin``: NaN. tqsdk's margin per lot is a broker's number; here margin is a ratio:
+      ``quote.instrument.margin_ratio_long`` (``…_short``) × price × ``volume_multiple`` a lot;
+    - ``underlying_symbol``: ``""`` (futures and stocks have none; options are not simulated);
+    - ``expire_datetime``: NaN (the metadata holds no expiry date), as tqsdk's when unknown.
+
+    tqsdk's order-volume limits (``max_limit_order_volume``…) are not modelled, and not fields.
     """
 
     __slots__ = (
@@ -135,13 +158,20 @@ class Quote:
         "_seen_limits",
         "_stamp",
         "_state",
+        "commission",
         "exchange_id",
+        "expire_datetime",
         "ins_class",
         "instrument",
         "instrument_id",
+        "instrument_name",
+        "margin",
+        "price_decs",
         "price_tick",
+        "product_id",
         "symbol",
         "trading_time",
+        "underlying_symbol",
         "volume_multiple",
     )
 
@@ -154,22 +184,31 @@ class Quote:
         self.price_tick = instrument.price_tick
         self.volume_multiple = instrument.volume_multiple
         self.trading_time = str(instrument.sessions)
-        # Today's price limits from the instrument's rule (NaN: none known); the engine sets them
-        # at each trading day's start. Limits carried by the data (ticks) take precedence.
-        self._limits = (_NAN, _NAN)
+        self.price_decs = _decimals(instrument.price_tick)
+        self.instrument_name = instrument.name
+        self.product_id = instrument.product
+        per_lot = instrument.is_futures and instrument.commission_unit is CommissionUnit.LOT
+        self.commission = instrument.commission_open if per_lot else _NAN
+        self.margin = _NAN
+        self.underlying_symbol = ""
+        self.expire_datetime = _NAN
+        # The day's fields (upper and lower limit from the instrument's rule, yesterday's close
+        # and settlement; NaN: unknown); the engine sets them at each trading day's start.
+        # Values carried by the data (ticks) take precedence.
+        self._limits: tuple[float, float, float, float] = (_NAN, _NAN, _NAN, _NAN)
         self._state: QuoteState = EMPTY_STATE
         self._prev: QuoteState | None = None
         self._stamp = -1
-        # The rule's limits in the step of the last update, and in the update step before: a
-        # new day's limits count as changed in the step of the day's first update.
-        self._seen_limits = (_NAN, _NAN)
-        self._prev_limits = (_NAN, _NAN)
+        # The day's fields in the step of the last update, and in the update step before: a
+        # new day's values count as changed in the step of the day's first update.
+        self._seen_limits = self._limits
+        self._prev_limits = self._limits
 
     def update(self, state: QuoteState, step: int) -> None:
         """Replace the market state (engine use); remembers the state before this step."""
         if self._stamp != step:
             self._prev = self._state
-            # limits change only between steps (at a trading day's start)
+            # the day's fields change only between steps (at a trading day's start)
             self._prev_limits = self._seen_limits
             self._seen_limits = self._limits
             self._stamp = step
@@ -183,19 +222,19 @@ class Quote:
         if prev is None:
             return True
         if field is None:
-            return (
-                any(_differs(_at(prev, i), _at(self._state, i)) for i in range(len(QUOTE_FIELDS)))
-                or self._limits_changed(prev, 0)
-                or self._limits_changed(prev, 1)
-            )
-        if field in _LIMIT_FIELDS:
-            return self._limits_changed(prev, _LIMIT_FIELDS[field])
+            return any(
+                _differs(_at(prev, i), _at(self._state, i)) for i in range(len(QUOTE_FIELDS))
+            ) or any(self._limits_changed(prev, which) for which in range(4))
+        which = _DAY_FIELDS.get(field)
+        if which is not None:
+            return self._limits_changed(prev, which)
         index = FIELD_INDEX.get(field)
         # Instrument fields are constant: they change only when the quote is new.
         return index is not None and _differs(_at(prev, index), _at(self._state, index))
 
     def _limits_changed(self, prev: QuoteState, which: int) -> bool:
-        """Did the effective upper (0) or lower (1) limit change: the data's, else the rule's."""
+        """Did the effective value of a day's field change (upper limit 0, lower limit 1,
+        pre_close 2, pre_settlement 3): the data's, else the engine's."""
         index = 29 + which
         before, after = _at(prev, index), _at(self._state, index)
         if before != before:
@@ -220,9 +259,13 @@ class Quote:
         """Today's lower limit from the instrument's rule (NaN: none known)."""
         return self._limits[1]
 
-    def set_limits(self, up: float, down: float) -> None:
-        """Set today's rule limits (engine use, between steps)."""
-        self._limits = (up, down)
+    def set_limits(
+        self, up: float, down: float, pre_close: float = _NAN, pre_settlement: float = _NAN
+    ) -> None:
+        """Set the day's fields (engine use, between steps, at each trading day's start):
+        today's limits from the instrument's rule, and yesterday's close and settlement price;
+        NaN for what is not known."""
+        self._limits = (up, down, pre_close, pre_settlement)
 
     @property
     def datetime(self) -> str:
@@ -395,14 +438,25 @@ class Quote:
         return value if value == value else self.limit_down
 
     @property
+    def close(self) -> float:
+        """Today's close: NaN, as tqsdk's until the exchange publishes it (a backtest's quote is
+        the market during the day; yesterday's close is ``pre_close``)."""
+        return _NAN
+
+    @property
     def pre_close(self) -> float:
-        """Previous close."""
-        return _at(self._state, 31)
+        """Yesterday's close: the data's (ticks), else the one the engine gave with the day's
+        limits (NaN when unknown). On an ex-dividend day it is the ex-rights reference price the
+        day's limits are computed from, as exchanges publish it."""
+        value = _at(self._state, 31)
+        return value if value == value else self._limits[2]
 
     @property
     def pre_settlement(self) -> float:
-        """Previous settlement price."""
-        return _at(self._state, 32)
+        """Yesterday's settlement price: the data's (ticks), else the one the engine gave with the
+        day's limits (NaN when unknown)."""
+        value = _at(self._state, 32)
+        return value if value == value else self._limits[3]
 
     @property
     def pre_open_interest(self) -> float:
@@ -427,7 +481,15 @@ class Quote:
         )
 
 
-_LIMIT_FIELDS: Final = {"upper_limit": 0, "lower_limit": 1}
+_DAY_FIELDS: Final = {"upper_limit": 0, "lower_limit": 1, "pre_close": 2, "pre_settlement": 3}
+"""Fields set once a day by the engine (unless the data has them), by their place in the
+quote's day tuple; their state index is 29 + that place."""
+
+
+def _decimals(tick: float) -> int:
+    """Decimal places of a price tick: 1 for 0.2, 2 for 0.01, 0 for 5.0."""
+    exponent = Decimal(repr(tick)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def _at(state: QuoteState, index: int) -> float:
