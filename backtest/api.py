@@ -19,7 +19,6 @@ This class only translates arguments and delegates; the semantics live in
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import numbers
 import warnings
@@ -29,7 +28,7 @@ from typing import Any, Final, overload
 
 from .account import Account, Position
 from .engine import Simulator
-from .errors import ApiUsageError
+from .errors import ApiUsageError, did_you_mean
 from .frame import FIRST_LIVE_ID, KlineFrame, Row, SerialFrame, TickFrame
 from .model import Direction, Offset, normalize_symbol
 from .order import Order, Tracked, Trade
@@ -310,8 +309,7 @@ class Api:
             names = list(obj.to_dict())
         else:
             names = dir(obj)
-        close = difflib.get_close_matches(key, [n for n in names if not n.startswith("_")], 1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(key, [n for n in names if not n.startswith("_")])
         warnings.warn(
             f"is_changing: a {type(obj).__name__} has no field {key!r}{hint}, so it never changes",
             stacklevel=4,  # _has ← _changing ← is_changing ← the strategy

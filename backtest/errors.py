@@ -19,10 +19,19 @@ Expected trading outcomes are values, not exceptions: a rejected order is a fini
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .result import BacktestResult
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'close'?)`` naming the choice closest to a misspelt ``name``, for an
+    error message; empty when none is close."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class BacktestError(Exception):

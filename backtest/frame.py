@@ -26,7 +26,6 @@ what changed in the last step; every frame subscribed on it is a view of its las
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
@@ -35,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .errors import ApiUsageError
+from .errors import ApiUsageError, did_you_mean
 from .model import TICK, period_label
 from .store import KLINE_COLUMNS, TICK_COLUMNS
 from .times import BEIJING
@@ -271,7 +270,6 @@ class Row:
 
     def _no_field(self, name: str) -> str:
         fields = ["id", *self._buffer.columns]
-        close = difflib.get_close_matches(name, fields, n=1)
         column = _example_column(self._buffer)
         if hasattr(pd.Series, name):
             hint = (
@@ -279,10 +277,8 @@ class Row:
                 f"row.{column} or row[{column!r}], use row.to_dict(), or take a Series "
                 f"from a copy: {_variable(self._buffer)}.to_frame().iloc[-1].{name}"
             )
-        elif close:
-            hint = f" (did you mean {close[0]!r}?)"
         else:
-            hint = f"; its fields are {', '.join(fields)}"
+            hint = did_you_mean(name, fields) or f"; its fields are {', '.join(fields)}"
         return f"a {self._kind} row has no field {name!r}{hint}"
 
     def __setitem__(self, name: str, value: Any) -> None:
@@ -610,13 +606,11 @@ class SerialFrame:
                 f"{variable}.to_numpy(column)"
             )
         public = [n for n in dir(type(self)) if not n.startswith("_")]
-        close = difflib.get_close_matches(name, [*self.columns, *public], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, [*self.columns, *public])
         return f"{kind} has no attribute {name!r}{hint}; its columns are {', '.join(self.columns)}"
 
     def _no_column(self, key: str) -> str:
-        close = difflib.get_close_matches(key, self.columns, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(key, self.columns)
         return f"{self._kind()} serial of {self.symbol} has no column {key!r}{hint}"
 
     def _kind(self) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Final, TypeVar
 
-from .errors import ConfigError, DataError, UnknownInstrumentError
+from .errors import ConfigError, DataError, UnknownInstrumentError, did_you_mean
 from .model import CommissionUnit, Exchange, ProductClass, Symbol
 from .products import FUTURES, STOCK_SESSIONS
 from .session import TradingSessions
@@ -241,10 +241,9 @@ def _build(symbol: Symbol, values: Mapping[str, Any], where: str) -> Instrument:
         ):
             continue  # redundant with the symbol, and consistent with it
         else:
-            close = difflib.get_close_matches(name, sorted(FIELD_NAMES), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise DataError(
-                f"{where}: {name!r}={value!r} is not an instrument field{hint}; instrument rows "
+                f"{where}: {name!r}={value!r} is not an instrument field"
+                f"{did_you_mean(name, sorted(FIELD_NAMES))}; instrument rows "
                 f"hold {', '.join(sorted(FIELD_NAMES))}"
             )
     missing = {"product_class", "price_tick", "volume_multiple", "sessions"} - kwargs.keys()

@@ -33,7 +33,6 @@ the keys above) for its defaults.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib.util
 import inspect
@@ -47,7 +46,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from .config import load_toml
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .runner import Backtest, StrategyFunction
 
 KEYS: Final = (
@@ -128,7 +127,7 @@ def resolve(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> RunSpec:
     for where, table in layers:
         for key, value in table.items():
             if key not in KEYS:
-                raise ConfigError(f"{where}: unknown key {key!r}{_hint(key, KEYS)}")
+                raise ConfigError(f"{where}: unknown key {key!r}{did_you_mean(key, KEYS)}")
             _check_type(where, key, value)
             if key in ("params", "instruments") and isinstance(value, Mapping):
                 if key == "instruments" and not isinstance(merged.get(key, {}), Mapping):
@@ -330,7 +329,7 @@ def _check_params(
         if name not in accepted:
             known = ", ".join(accepted) or "none"
             raise ConfigError(
-                f"{path}: the strategy has no parameter {name!r}{_hint(name, accepted)} "
+                f"{path}: the strategy has no parameter {name!r}{did_you_mean(name, accepted)} "
                 f"(its parameters: {known})"
             )
         default = accepted[name]
@@ -358,8 +357,3 @@ def _fits(value: Any, kind: type) -> bool:
     if kind is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, kind)
-
-
-def _hint(name: str, choices: Any) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
