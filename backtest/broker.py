@@ -307,13 +307,11 @@ class SimBroker:
         # A quote from an earlier trading day is no book to trade against: the contract has
         # not traded yet today (an illiquid one), or its data ended (an expired one).
         stale = quote.datetime_ns < self.day_start_ns
+        why = f": {order.symbol} {_no_quote_today(quote)}" if stale else ""
         if order.price_type is PriceType.ANY:
             opposite = quote.ask_price1 if order.direction is Direction.BUY else quote.bid_price1
             if stale or not opposite > 0:
-                message = "cancelled: no opposing price for a market order"
-                if stale:
-                    message += f": {order.symbol} {_no_quote_today(quote)}"
-                self._finish(order, message)
+                self._finish(order, f"cancelled: no opposing price for a market order{why}")
                 return
             funds_price = float(opposite)
         else:
@@ -331,10 +329,9 @@ class SimBroker:
                 kind = "market"
             else:
                 kind = "FOK" if order.volume_condition is VolumeCondition.ALL else "FAK"
-            message = f"cancelled: {kind} order could not fill at once"
-            if stale:
-                message += f": {order.symbol} {_no_quote_today(quote)}"
-            self._release_and_finish(order, book, message)
+            self._release_and_finish(
+                order, book, f"cancelled: {kind} order could not fill at once{why}"
+            )
         else:
             order.last_msg = "accepted"
             book.resting.append(order)
@@ -381,11 +378,9 @@ class SimBroker:
         book = self._books[symbol]
         if not book.resting:
             return
+        if not book.in_session(book.quote.datetime_ns, self.calendar):
+            return
         quote = book.quote
-        if quote.datetime_ns < self.day_start_ns or not book.in_session(
-            quote.datetime_ns, self.calendar
-        ):
-            return  # not today's market (a quote from history), or outside the sessions
         filled = []
         for order in book.resting:
             price = fill_price(order, quote)
