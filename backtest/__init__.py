@@ -29,6 +29,7 @@ from .errors import (
     BacktestFinished,
     ConfigError,
     DataError,
+    NoDataWarning,
     StrategyError,
     UnknownInstrumentError,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "BacktestResult",
     "ConfigError",
     "DataError",
+    "NoDataWarning",
     "Store",
     "StrategyError",
     "UnknownInstrumentError",

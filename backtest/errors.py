@@ -90,6 +90,14 @@ class StrategyError(BacktestError):
         self.result = result
 
 
+class NoDataWarning(UserWarning):
+    """Warned by ``run()``/``arun()`` when the strategy subscribed symbols but the store holds no
+    market data for them in the run's span, so no trading day was simulated. Scripts and CI can
+    make it an error: ``warnings.simplefilter("error", NoDataWarning)`` (``backtest run`` exits
+    1 on it).
+    """
+
+
 class BacktestFinished(Exception):  # noqa: N818 - tqsdk's name, kept so ported code still works
     """Raised by ``wait_update()`` when every subscribed series has reached its end.
 

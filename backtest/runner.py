@@ -24,6 +24,7 @@ from .errors import (
     BacktestFinished,
     ConfigError,
     DataError,
+    NoDataWarning,
     StrategyError,
 )
 from .instrument import InstrumentTable
@@ -139,7 +140,8 @@ class Backtest:
         return result
 
     async def _arun(self) -> BacktestResult:
-        self._notices: list[str] = []  # warnings for the caller of run() or arun()
+        # warnings for the caller of run() or arun(): (message, category)
+        self._notices: list[tuple[str, type[Warning]]] = []
         simulator = self._simulator()
         bar = DayProgress(self._trading_days(simulator), self.progress)
         simulator.on_settle = bar.advance
@@ -164,7 +166,7 @@ class Backtest:
         except BacktestFinished:
             # the data ended (not the strategy's own `raise BacktestFinished`) before it began
             if simulator.finished and not simulator.daily and simulator.symbols():
-                self._notices.append(_no_data(simulator, self.config))
+                self._notices.append((_no_data(simulator, self.config), NoDataWarning))
         except BacktestError as exc:
             # a bad API call or missing data inside the strategy: keep what was simulated
             await simulator.finish()
@@ -198,14 +200,15 @@ class Backtest:
         await simulator.finish()
         moment = format_ns(simulator.clock.now_ns)[:19]
         self._notices.append(
-            f"backtest interrupted at simulated time {moment}; the result is incomplete"
-        )
+            (f"backtest interrupted at simulated time {moment}; the result is incomplete",
+             UserWarning)
+        )  # fmt: skip
         return self._result(simulator, f"interrupted at simulated time {moment}")
 
     def _warn_notices(self) -> None:
         """Warn what the run noticed, attributed to the caller of run() or arun()."""
-        for notice in self._notices:
-            warnings.warn(notice, stacklevel=3)
+        for message, category in self._notices:
+            warnings.warn(message, category, stacklevel=3)
 
     def _simulator(self) -> Simulator:
         config = self.config

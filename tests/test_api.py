@@ -24,6 +24,7 @@ from backtest import (
     BacktestFinished,
     BacktestResult,
     ConfigError,
+    NoDataWarning,
     StrategyError,
 )
 from backtest.store import Store
@@ -297,6 +298,7 @@ def test_a_run_without_market_data_in_its_span_warns(store: Store) -> None:
 
     assert result.stats["trading_days"] == 0
     assert [w.filename for w in caught] == [__file__]  # the line that called run()
+    assert [w.category for w in caught] == [NoDataWarning]  # a UserWarning one can filter on
     assert [str(w.message) for w in caught] == [
         f"the backtest from 2020-03-02 to 2020-03-03 simulated no trading day: {store.root} has "
         f"no market data in that span for the symbols the strategy asked for (IF2003.IF); "

@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from ..errors import BacktestError, ConfigError, DataError, StrategyError
+from ..errors import BacktestError, ConfigError, DataError, NoDataWarning, StrategyError
 from ..golden import DEFAULT_RTOL, close, compare, read_golden, snapshot, write_golden
 from ..result import BacktestResult, config_hash, format_stat
 from ..runspec import (
@@ -169,7 +169,7 @@ def _execute(
             result = backtest.run()
         status = 0 if result.complete else INTERRUPTED
         for notice in noticed:
-            if _NO_DATA in str(notice.message):  # bad input: nothing to save
+            if issubclass(notice.category, NoDataWarning):  # bad input: nothing to save
                 print(f"backtest: error: {notice.message}", file=err)
                 return None, BAD_INPUT
             print(f"{notice.filename}:{notice.lineno}: warning: {notice.message}", file=err)
@@ -190,10 +190,6 @@ def _execute(
         print(result.error, file=err)
     config = {**result.config, "strategy": spec.describe()}
     return dataclasses.replace(result, config=config), status
-
-
-_NO_DATA = "simulated no trading day"
-"""In the warning of a run that met no market data (runner._no_data)."""
 
 
 def _print_traceback(exc: BaseException, err: TextIO) -> None:
