@@ -243,7 +243,7 @@ class Simulator:
             ratio, base = 0.0, float("nan")
         if ratio > 0 and base == base and base > 0:
             up, down = price_limits(base, ratio, instrument.price_tick)
-        quote.set_limits(up, down, market.pre_close, market.pre_settlement)
+        quote.set_day(up, down, market.pre_close, market.pre_settlement)
         market.set_limited(up == up)
 
     def _apply_corporate_actions(

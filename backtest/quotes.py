@@ -22,7 +22,7 @@ Fields klines cannot know (``highest, lowest, average, amount``, today's ``open`
 open event). ``upper_limit``/``lower_limit`` are the day's limits from the instrument's rule
 (NaN when it has none or yesterday's price is unknown); ``pre_close``/``pre_settlement`` are
 yesterday's close and settlement as the engine passes them with the limits at each trading
-day's start (:meth:`Quote.set_limits`; NaN when unknown). Tick data's own values of these four
+day's start (:meth:`Quote.set_day`; NaN when unknown). Tick data's own values of these four
 fields win. ``is_changing(quote, "upper_limit")`` (or ``"pre_close"``…) reports a new day's
 values at that day's first update. When a quote is first requested it shows the latest state
 already in the serial's history, so it is usable before the first ``wait_update``.
@@ -152,10 +152,10 @@ class Quote:
     """
 
     __slots__ = (
-        "_limits",
+        "_day",
         "_prev",
-        "_prev_limits",
-        "_seen_limits",
+        "_prev_day",
+        "_seen_day",
         "_stamp",
         "_state",
         "commission",
@@ -195,22 +195,22 @@ class Quote:
         # The day's fields (upper and lower limit from the instrument's rule, yesterday's close
         # and settlement; NaN: unknown); the engine sets them at each trading day's start.
         # Values carried by the data (ticks) take precedence.
-        self._limits: tuple[float, float, float, float] = (_NAN, _NAN, _NAN, _NAN)
+        self._day: tuple[float, float, float, float] = (_NAN, _NAN, _NAN, _NAN)
         self._state: QuoteState = EMPTY_STATE
         self._prev: QuoteState | None = None
         self._stamp = -1
         # The day's fields in the step of the last update, and in the update step before: a
         # new day's values count as changed in the step of the day's first update.
-        self._seen_limits = self._limits
-        self._prev_limits = self._limits
+        self._seen_day = self._day
+        self._prev_day = self._day
 
     def update(self, state: QuoteState, step: int) -> None:
         """Replace the market state (engine use); remembers the state before this step."""
         if self._stamp != step:
             self._prev = self._state
             # the day's fields change only between steps (at a trading day's start)
-            self._prev_limits = self._seen_limits
-            self._seen_limits = self._limits
+            self._prev_day = self._seen_day
+            self._seen_day = self._day
             self._stamp = step
         self._state = state
 
@@ -224,48 +224,48 @@ class Quote:
         if field is None:
             return any(
                 _differs(_at(prev, i), _at(self._state, i)) for i in range(len(QUOTE_FIELDS))
-            ) or any(self._limits_changed(prev, which) for which in range(4))
+            ) or any(self._day_changed(prev, which) for which in range(4))
         which = _DAY_FIELDS.get(field)
         if which is not None:
-            return self._limits_changed(prev, which)
+            return self._day_changed(prev, which)
         index = FIELD_INDEX.get(field)
         # Instrument fields are constant: they change only when the quote is new.
         return index is not None and _differs(_at(prev, index), _at(self._state, index))
 
-    def _limits_changed(self, prev: QuoteState, which: int) -> bool:
+    def _day_changed(self, prev: QuoteState, which: int) -> bool:
         """Did the effective value of a day's field change (upper limit 0, lower limit 1,
         pre_close 2, pre_settlement 3): the data's, else the engine's."""
         index = 29 + which
         before, after = _at(prev, index), _at(self._state, index)
         if before != before:
-            before = self._prev_limits[which]
+            before = self._prev_day[which]
         if after != after:
-            after = self._seen_limits[which]
+            after = self._seen_day[which]
         return _differs(before, after)
 
     def mark_new(self, step: int) -> None:
         """Report every field as changed in ``step`` (a quote handed to the strategy)."""
         self._stamp = step
         self._prev = None
-        self._seen_limits = self._limits
+        self._seen_day = self._day
 
     @property
     def limit_up(self) -> float:
         """Today's upper limit from the instrument's rule (NaN: none known)."""
-        return self._limits[0]
+        return self._day[0]
 
     @property
     def limit_down(self) -> float:
         """Today's lower limit from the instrument's rule (NaN: none known)."""
-        return self._limits[1]
+        return self._day[1]
 
-    def set_limits(
+    def set_day(
         self, up: float, down: float, pre_close: float = _NAN, pre_settlement: float = _NAN
     ) -> None:
         """Set the day's fields (engine use, between steps, at each trading day's start):
         today's limits from the instrument's rule, and yesterday's close and settlement price;
         NaN for what is not known."""
-        self._limits = (up, down, pre_close, pre_settlement)
+        self._day = (up, down, pre_close, pre_settlement)
 
     @property
     def datetime(self) -> str:
@@ -449,14 +449,14 @@ class Quote:
         limits (NaN when unknown). On an ex-dividend day it is the ex-rights reference price the
         day's limits are computed from, as exchanges publish it."""
         value = _at(self._state, 31)
-        return value if value == value else self._limits[2]
+        return value if value == value else self._day[2]
 
     @property
     def pre_settlement(self) -> float:
         """Yesterday's settlement price: the data's (ticks), else the one the engine gave with the
         day's limits (NaN when unknown)."""
         value = _at(self._state, 32)
-        return value if value == value else self._limits[3]
+        return value if value == value else self._day[3]
 
     @property
     def pre_open_interest(self) -> float:

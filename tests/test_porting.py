@@ -328,7 +328,7 @@ def test_pre_close_and_pre_settlement_come_with_the_days_limits_unless_the_data_
     assert math.isnan(quote.pre_close) and math.isnan(quote.pre_settlement)
     quote.update(synthesized_state(ns("2020-01-02 09:30"), 10.0, 9.99, 10.01, 0.0), 1)
 
-    quote.set_limits(11.11, 9.09, 10.1, math.nan)  # the engine, at 2020-01-03's start
+    quote.set_day(11.11, 9.09, 10.1, math.nan)  # the engine, at 2020-01-03's start
     quote.update(synthesized_state(ns("2020-01-03 09:30"), 10.5, 10.49, 10.51, 0.0), 2)
     assert (quote.pre_close, quote.upper_limit, quote.lower_limit) == (10.1, 11.11, 9.09)
     assert math.isnan(quote.pre_settlement)
