@@ -98,6 +98,14 @@ class NoDataWarning(UserWarning):
     """
 
 
+class DataEndedWarning(UserWarning):
+    """Warned by ``run()``/``arun()`` when the market data of the symbols the strategy asked
+    for ends before the run's last trading day, so the result and its statistics
+    (``trading_days``, ``annual_yield`` …) cover fewer trading days than the run asked for.
+    ``backtest run`` prints it and saves the result.
+    """
+
+
 class BacktestFinished(Exception):  # noqa: N818 - tqsdk's name, kept so ported code still works
     """Raised by ``wait_update()`` when every subscribed series has reached its end.
 

@@ -23,6 +23,7 @@ from .errors import (
     BacktestError,
     BacktestFinished,
     ConfigError,
+    DataEndedWarning,
     DataError,
     NoDataWarning,
     StrategyError,
@@ -161,12 +162,14 @@ class Backtest:
                 f"strategy {getattr(self.strategy, '__name__', self.strategy)!r} must be an "
                 f"async function (async def strategy(api): ...), it returned {coroutine!r}"
             )
+        data_ended = False
         try:
             await coroutine
         except BacktestFinished:
             # the data ended (not the strategy's own `raise BacktestFinished`) before it began
             if simulator.finished and not simulator.daily and simulator.symbols():
                 self._notices.append((_no_data(simulator, self.config), NoDataWarning))
+            data_ended = simulator.finished  # not the strategy's own raise
         except BacktestError as exc:
             # a bad API call or missing data inside the strategy: keep what was simulated
             await simulator.finish()
@@ -193,6 +196,10 @@ class Backtest:
                 result,
             ) from exc
         await simulator.finish()
+        if data_ended and simulator.daily:
+            ended_early = _ended_early(simulator)
+            if ended_early is not None:
+                self._notices.append((ended_early, DataEndedWarning))
         return self._result(simulator)
 
     async def _interrupted(self, simulator: Simulator) -> BacktestResult:
@@ -326,6 +333,22 @@ def _no_data(simulator: Simulator, config: BacktestConfig) -> str:
         f"the backtest from {config.start} to {config.end} simulated no trading day: "
         f"{simulator.store.root} has no market data in that span for the symbols the strategy "
         f"asked for ({asked}); `backtest data ls` shows what the store holds"
+    )
+
+
+def _ended_early(simulator: Simulator) -> str | None:
+    """The warning for a run whose market data ended before the run's last trading day, so
+    that its result and statistics cover fewer days than it asked for."""
+    first, last = simulator.daily[0].trading_day, simulator.daily[-1].trading_day
+    run_last = simulator.calendar.trading_day_of(simulator.end_ns)
+    if last >= run_last:
+        return None
+    return (
+        f"the market data in {simulator.store.root} of the symbols the strategy asked for "
+        f"({', '.join(simulator.symbols())}) ends on trading day {last}, before the run's last "
+        f"trading day {run_last}: the result and its statistics cover the "
+        f"{len(simulator.daily)} trading days from {first} to {last}; end the run by {last} or "
+        f"add the data (`backtest data ls` shows what the store holds)"
     )
 
 

@@ -24,6 +24,7 @@ from backtest import (
     BacktestFinished,
     BacktestResult,
     ConfigError,
+    DataEndedWarning,
     NoDataWarning,
     StrategyError,
 )
@@ -304,6 +305,50 @@ def test_a_run_without_market_data_in_its_span_warns(store: Store) -> None:
         f"no market data in that span for the symbols the strategy asked for (IF2003.IF); "
         f"`backtest data ls` shows what the store holds"
     ]
+
+
+def test_a_run_whose_data_ends_before_its_last_day_warns(store: Store) -> None:
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+
+    # the store holds bars of 2020-01-02 only; the run asks for 2019-12-31 to 2020-01-06, and
+    # the days before the data are settled as days (the market's time moves through them)
+    with pytest.warns(DataEndedWarning) as caught:
+        result = Backtest(strategy, date(2019, 12, 31), date(2020, 1, 6), data=store.root).run()
+
+    assert list(result.daily["trading_day"]) == [date(2019, 12, 31), date(2020, 1, 2)]
+    assert [w.filename for w in caught] == [__file__]  # the line that called run()
+    assert [str(w.message) for w in caught] == [
+        f"the market data in {store.root} of the symbols the strategy asked for (IF2003.IF) "
+        f"ends on trading day 2020-01-02, before the run's last trading day 2020-01-06: the "
+        f"result and its statistics cover the 2 trading days from 2019-12-31 to 2020-01-02; "
+        f"end the run by 2020-01-02 or add the data (`backtest data ls` shows what the store "
+        f"holds)"
+    ]
+
+
+def test_a_run_ending_with_its_data_or_stopped_by_the_strategy_does_not_warn(
+    store: Store,
+) -> None:
+    async def strategy(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while True:
+            await api.wait_update()
+
+    async def stops_itself(api: Api) -> None:
+        api.get_quote(SYMBOL)
+        while api.now < datetime.fromisoformat("2020-01-02 09:32:00+08:00"):
+            await api.wait_update()
+        raise BacktestFinished  # its own choice, as tqsdk strategies do
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ended = Backtest(strategy, date(2019, 12, 31), date(2020, 1, 2), data=store.root).run()
+        stopped = Backtest(stops_itself, date(2019, 12, 31), date(2020, 1, 6), data=store.root)
+        assert stopped.run().stats["trading_days"] == 2
+    assert ended.stats["trading_days"] == 2
 
 
 def test_is_changing_with_a_key_that_is_not_a_field_name_says_so(store: Store) -> None:

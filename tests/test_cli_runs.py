@@ -495,6 +495,24 @@ def test_warnings_of_a_run_are_printed_with_their_place(tmp_path: Path) -> None:
     ]
 
 
+def test_a_run_past_the_end_of_its_data_warns_and_saves(tmp_path: Path) -> None:
+    # the sample store holds IF2003 bars up to 2020-03-05; the run asks until 2020-03-20
+    status, _, err = run(
+        "run", DOUBLE_MA, "--start", "2020-03-02", "--end", "2020-03-20",
+        "--out", tmp_path / "r", "--quiet",
+    )  # fmt: skip
+    store = REPO / "data" / "store"
+    assert status == 0
+    assert err == (
+        f"backtest: warning: the market data in {store} of the symbols the strategy asked for "
+        "(IF2003.IF) ends on trading day 2020-03-05, before the run's last trading day "
+        "2020-03-20: the result and its statistics cover the 4 trading days from 2020-03-02 to "
+        "2020-03-05; end the run by 2020-03-05 or add the data (`backtest data ls` shows what "
+        "the store holds)\n"
+    )
+    assert (tmp_path / "r" / "result.json").exists()
+
+
 def test_bad_instrument_terms_of_a_run_file_are_refused_before_running(tmp_path: Path) -> None:
     # they used to pass until the strategy's first quote, then fail as the strategy (exit 2)
     config = tmp_path / "run.toml"

@@ -26,7 +26,14 @@ import warnings
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from ..errors import BacktestError, ConfigError, DataError, NoDataWarning, StrategyError
+from ..errors import (
+    BacktestError,
+    ConfigError,
+    DataEndedWarning,
+    DataError,
+    NoDataWarning,
+    StrategyError,
+)
 from ..golden import DEFAULT_RTOL, close, compare, read_golden, snapshot, write_golden
 from ..result import BacktestResult, config_hash, format_stat
 from ..runspec import (
@@ -172,7 +179,10 @@ def _execute(
             if issubclass(notice.category, NoDataWarning):  # bad input: nothing to save
                 print(f"backtest: error: {notice.message}", file=err)
                 return None, BAD_INPUT
-            print(f"{notice.filename}:{notice.lineno}: warning: {notice.message}", file=err)
+            if issubclass(notice.category, DataEndedWarning):  # about the run, not a line
+                print(f"backtest: warning: {notice.message}", file=err)
+            else:
+                print(f"{notice.filename}:{notice.lineno}: warning: {notice.message}", file=err)
     except StrategyError as exc:
         result, status = exc.result, STRATEGY_FAILED
     except BacktestError as exc:
