@@ -34,6 +34,11 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def unwritable(exc: OSError) -> str:
+    """What went wrong writing a path, for a message: ``cannot write <path> (Is a directory)``."""
+    return f"cannot write {exc.filename} ({exc.strerror})" if exc.filename else str(exc)
+
+
 class BacktestError(Exception):
     """Root of every error backtest raises on purpose; catch it to handle them all.
 

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import DataError
+from .errors import ConfigError, DataError, unwritable
 from .result import BacktestResult, config_hash, json_safe
 from .stats import STAT_UNITS
 
@@ -60,7 +60,39 @@ def save_run(
     qifi: bool = True,
 ) -> Path:  # fmt: skip
     """Write ``result`` into ``directory`` (created if needed; files of a previous run there are
-    replaced) and return the directory."""
+    replaced) and return the directory.
+
+    Raises:
+        ConfigError: ``directory`` is a file, lies inside the run's data store, or cannot be
+            written (the message names the path that failed).
+    """
+    check_target(directory, result.config.get("data"))
+    try:
+        return _save(result, directory, csv, report, qifi)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot save the run into {directory}: {unwritable(exc)}; save it into a directory "
+            f"you can write to"
+        ) from None
+
+
+def check_target(directory: Path, store: object) -> None:
+    """Refuse to save a run into a file or into the data store at ``store`` (its root)."""
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(
+            f"cannot save the run into {directory}: it is a file, not a directory; save it into "
+            f"a directory (it is created if missing)"
+        )
+    if isinstance(store, str) and directory.resolve().is_relative_to(Path(store).resolve()):
+        raise ConfigError(
+            f"cannot save the run into {directory}: it is inside the data store {store}, whose "
+            f"files are market data; save it into a directory outside the store"
+        )
+
+
+def _save(
+    result: BacktestResult, directory: Path, csv: bool, report: bool, qifi: bool
+) -> Path:  # fmt: skip
     directory.mkdir(parents=True, exist_ok=True)
     if report and not len(result.prices):
         from .plot import chart_prices

@@ -551,3 +551,12 @@ def test_verify_of_a_store_without_a_calendar_checks_this_year_and_overlaps(
         "or remove the series with `backtest data rm` (bars that overlap, a period problem, "
         "need the source re-imported with the right --period)\n"
     )
+
+
+def test_resample_to_no_period_is_a_usage_error(tmp_path: Path) -> None:
+    for text in ("", ","):
+        status, out, err = run("data", "resample", "IF2003.IF", "--from", "1m", "--to", text)
+        assert (status, out, err.splitlines()[-1]) == (
+            2, "", f"backtest data resample: error: argument --to: no period in '{text}': give "
+            "periods like 5m,15m,1d",
+        )  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -200,6 +201,20 @@ def test_report_rebuilds_report_html(week_run: Path) -> None:
     assert (week_run / "report.html").stat().st_size > 0
 
 
+def test_report_into_a_place_it_cannot_write_says_so(week_run: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "week"
+    shutil.copytree(week_run, copy)
+    (copy / "report.html").unlink()
+    (copy / "report.html").mkdir()  # what stands where the report goes
+    status, out, err = run("report", copy)
+    assert (status, out) == (1, "")
+    assert err == (
+        f"backtest: error: cannot write the report into {copy}: cannot write "
+        f"{copy / 'report.html'} (Is a directory); fix the directory's permissions, or copy the "
+        "run directory somewhere you can write to\n"
+    )
+
+
 def test_check_is_0_when_equal_1_with_the_differences(week_run: Path, tmp_path: Path) -> None:
     golden = tmp_path / "g.json"
     assert run("check", DOUBLE_MA, *WEEK, "--golden", golden, "--update")[0] == 0
@@ -365,9 +380,28 @@ def test_out_pointing_at_a_file_is_refused_before_running(tmp_path: Path) -> Non
     )  # fmt: skip
 
 
+def test_out_inside_the_data_store_is_refused_before_running(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(REPO / "data" / "store", store)
+    out = store / "runs" / "ma"
+    status, stdout, err = run("run", DOUBLE_MA, *WEEK, "--data", store, "--out", out, "--quiet")
+    assert (status, stdout) == (1, "")
+    assert err == (
+        f"backtest: error: --out: cannot save the run into {out}: it is inside the data store "
+        f"{store}, whose files are market data; save it into a directory outside the store\n"
+    )
+    assert not (store / "runs").exists()
+
+
 def test_a_negative_tolerance_is_a_usage_error(tmp_path: Path) -> None:
     status, _, err = run("check", DOUBLE_MA, "--golden", tmp_path / "g.json", "--rtol", "-1")
     assert status == 2 and "a tolerance cannot be negative: '-1'" in err
+    for text in ("nan", "inf"):
+        status, _, err = run("check", DOUBLE_MA, "--golden", tmp_path / "g.json", "--rtol", text)
+        assert (status, err.splitlines()[-1]) == (
+            2, f"backtest check: error: argument --rtol: a tolerance must be a finite number: "
+            f"'{text}'",
+        )  # fmt: skip
 
 
 def test_a_file_without_a_strategy_says_so_before_anything_else(tmp_path: Path) -> None:

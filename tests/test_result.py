@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from backtest.errors import DataError
+from backtest.errors import ConfigError, DataError
 from backtest.result import BacktestResult, daily_frame, orders_frame, trades_frame
 from backtest.rundir import package_version
 
@@ -102,6 +102,32 @@ def test_a_saved_run_loads_back_equal(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(getattr(loaded, table), getattr(original, table),
                                       check_dtype=True, obj=table)  # fmt: skip
     assert (loaded.complete, loaded.error) == (True, None)
+
+
+def test_saving_where_a_run_cannot_go_says_where_and_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "taken" / "report.html").mkdir(parents=True)  # a directory where a file goes
+    store = tmp_path / "store"
+    store.mkdir()
+    in_store = BacktestResult(
+        stats={}, trades=trades_frame([]), orders=orders_frame([]), daily=daily_frame([]),
+        config={"data": str(store)},
+    )  # fmt: skip
+    cases = [
+        (result({}), tmp_path / "file", "it is a file, not a directory; save it into a "
+         "directory (it is created if missing)"),
+        (result({}), tmp_path / "file" / "run", f"cannot write {tmp_path / 'file' / 'run'} "
+         "(Not a directory); save it into a directory you can write to"),
+        (result({}), tmp_path / "taken", f"cannot write {tmp_path / 'taken' / 'report.html'} "
+         "(Is a directory); save it into a directory you can write to"),
+        (in_store, store / "runs" / "r", f"it is inside the data store {store}, whose files are "
+         "market data; save it into a directory outside the store"),
+    ]  # fmt: skip
+    for run, directory, reason in cases:
+        with pytest.raises(ConfigError) as caught:
+            run.save(directory, qifi=False)
+        assert str(caught.value) == f"cannot save the run into {directory}: {reason}"
+    assert not (store / "runs").exists()
 
 
 def test_loading_what_is_not_a_run_directory_says_so(tmp_path: Path) -> None:

@@ -208,9 +208,12 @@ def _mapping(text: str) -> dict[str, str]:
 
 def _periods(text: str) -> list[int]:
     try:
-        return [parse_period(item) for item in text.split(",") if item.strip()]
+        periods = [parse_period(item) for item in text.split(",") if item.strip()]
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if not periods:
+        raise argparse.ArgumentTypeError(f"no period in {text!r}: give periods like 5m,15m,1d")
+    return periods
 
 
 # --- stores --------------------------------------------------------------------------------

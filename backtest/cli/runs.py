@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import traceback
 import warnings
 from pathlib import Path
@@ -33,9 +34,11 @@ from ..errors import (
     DataError,
     NoDataWarning,
     StrategyError,
+    unwritable,
 )
 from ..golden import DEFAULT_RTOL, close, compare, read_golden, snapshot, write_golden
 from ..result import BacktestResult, config_hash, format_stat
+from ..rundir import check_target
 from ..runspec import (
     RunSpec,
     StrategyLoadError,
@@ -47,6 +50,7 @@ from ..runspec import (
     strategy_of,
 )
 from ..stats import STAT_UNITS
+from ..store import default_store_path
 
 BAD_INPUT = 1
 STRATEGY_FAILED = 2
@@ -113,7 +117,9 @@ def _tolerance(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"a tolerance must be a finite number: {text!r}")
+    if value < 0:
         raise argparse.ArgumentTypeError(f"a tolerance cannot be negative: {text!r}")
     return value
 
@@ -159,15 +165,21 @@ def _spec(args: argparse.Namespace) -> tuple[RunSpec, Any]:
 
 
 def _execute(
-    args: argparse.Namespace, err: TextIO, progress: bool | None
+    args: argparse.Namespace, err: TextIO, progress: bool | None, out: Path | None = None
 ) -> tuple[BacktestResult | None, int]:
-    """Run the strategy; the result (None when nothing ran) and the exit status."""
+    """Run the strategy; the result (None when nothing ran) and the exit status. ``out``, the
+    run directory to save into, is checked before the run."""
     try:
         spec, module = _spec(args)
         backtest = spec.backtest(progress, module)  # building a class strategy may raise too
     except StrategyLoadError as exc:
         _print_traceback(exc.__cause__ or exc, err)
         return None, STRATEGY_FAILED
+    if out is not None:
+        try:
+            check_target(out, str(backtest.config.data or default_store_path()))
+        except ConfigError as exc:
+            raise ConfigError(f"--out: {exc}") from None
     result: BacktestResult | None
     try:
         with warnings.catch_warnings(record=True) as noticed:
@@ -209,7 +221,8 @@ def _print_traceback(exc: BaseException, err: TextIO) -> None:
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise ConfigError(f"--out {args.out} is a file, not a directory; choose another path")
-    result, status = _execute(args, err, False if args.quiet or args.json else None)
+    progress = False if args.quiet or args.json else None
+    result, status = _execute(args, err, progress, args.out)
     if result is None:
         return status
     name = Path(result.config["strategy"]["path"]).stem
@@ -251,7 +264,14 @@ def _report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..report import write_report
 
     result = BacktestResult.load(args.directory)
-    path = write_report(result, args.directory / "report.html")
+    path = args.directory / "report.html"
+    try:
+        write_report(result, path)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the report into {args.directory}: {unwritable(exc)}; fix the "
+            f"directory's permissions, or copy the run directory somewhere you can write to"
+        ) from None
     print(f"report written: {path}", file=out)
     return 0
 
