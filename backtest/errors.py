@@ -35,8 +35,13 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 
 
 def unwritable(exc: OSError) -> str:
-    """What went wrong writing a path, for a message: ``cannot write <path> (Is a directory)``."""
-    return f"cannot write {exc.filename} ({exc.strerror})" if exc.filename else str(exc)
+    """What an OS error failed to do, naming the paths, for a message: ``cannot write A (Is a
+    directory)``, ``renaming A to B failed (Permission denied)``."""
+    if exc.filename2 is not None:
+        return f"renaming {exc.filename} to {exc.filename2} failed ({exc.strerror})"
+    if exc.filename is not None:
+        return f"cannot write {exc.filename} ({exc.strerror})"
+    return str(exc)
 
 
 class BacktestError(Exception):

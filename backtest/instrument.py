@@ -200,6 +200,32 @@ _TYPED_FIELDS: Final = _FLOAT_FIELDS | {
 }  # fmt: skip
 
 
+def check_field(name: str, value: Any, where: str) -> None:
+    """Refuse what an instrument row of the store may not hold, as reading it would: a name
+    that is not an :class:`Instrument` field, or a value its field does not take.
+
+    Args:
+        where: starts the message (``"instrument row rb2001.SF"``).
+
+    Raises:
+        ConfigError: the message names ``where``, the field and the value.
+    """
+    if name not in FIELD_NAMES:
+        raise ConfigError(
+            f"{where}: {name!r} is not an instrument field"
+            f"{did_you_mean(str(name), sorted(FIELD_NAMES))}; instrument rows hold "
+            f"{', '.join(sorted(FIELD_NAMES))}"
+        )
+    if name not in _TYPED_FIELDS:
+        return
+    try:
+        _typed(name, value, where)
+    except ConfigError as exc:
+        if name != "sessions":
+            raise
+        raise ConfigError(f"{where}: sessions: {exc}") from None  # the parser names neither
+
+
 def _typed(name: str, value: Any, where: str, shown: str | None = None) -> Any:
     """The value of a number, sessions, enum, flag or date field, checked (``shown``: the
     name the user wrote, e.g. ``margin_ratio`` for ``margin_ratio_long``).

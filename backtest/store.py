@@ -55,11 +55,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -67,22 +68,22 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from filelock import FileLock, Timeout
 
 from .calendar import TradingCalendar
 from .errors import ConfigError, DataError
-from .model import TICK, normalize_symbol, parse_period, period_label
+from .instrument import check_field
+from .model import TICK, Symbol, normalize_symbol, parse_period, period_label
 from .storefile import check_increasing, manifest_version, open_parquet
 from .storelayout import (
     FAR_NS,
     JOURNAL_DIR,
     KLINE_COLUMNS,
-    LOCK_FILE,
     STAGING_DIR,
     TICK_COLUMNS,
     TICK_LEVEL_COLUMNS,
     TIMESTAMP_TYPE,
     atomic_write,
+    check_duration,
     columns_for,
     int_times,
     kline_directory,
@@ -91,9 +92,10 @@ from .storelayout import (
     partition_key,
     partition_keys,
     read_key,
+    serial_files,
     tick_directory,
 )
-from .storewrite import Transaction, open_transaction, recover
+from .storewrite import Transaction, not_writable, open_transaction, recover_if_idle
 from .times import BEIJING
 
 # with the names of backtest.storelayout and backtest.storewrite that other modules import from
@@ -110,12 +112,14 @@ __all__ = [
     "SerialInfo",
     "Store",
     "Transaction",
+    "check_duration",
     "columns_for",
     "default_store_path",
     "int_times",
     "market_file_problem",
     "partition_key",
     "read_key",
+    "serial_files",
 ]
 
 LOCK_TIMEOUT_S: Final = 600.0
@@ -156,10 +160,14 @@ class Store:
 
     Raises:
         DataError: the directory does not exist, is not a store, or was written by a newer
-            schema version.
+            schema version; or it holds a write that an earlier process left unfinished and that
+            cannot be completed now (the message names the path that failed and what to do).
 
     Methods taking a symbol accept every spelling the strategy API does (tqsdk's
-    ``CFFEX.IF2003`` too) and store it under the canonical one (``IF2003.IF``).
+    ``CFFEX.IF2003`` too) and store it under the canonical one (``IF2003.IF``). Methods taking
+    a ``duration_s`` accept seconds as tqsdk counts them (0 for ticks, 60, 86400) or the period
+    labels ``backtest data --period`` takes (``"tick"``, ``"1m"``, ``"5m"``, ``"1d"``); anything
+    else raises :class:`~backtest.errors.ConfigError` naming ``duration_s``.
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -182,10 +190,7 @@ class Store:
                 f"{SCHEMA_VERSION} this version of backtest reads; upgrade backtest"
             )
         if (self.root / JOURNAL_DIR).is_dir() or (self.root / STAGING_DIR).is_dir():
-            # left by a writer that died; if a writer is active right now, it is its own
-            lock = FileLock(self.root / LOCK_FILE, timeout=0)
-            with suppress(Timeout, OSError), lock:
-                recover(self.root)
+            recover_if_idle(self.root)  # left by a writer that died
 
     @classmethod
     def create(cls, root: str | os.PathLike[str]) -> Store:
@@ -309,9 +314,18 @@ class Store:
     def write_instruments(self, rows: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace ``instruments.parquet`` with these rows (symbol → fields), sorted by symbol.
 
+        The fields are the :class:`~backtest.instrument.Instrument` fields (``price_tick``,
+        ``volume_multiple``, ``sessions``, ``product_class``, ``margin_ratio_long`` …), e.g.
+        ``{"IF2003.IF": {"price_tick": 0.2, "volume_multiple": 300.0}}``. Each value is checked
+        as an ``instruments=`` override is, so a row that reading would refuse is refused here;
+        None (or NaN) leaves a field to the built-in defaults.
+
         Raises:
             DataError: two keys are spellings of the same symbol (``IF2003.IF`` and
                 ``CFFEX.IF2003``).
+            ConfigError: a row is not a mapping, names an unknown field or holds a value the
+                field does not take (a ``price_tick`` of -1): the message names the symbol, the
+                field and the value.
         """
         canonical: dict[str, Mapping[str, Any]] = {}
         for key, row in rows.items():
@@ -320,16 +334,45 @@ class Store:
                 raise DataError(
                     f"instrument rows name {symbol} twice (one of them as {key!r}); keep one"
                 )
+            _check_instrument_row(symbol, row)
             canonical[symbol] = row
         rows = canonical
         names = sorted({name for row in rows.values() for name in row})
-        records = [{"symbol": symbol, **dict(rows[symbol])} for symbol in sorted(rows)]
+        records = [
+            {"symbol": symbol, **{k: _stored_value(v) for k, v in rows[symbol].items()}}
+            for symbol in sorted(rows)
+        ]
         table = pa.Table.from_pylist(records, schema=_instrument_schema(names, records))
         self._write_table(self.root / "instruments.parquet", table)
 
     def write_calendar(self, days: Iterable[date]) -> None:
-        """Replace ``calendar.parquet`` with these trading days."""
-        table = pa.table({"trading_day": pa.array(sorted(set(days)), pa.date32())})
+        """Replace ``calendar.parquet`` with these trading days, ``datetime.date`` values in any
+        order (``date(2020, 1, 2)``; ``date.fromisoformat`` converts ISO text, ``.date()`` a
+        ``datetime`` or pandas ``Timestamp``).
+
+        The calendar is every trading day of the store's data: imports refuse bars on other
+        days, and a backtest trades only on these days.
+
+        Raises:
+            ConfigError: a value is not a date (text, a ``datetime``, whose time of day a
+                calendar of days cannot hold), or there are none: an empty calendar would refuse
+                all data (to use exchange_calendars' trading days, write no calendar).
+        """
+        listed = [days] if isinstance(days, str) else list(days)  # one text is one value
+        for position, day in enumerate(listed):
+            if not isinstance(day, date) or isinstance(day, datetime):
+                raise ConfigError(
+                    f"write_calendar: trading days must be datetime.date values, was {day!r} "
+                    f"at position {position}; pass e.g. date(2020, 1, 2) "
+                    f"(date.fromisoformat('2020-01-02') converts text, .date() a datetime)"
+                )
+        if not listed:
+            raise ConfigError(
+                "write_calendar: no trading days were given, and an empty calendar would refuse "
+                "all data; pass every trading day the store's data covers, or write no calendar "
+                "to use exchange_calendars' trading days"
+            )
+        table = pa.table({"trading_day": pa.array(sorted(set(listed)), pa.date32())})
         self._write_table(self.root / "calendar.parquet", table)
 
     # --- what is stored ------------------------------------------------------------------
@@ -361,16 +404,16 @@ class Store:
                 found.append(_period_of(directory.parent))
         return sorted(found)
 
-    def has(self, symbol: str, duration_s: int) -> bool:
+    def has(self, symbol: str, duration_s: int | str) -> bool:
         """True if the store holds data of this symbol and duration.
 
         Raises:
             DataError: a file of the serial is named outside the layout (``latest.parquet``).
         """
         symbol = normalize_symbol(symbol)
-        return bool(self._files(symbol, duration_s))
+        return bool(self._files(symbol, check_duration(duration_s)))
 
-    def info(self, symbol: str, duration_s: int) -> SerialInfo:
+    def info(self, symbol: str, duration_s: int | str) -> SerialInfo:
         """Rows, time range, files and size of one stored serial (from the Parquet footers
         and the first and last files only: quick even for years of ticks).
 
@@ -378,6 +421,7 @@ class Store:
             DataError: nothing of this symbol and duration is stored, or a file is damaged.
         """
         symbol = normalize_symbol(symbol)
+        duration_s = check_duration(duration_s)
         files = self._files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
@@ -416,7 +460,7 @@ class Store:
             frame[column] = frame[column].dt.tz_convert(BEIJING)
         return frame.astype({"rows": "int64", "files": "int64", "bytes": "int64"})
 
-    def remove(self, symbol: str, duration_s: int | None = None) -> int:
+    def remove(self, symbol: str, duration_s: int | str | None = None) -> int:
         """Delete the stored data of ``symbol`` (one duration, or all of them).
 
         Instrument rows, the calendar and dividends stay. Holds the write lock; each serial's
@@ -424,37 +468,47 @@ class Store:
         cannot leave a serial half-deleted. Returns the number of files deleted.
 
         Raises:
-            DataError: nothing of this symbol (and duration) is stored.
+            DataError: nothing of this symbol (and duration) is stored, or the store is not
+                writable (nothing is deleted then).
         """
         symbol = normalize_symbol(symbol)
-        durations = self.durations(symbol) if duration_s is None else [duration_s]
-        if not durations or not all(self._stored_paths(symbol, d) for d in durations):
-            self._missing(symbol, duration_s if duration_s is not None else 0)
+        durations = self.durations(symbol) if duration_s is None else [check_duration(duration_s)]
+        if not durations or not all(serial_files(self.root, symbol, d) for d in durations):
+            self._missing(symbol, durations[0] if duration_s is not None else TICK)
         removed = 0
         with self.transaction() as transaction:
-            for duration in durations:
-                directory = (
-                    tick_directory(self.root, symbol)
-                    if duration == TICK
-                    else kline_directory(self.root, symbol, duration)
-                )
-                removed += len(self._stored_paths(symbol, duration))
-                trash = transaction.stage / "removed" / directory.relative_to(self.root)
-                trash.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(directory, trash)
-                with suppress(OSError):  # the period's directory, if now empty
-                    directory.parent.rmdir()
+            moved: list[tuple[Path, Path]] = []  # (trash, directory): put back if a move fails
+            try:
+                for duration in durations:
+                    directory = (
+                        tick_directory(self.root, symbol)
+                        if duration == TICK
+                        else kline_directory(self.root, symbol, duration)
+                    )
+                    removed += len(serial_files(self.root, symbol, duration))
+                    trash = transaction.stage / "removed" / directory.relative_to(self.root)
+                    trash.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(directory, trash)
+                    moved.append((trash, directory))
+                    with suppress(OSError):  # the period's directory, if now empty
+                        directory.parent.rmdir()
+            except OSError as exc:
+                for trash, directory in reversed(moved):
+                    directory.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(trash, directory)
+                raise not_writable(self.root, exc) from None
         return removed
 
     # --- reading -------------------------------------------------------------------------
 
-    def available_columns(self, symbol: str, duration_s: int) -> tuple[str, ...]:
+    def available_columns(self, symbol: str, duration_s: int | str) -> tuple[str, ...]:
         """Columns present in the newest stored file of a serial, in the canonical order.
 
         Raises:
             DataError: nothing of this symbol and duration is stored, or that file is damaged.
         """
         symbol = normalize_symbol(symbol)
+        duration_s = check_duration(duration_s)
         files = self._files(symbol, duration_s)
         if not files:
             self._missing(symbol, duration_s)
@@ -464,7 +518,7 @@ class Store:
     def scan(
         self,
         symbol: str,
-        duration_s: int,
+        duration_s: int | str,
         start_ns: int,
         end_ns: int,
         columns: Sequence[str],
@@ -482,6 +536,7 @@ class Store:
                 next).
         """
         symbol = normalize_symbol(symbol)
+        duration_s = check_duration(duration_s)
         columns = _with_datetime_first(columns)
         last: tuple[Path, int] | None = None  # the file and datetime of the last row read
         for path in self._files_between(symbol, duration_s, start_ns, end_ns):
@@ -503,7 +558,7 @@ class Store:
                     return
 
     def tail(
-        self, symbol: str, duration_s: int, upto_ns: int, count: int, columns: Sequence[str]
+        self, symbol: str, duration_s: int | str, upto_ns: int, count: int, columns: Sequence[str]
     ) -> pa.Table:
         """The last ``count`` rows with ``datetime <= upto_ns``, ascending.
 
@@ -513,6 +568,7 @@ class Store:
             DataError: as :meth:`scan` (each file read is checked whole).
         """
         symbol = normalize_symbol(symbol)
+        duration_s = check_duration(duration_s)
         columns = _with_datetime_first(columns)
         pieces: list[pa.Table] = []
         needed = count
@@ -541,7 +597,7 @@ class Store:
 
     # --- writing -------------------------------------------------------------------------
 
-    def write(self, symbol: str, duration_s: int, table: pa.Table) -> None:
+    def write(self, symbol: str, duration_s: int | str, table: pa.Table) -> None:
         """Merge rows into the store: new rows replace stored rows with the same datetime.
 
         ``table`` needs a ``datetime`` column (timestamp or int64 ns) and the required price
@@ -556,7 +612,7 @@ class Store:
         Raises:
             DataError: ``table`` lacks a required column, has an unknown one, or its
                 ``datetime`` does not increase strictly; or a stored file it merges into is
-                damaged (the store is then left as it was).
+                damaged (the store is then left as it was); or the store is not writable.
         """
         with self.transaction() as transaction:
             transaction.write(symbol, duration_s, table)
@@ -578,18 +634,24 @@ class Store:
         new.
 
         Raises:
-            DataError: another process kept the store locked longer than the timeout.
+            DataError: another process kept the store locked longer than the timeout; the store
+                is not writable (its lock file or staging directory cannot be written: nothing
+                is changed); or a file could not be renamed into place (the write is journalled
+                and the message says how to complete or abandon it).
         """
         with open_transaction(self.root, LOCK_TIMEOUT_S) as transaction:
             yield transaction
 
     def _write_table(self, path: Path, table: pa.Table) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+        except OSError as exc:
+            raise not_writable(self.root, exc) from None
 
     # --- layout --------------------------------------------------------------------------
 
-    def files(self, symbol: str, duration_s: int) -> list[Path]:
+    def files(self, symbol: str, duration_s: int | str) -> list[Path]:
         """The stored files of a serial, in time order (empty if none).
 
         Raises:
@@ -597,7 +659,7 @@ class Store:
                 the message names it.
         """
         symbol = normalize_symbol(symbol)
-        return self._files(symbol, duration_s)
+        return self._files(symbol, check_duration(duration_s))
 
     def _files(self, symbol: str, duration_s: int) -> list[Path]:
         return [path for _, path in self._keyed_files(symbol, duration_s)]
@@ -605,14 +667,8 @@ class Store:
     def _keyed_files(self, symbol: str, duration_s: int) -> list[tuple[int, Path]]:
         """(partition key, path) of a serial's files in time order; a file named outside the
         layout raises DataError."""
-        paths = self._stored_paths(symbol, duration_s)
+        paths = serial_files(self.root, symbol, duration_s)
         return sorted((read_key(path, duration_s), path) for path in paths)
-
-    def _stored_paths(self, symbol: str, duration_s: int) -> list[Path]:
-        """Every Parquet file in a serial's directory, whatever its name."""
-        if duration_s == TICK:
-            return sorted(tick_directory(self.root, symbol).glob("*/*.parquet"))
-        return sorted(kline_directory(self.root, symbol, duration_s).glob("*.parquet"))
 
     def _files_between(
         self, symbol: str, duration_s: int, start_ns: int | None, end_ns: int
@@ -745,6 +801,27 @@ def _row_symbol(path: Path, number: int, value: Any) -> str:
         return normalize_symbol(value)  # a non-str (None) is refused there too
     except ConfigError as exc:
         raise DataError(f"{path}: row {number}: {exc}; {_METADATA_HINTS[path.name]}") from None
+
+
+def _check_instrument_row(symbol: str, row: Mapping[str, Any]) -> None:
+    """Refuse a row of :meth:`Store.write_instruments` that the instrument table would refuse
+    when reading it: a field that is not an instrument field, a value its field does not take
+    (checked as an ``instruments=`` override is). None and NaN mean "not set"."""
+    where = f"instrument row {symbol}"
+    if not isinstance(row, Mapping):
+        raise ConfigError(f"{where} must map field names to values, was {row!r}")
+    exchange = Symbol.parse(symbol).exchange
+    for name, value in row.items():
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if name == "exchange" and str(value).upper() in (exchange.value, exchange.market):
+            continue  # redundant with the symbol, and consistent with it (as reading allows)
+        check_field(name, value, where)
+
+
+def _stored_value(value: Any) -> Any:
+    """An instrument field's value as ``instruments.parquet`` holds it: dates as ISO text."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _at_least_zero(value: object) -> bool:

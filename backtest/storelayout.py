@@ -10,7 +10,8 @@ module is the one place that knows it, for reading (:mod:`backtest.store`) and w
   opens a file and applies that judgement;
 - the files: a row's time gives its partition key (a Beijing day number for ticks, a year for
   klines: :func:`partition_key`), the key gives its file (:func:`path_for`), a file's name gives
-  the key back (:func:`read_key`);
+  the key back (:func:`read_key`); :func:`serial_files` lists a serial's files, and
+  :func:`check_duration` reads the ``duration_s`` argument that names a serial's period;
 - how files are replaced: :func:`atomic_write`, and the names of the writers' staging
   directory, journal directory and lock file.
 
@@ -19,6 +20,7 @@ module is the one place that knows it, for reading (:mod:`backtest.store`) and w
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 import tempfile
@@ -31,8 +33,8 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 
-from .errors import DataError
-from .model import TICK, period_label
+from .errors import ConfigError, DataError
+from .model import TICK, parse_period, period_label
 from .storefile import StoredFile, is_number_type, is_time_type, open_parquet
 from .times import NS_PER_DAY, UTC_OFFSET_NS, date_of_day_number
 
@@ -163,6 +165,35 @@ def read_key(path: Path, duration_s: int) -> int:
         f"{path} is not named as the store's layout names files ({layout}); rename it after "
         f"the period it holds or move it out of the store"
     )
+
+
+def check_duration(duration_s: object, argument: str = "duration_s") -> int:
+    """The seconds of a store method's ``duration_s`` argument: whole seconds (0 for ticks, 60,
+    86400, as tqsdk counts them) or a period label as ``backtest data --period`` takes it
+    (``"tick"``, ``"1m"``, ``"5m"``, ``"1h"``, ``"1d"``).
+
+    Raises:
+        ConfigError: anything else, naming the ``argument`` and the value.
+    """
+    if isinstance(duration_s, numbers.Integral) and not isinstance(duration_s, bool):
+        duration_s = int(duration_s)  # numpy integers too
+        if duration_s == TICK:
+            return TICK
+    if isinstance(duration_s, int | str) and not isinstance(duration_s, bool):
+        with suppress(ConfigError):
+            return parse_period(duration_s)
+    raise ConfigError(
+        f"{argument} must be whole seconds (0 for ticks, 60 for 1-minute bars, up to 86400, then "
+        f"whole days) or a period such as 'tick', '1m', '5m', '1h', '1d', was {duration_s!r}"
+    )
+
+
+def serial_files(root: Path, symbol: str, duration_s: int) -> list[Path]:
+    """Every Parquet file in the directory of a serial of the store at ``root``, whatever its
+    name (:func:`read_key` judges the names), sorted by path."""
+    if duration_s == TICK:
+        return sorted(tick_directory(root, symbol).glob("*/*.parquet"))
+    return sorted(kline_directory(root, symbol, duration_s).glob("*.parquet"))
 
 
 def tick_directory(root: Path, symbol: str) -> Path:

@@ -5,12 +5,14 @@
 :func:`open_transaction` takes the store's write lock and yields a :class:`Transaction`, which
 stages each new file under ``.staging/<id>/`` and on commit lists them in a journal under
 ``.journal/``, renames them into place and deletes the journal; :func:`recover` completes or
-discards what a writer that died left behind. Incoming rows are checked and cast to the stored
-form, then merged into each stored file they touch (on equal ``datetime`` the incoming row
-wins, keeping the stored values of the columns it lacks). The layout these files follow, and the
-helpers that know it, are in :mod:`backtest.storelayout`, shared with :mod:`backtest.store`;
-this module works on a store's root directory and does not import :mod:`backtest.store`, which
-imports it.
+discards what a writer that died left behind (:func:`recover_if_idle` when a store is opened).
+An OS error on the way (a store that is not writable, a path in the way of a rename) becomes a
+:class:`~backtest.errors.DataError` naming the store, the path and what to do. Incoming rows are
+checked and cast to the stored form, then merged into each stored file they touch (on equal
+``datetime`` the incoming row wins, keeping the stored values of the columns it lacks). The
+layout these files follow, and the helpers that know it, are in :mod:`backtest.storelayout`,
+shared with :mod:`backtest.store`; this module works on a store's root directory and does not
+import :mod:`backtest.store`, which imports it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from .errors import DataError
+from .errors import DataError, unwritable
 from .model import normalize_symbol
 from .storefile import check_increasing, journal_files
 from .storelayout import (
@@ -39,6 +41,7 @@ from .storelayout import (
     STAGING_DIR,
     TIMESTAMP_TYPE,
     atomic_write,
+    check_duration,
     columns_for,
     int_times,
     open_market_file,
@@ -61,6 +64,8 @@ def open_transaction(root: Path, lock_timeout_s: float) -> Iterator[Transaction]
             f"data store {root} is being written by another process (it holds "
             f"{root / LOCK_FILE}); wait for it to finish and retry"
         ) from None
+    except OSError as exc:
+        raise not_writable(root, exc) from None
     try:
         recover(root)
         transaction = Transaction(root)
@@ -74,24 +79,78 @@ def open_transaction(root: Path, lock_timeout_s: float) -> Iterator[Transaction]
         lock.release()
 
 
+def recover_if_idle(root: Path) -> None:
+    """Complete or discard what a writer that died left behind, unless a writer is at work
+    now (what is staged is then its own): what opening a store does, reading or writing.
+
+    Raises:
+        DataError: a journalled write cannot be completed (the lock file cannot be opened, a
+            rename fails); staged files that were never journalled are left alone then, as
+            nothing reads them.
+    """
+    try:
+        with FileLock(root / LOCK_FILE, timeout=0):
+            recover(root)
+    except Timeout:
+        return
+    except OSError as exc:  # the lock file cannot be opened: a store this process cannot write
+        journals = sorted((root / JOURNAL_DIR).glob("*.json"))
+        if journals:
+            raise unfinished_write(root, journals[0], unwritable(exc), earlier=True) from None
+
+
 def recover(root: Path) -> None:
     """Complete interrupted commits; discard staged files that were never committed.
 
     Only called with the write lock held.
+
+    Raises:
+        DataError: a journal is damaged, or a file it lists cannot be renamed into place.
     """
     journals = sorted((root / JOURNAL_DIR).glob("*.json"))
     for journal in journals:
         stage = root / STAGING_DIR / journal.stem
-        for name in journal_files(journal, stage):
-            source = stage / name
-            if source.exists():
-                target = root / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(source, target)
-        journal.unlink()
+        try:
+            _apply(root, stage, journal_files(journal, stage))
+            journal.unlink()
+        except OSError as exc:
+            raise unfinished_write(root, journal, unwritable(exc), earlier=True) from None
     shutil.rmtree(root / STAGING_DIR, ignore_errors=True)
     with suppress(OSError):
         (root / JOURNAL_DIR).rmdir()
+
+
+def _apply(root: Path, stage: Path, names: list[str]) -> None:
+    """Rename the staged files ``names`` (relative to ``stage``) into place under ``root``;
+    those already moved (by an interrupted commit) are skipped."""
+    for name in names:
+        source = stage / name
+        if source.exists():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+
+
+def not_writable(root: Path, exc: OSError) -> DataError:
+    """The error for an OS error met before anything in the store was changed."""
+    return DataError(
+        f"data store {root} is not writable: {unwritable(exc)}; nothing was changed. Make {root} "
+        f"and everything in it writable by you (the permissions, or what is in the way), or "
+        f"write to another store"
+    )
+
+
+def unfinished_write(root: Path, journal: Path, failure: str, *, earlier: bool) -> DataError:
+    """The error for a journalled write that could not be completed (``earlier``: one that a
+    process before this one left)."""
+    whose = "an unfinished write from an earlier process" if earlier else "an unfinished write"
+    stage = root / STAGING_DIR / journal.stem
+    return DataError(
+        f"data store {root} has {whose} (journal {journal}) that could not be completed: "
+        f"{failure}. Fix that (the permissions, or what is in the way) and run the command "
+        f"again: opening the store completes the write. Or abandon the write: delete {journal} "
+        f"and {stage}, then run `backtest data verify` and import again what it was importing"
+    )
 
 
 class Transaction:
@@ -103,9 +162,11 @@ class Transaction:
         self.stage = root / STAGING_DIR / self.id
         self.files: list[str] = []  # paths relative to the store root, in staging order
 
-    def write(self, symbol: str, duration_s: int, table: pa.Table) -> None:
-        """Stage the merge of ``table`` into the files of this symbol and period."""
+    def write(self, symbol: str, duration_s: int | str, table: pa.Table) -> None:
+        """Stage the merge of ``table`` into the files of this symbol and period
+        (``duration_s`` as :meth:`Store.write <backtest.store.Store.write>` takes it)."""
         symbol = normalize_symbol(symbol)
+        duration_s = check_duration(duration_s)
         table = _normalize_for_write(table, duration_s, symbol)
         if table.num_rows == 0:
             return
@@ -122,9 +183,12 @@ class Transaction:
             base = staged if staged.exists() else path
             if base.exists():
                 incoming = _merge(_stored_for_merge(base, duration_s), incoming, duration_s)
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(incoming, staged, compression="zstd")
-            os.chmod(staged, 0o644)
+            try:
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(incoming, staged, compression="zstd")
+                os.chmod(staged, 0o644)
+            except OSError as exc:
+                raise not_writable(self.root, exc) from None
             if name not in self.files:
                 self.files.append(name)
 
@@ -134,17 +198,19 @@ class Transaction:
             self.discard()
             return
         journal_dir = self.root / JOURNAL_DIR
-        journal_dir.mkdir(exist_ok=True)
         journal = journal_dir / f"{self.id}.json"
-        atomic_write(
-            journal,
-            lambda tmp: Path(tmp).write_text(json.dumps({"files": self.files}), encoding="utf-8"),
-        )
-        for name in self.files:
-            target = self.root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.stage / name, target)
-        journal.unlink()
+        text = json.dumps({"files": self.files})
+        try:
+            journal_dir.mkdir(exist_ok=True)
+            atomic_write(journal, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        except OSError as exc:
+            self.discard()
+            raise not_writable(self.root, exc) from None
+        try:
+            _apply(self.root, self.stage, self.files)
+            journal.unlink()
+        except OSError as exc:  # the journal stays: the next opening of the store completes it
+            raise unfinished_write(self.root, journal, unwritable(exc), earlier=False) from None
         self.discard()
 
     def discard(self) -> None:

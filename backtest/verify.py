@@ -4,25 +4,36 @@ Every stored file is read back and checked as an import would check it
 (:func:`backtest.validate.find_problems`: prices, OHLC, duplicates, order, sessions, periods,
 tick volume and books), across file boundaries too (each file is checked together with the last
 row of the file before it), and against the layout: a file must be readable, have a
-``datetime`` column and hold only rows of its own partition (its year, or its date for ticks).
-Memory stays bounded by the largest file (a year of bars, a day of ticks).
+``datetime`` column, be named as the layout names files and hold only rows of its own
+partition (its year, or its date for ticks). A file that fails one of these is a finding, and
+the other files are still checked, so one pass lists every problem. Memory stays bounded by the
+largest file (a year of bars, a day of ticks).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from .calendar import TradingCalendar
-from .errors import BacktestError, DataError
+from .errors import BacktestError, ConfigError, DataError
 from .instrument import InstrumentTable
-from .model import TICK, period_label
+from .model import TICK, normalize_symbol, period_label
 from .session import TradingSessions
-from .store import Store, market_file_problem, partition_key, read_key
+from .store import (
+    Store,
+    check_duration,
+    market_file_problem,
+    partition_key,
+    read_key,
+    serial_files,
+)
 from .storefile import open_parquet
 from .times import date_of_day_number, format_ns, local_midnight_ns
 from .validate import Problem, find_problems
@@ -30,13 +41,18 @@ from .validate import Problem, find_problems
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem in one stored file (``row`` is 1-based within the file)."""
+    """One problem in one stored file (``row`` is 1-based within the file; 0 for a problem of
+    the file as a whole, such as a file that cannot be read or is named outside the layout)."""
 
     path: Path
     problem: Problem
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.problem}"
+        if self.problem.row:
+            return f"{self.path}: {self.problem}"
+        detail = self.problem.detail
+        # the messages of the store's errors start with the path already
+        return detail if detail.startswith(f"{self.path} ") else f"{self.path}: {detail}"
 
 
 @dataclass
@@ -65,41 +81,96 @@ class SerialCheck:
 
 
 def verify_store(
-    store: Store, symbols: Iterable[str] | None = None, durations: Iterable[int] | None = None
+    store: Store | str | os.PathLike[str],
+    symbols: str | Iterable[str] | None = None,
+    durations: int | str | Iterable[int | str] | None = None,
 ) -> Iterator[SerialCheck]:
-    """Check every stored serial (or those of ``symbols`` / ``durations``), one at a time."""
+    """Check every stored serial, or those of ``symbols`` and ``durations``, one at a time.
+
+    Args:
+        store: the store, or its directory.
+        symbols: a symbol or several, in any spelling (``"IF2003.IF"``, ``["CFFEX.IF2003"]``);
+            None: every stored symbol.
+        durations: a period or several, as seconds (0 for ticks, 60) or labels (``"1m"``,
+            ``"tick"``); None: every stored period.
+
+    Raises:
+        DataError: a symbol asked for has nothing stored of the periods asked for, or no symbol
+            has them (checked when called, before any file is read: asking to check what is not
+            there is a mistake, not a pass).
+        ConfigError: a symbol or period is not understood, or ``symbols`` or ``durations`` is
+            empty.
+    """
+    if not isinstance(store, Store):
+        store = Store(store)
+    names = None if symbols is None else [normalize_symbol(s) for s in _as_list(symbols)]
+    wanted = (
+        None if durations is None else {check_duration(d, "durations") for d in _as_list(durations)}
+    )
+    for argument, given in (("symbols", names), ("durations", wanted)):
+        if given is not None and not given:
+            raise ConfigError(f"{argument} is empty; pass None to check every stored one")
+    serials: list[tuple[str, int]] = []
+    if names is None:
+        for symbol in store.symbols():
+            serials += [(symbol, d) for d in store.durations(symbol) if _chosen(d, wanted)]
+        if wanted and not serials:
+            what = " or ".join(_what(d) for d in sorted(wanted))
+            raise DataError(f"data store {store.root} has no {what} of any symbol")
+    else:
+        for symbol in dict.fromkeys(names):
+            chosen = [d for d in store.durations(symbol) if _chosen(d, wanted)]
+            if not chosen:  # raises: says what is stored
+                store.info(symbol, TICK if wanted is None else min(wanted))
+            serials += [(symbol, d) for d in chosen]
+    return _checks(store, serials)
+
+
+def _checks(store: Store, serials: list[tuple[str, int]]) -> Iterator[SerialCheck]:
     table = InstrumentTable(store.instruments(), None, str(store.root))
     calendar = store.calendar()
-    wanted = None if durations is None else set(durations)
-    for symbol in store.symbols() if symbols is None else list(symbols):
-        stored = store.durations(symbol)
-        if not stored:
-            store.info(symbol, 0 if wanted is None else min(wanted))  # raises: nothing stored
-        for duration in stored:
-            if wanted is None or duration in wanted:
-                try:
-                    sessions: TradingSessions | None = table.get(symbol).sessions
-                except BacktestError:
-                    sessions = None  # unknown instrument: the session check is skipped
-                yield verify_serial(store, symbol, duration, sessions, calendar)
+    for symbol, duration in serials:
+        try:
+            sessions: TradingSessions | None = table.get(symbol).sessions
+        except BacktestError:
+            sessions = None  # unknown instrument: the session check is skipped
+        yield verify_serial(store, symbol, duration, sessions, calendar)
+
+
+def _as_list(values: object) -> list[Any]:
+    """One symbol or period (not the characters of a str), or several, as a list."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        return [values]
+    return list(values)
+
+
+def _chosen(duration_s: int, wanted: set[int] | None) -> bool:
+    return wanted is None or duration_s in wanted
+
+
+def _what(duration_s: int) -> str:
+    return "ticks" if duration_s == TICK else f"{period_label(duration_s)} klines"
 
 
 def verify_serial(
     store: Store,
     symbol: str,
-    duration_s: int,
+    duration_s: int | str,
     sessions: TradingSessions | None,
     calendar: TradingCalendar | None,
 ) -> SerialCheck:
     """Check the files of one serial (see the module docstring)."""
+    symbol, duration_s = normalize_symbol(symbol), check_duration(duration_s)
     check = SerialCheck(symbol, duration_s)
     previous: pa.Table | None = None
-    try:
-        paths = store.files(symbol, duration_s)
-    except DataError as exc:  # a file named outside the layout (the message names it)
-        problem = Problem("layout", 0, "", "", str(exc))
-        check.findings.append(Finding(store.root, problem))
-        return check
+    keyed: list[tuple[int, Path]] = []
+    for path in serial_files(store.root, symbol, duration_s):
+        try:
+            keyed.append((read_key(path, duration_s), path))
+        except DataError as exc:  # named outside the layout (the message names it): not read
+            check.files += 1
+            check.findings.append(Finding(path, Problem("layout", 0, "", "", str(exc))))
+    paths = [path for _, path in sorted(keyed)]
     if calendar is None and paths:  # the span the files' names cover: no file is read
         calendar = TradingCalendar.fallback(*_span(paths, duration_s))
     for path in paths:

@@ -442,7 +442,11 @@ def test_verify_lists_text_columns_and_stray_names_instead_of_raising(store: Sto
     assert check.findings[0].problem.detail == f"{refused}: missing column(s) close"
     (store.root / FILE_2019).rename(store.root / f"klines/1m/{SYMBOL}/latest.parquet")
     (check,) = verify_store(store)
-    assert [(f.path, f.problem.check) for f in check.findings] == [(store.root, "layout")]
+    # the stray file is named by its own path, and the others are still checked
+    assert [(f.path, f.problem.check) for f in check.findings] == [
+        (store.root / f"klines/1m/{SYMBOL}/latest.parquet", "layout"),
+        (store.root / FILE_2020, "layout"),
+    ]
     assert check.findings[0].problem.detail.startswith(
         f"{store.root / 'klines/1m' / SYMBOL / 'latest.parquet'} is not named as the store's "
         f"layout names files"

@@ -30,6 +30,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from enum import Enum
 from pathlib import Path
 from typing import Any, TextIO
@@ -39,7 +40,7 @@ from tqdm import tqdm
 from ..csvimport import PRESETS, import_csv
 from ..errors import ConfigError, DataError
 from ..instrument import InstrumentTable
-from ..model import DAY, TICK, normalize_symbol, parse_period, period_label
+from ..model import DAY, TICK, Symbol, normalize_symbol, parse_period, period_label
 from ..store import SerialInfo, Store, default_store_path
 from ..times import format_ns
 from ..validate import Policy
@@ -242,19 +243,44 @@ def writing_store(args: argparse.Namespace, create: bool) -> Store:
 def _ls(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = reading_store(args)
     symbols = [s for s in store.symbols() if _matches(s, args.patterns)]
-    infos = [store.info(s, d) for s in symbols for d in store.durations(s)]
+    infos, damaged = _serial_infos(store, symbols, err)
+    status = 1 if damaged else 0
     if args.json:
         json.dump([_info_json(info) for info in infos], out, indent=2)
         out.write("\n")
-        return 0
+        return status
     if not infos:
-        what = f" matching {' '.join(args.patterns)}" if args.patterns else ""
-        print(f"{store.root}: no data{what}", file=out)
-        return 0
+        if not damaged:
+            what = f" matching {' '.join(args.patterns)}" if args.patterns else ""
+            print(f"{store.root}: no data{what}", file=out)
+        return status
     rows = [[info.symbol, *_serial_cells(info)] for info in infos]
     print(f"{store.root}", file=out)
     _table(out, ["symbol", *_SERIAL_HEADER], rows)
-    return 0
+    return status
+
+
+def _serial_infos(
+    store: Store, symbols: Sequence[str], err: TextIO
+) -> tuple[list[SerialInfo], int]:
+    """What is stored of ``symbols``, serial by serial; a damaged serial is reported on ``err``
+    (the message names the file and what to do) and counted, and the others are still listed."""
+    infos: list[SerialInfo] = []
+    damaged = 0
+    for symbol in symbols:
+        try:
+            durations = store.durations(symbol)
+        except DataError as exc:  # a kline directory named outside the layout
+            print(f"backtest: error: {symbol}: {exc}", file=err)
+            damaged += 1
+            continue
+        for duration in durations:
+            try:
+                infos.append(store.info(symbol, duration))
+            except DataError as exc:
+                print(f"backtest: error: {symbol} {period_label(duration)}: {exc}", file=err)
+                damaged += 1
+    return infos, damaged
 
 
 _SERIAL_HEADER = ("period", "rows", "first", "last", "files", "size")
@@ -273,9 +299,19 @@ def _serial_cells(info: SerialInfo) -> list[str]:
 
 
 def _matches(symbol: str, patterns: Sequence[str]) -> bool:
+    """True if a pattern names ``symbol`` in any spelling (``CFFEX.IF2003``, ``if2003.if``) or
+    matches its canonical or tqsdk spelling as a shell pattern (``IF*``, ``CFFEX.IF*``), in any
+    case."""
     if not patterns:
         return True
-    return any(fnmatch.fnmatchcase(symbol.lower(), p.lower()) for p in patterns)
+    spellings = (symbol.lower(), Symbol.parse(symbol).tq.lower())
+    for pattern in patterns:
+        with suppress(ConfigError):  # a glob is no symbol
+            if normalize_symbol(pattern) == symbol:
+                return True
+        if any(fnmatch.fnmatchcase(spelling, pattern.lower()) for spelling in spellings):
+            return True
+    return False
 
 
 def _info(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -287,7 +323,8 @@ def _info(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     terms = {
         item.name: _plain(getattr(instrument, item.name)) for item in dataclasses.fields(instrument)
     }
-    series = [store.info(symbol, d) for d in store.durations(symbol)]
+    series, damaged = _serial_infos(store, [symbol], err)
+    status = 1 if damaged else 0
     actions = store.dividends().get(symbol, [])
     if args.json:
         document = {
@@ -302,7 +339,7 @@ def _info(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         }
         json.dump(document, out, indent=2, ensure_ascii=False)
         out.write("\n")
-        return 0
+        return status
     source = "the store's instruments.parquet" if stored_row else "built-in defaults"
     print(f"{symbol}  (instrument terms from {source})", file=out)
     width = max(len(name) for name in terms)
@@ -312,11 +349,11 @@ def _info(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if series:
         rows = [[*_serial_cells(i), " ".join(i.columns)] for i in series]
         _table(out, [*_SERIAL_HEADER, "columns"], rows)
-    else:
+    elif not damaged:
         print(f"  no market data stored in {store.root}", file=out)
     if actions:
         print(f"\n{len(actions)} corporate action(s), the last on {actions[-1][0]}", file=out)
-    return 0
+    return status
 
 
 def _plain(value: Any) -> Any:
@@ -345,11 +382,11 @@ def _info_json(info: SerialInfo) -> dict[str, Any]:
 
 def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = reading_store(args)
-    symbols = [normalize_symbol(s) for s in args.symbols] if args.symbols else None
     durations = [parse_period(args.period)] if args.period else None
     bad = 0
     overlapping = False
-    for check in verify_store(store, symbols, durations):
+    # a symbol or period that is not stored raises DataError (exit 1) before anything is read
+    for check in verify_store(store, args.symbols or None, durations):
         print(check.summary(), file=out)
         for finding in check.findings[:SHOWN_FINDINGS]:
             print(f"  {finding}", file=out)
