@@ -96,8 +96,15 @@ class Api:
             or not isinstance(duration_seconds, int)
             or not 0 < duration_seconds <= 86_400
         ):
+            days = (
+                " (klines of several days, which tqsdk builds for multiples of 86400, are not "
+                "built here: subscribe daily klines, 86400, and group their rows)"
+                if isinstance(duration_seconds, int) and duration_seconds > 86_400
+                else ""
+            )
             raise ApiUsageError(
-                f"duration_seconds must be whole seconds from 1 to 86400, was {duration_seconds!r}"
+                f"duration_seconds must be whole seconds from 1 to 86400, was "
+                f"{duration_seconds!r}{days}"
             )
         return self._sim.kline_frame(self._symbol(symbol), duration_seconds, _length(data_length))
 

@@ -210,6 +210,10 @@ def test_orders_trades_and_positions_are_found_by_id_and_symbol(store: Store) ->
          "advanced must be None, 'FAK' or 'FOK', was 'IOC'"),
         (lambda api: api.get_kline_serial(SYMBOL, 0, 10),
          "duration_seconds must be whole seconds from 1 to 86400, was 0"),
+        (lambda api: api.get_kline_serial(SYMBOL, 7 * 86400, 10),
+         "duration_seconds must be whole seconds from 1 to 86400, was 604800 (klines of several "
+         "days, which tqsdk builds for multiples of 86400, are not built here: subscribe daily "
+         "klines, 86400, and group their rows)"),
         (lambda api: api.get_kline_serial(SYMBOL, 60, 0),
          "data_length must be a whole number from 1 to 1,000,000, was 0"),
         (lambda api: api.get_tick_serial(SYMBOL, 10**10),
