@@ -24,16 +24,22 @@ Presets (``format=``):
 Options: ``tz`` (the time zone of the file's clock, default Asia/Shanghai; times written with
 an offset, such as ``2020-01-02T01:30:00Z``, keep it, and a file must write every time with an
 offset or none), ``label`` (``"start"``/``"end"``: what a bar's time marks), ``volume_unit``
-(``"shares"``/``"lots"``; lots are converted to shares for stocks and funds, also when a
-``volume_unit`` column gives them per row), ``decimals`` (0 to 15: round prices, e.g. 2 to
+(``"shares"``/``"lots"``: the unit of stock and fund volumes; lots of 100 are converted to
+shares, also when a ``volume_unit`` column gives them per row; other instruments' volumes are
+stored as the file has them, a futures lot, 手, being one contract, and ``"lots"`` given for
+one of them is not applied, with a warning), ``decimals`` (0 to 15: round prices, e.g. 2 to
 remove a decoder's binary noise or a source's truncation), ``columns`` (store column → source
 column, overriding a preset's; ``datetime`` names the time column), ``encoding`` (of the file's
-text, default ``utf-8``; Chinese Windows tools often write ``gbk``), ``time_format`` (a
-strftime format such as ``"%d/%m/%Y %H:%M"``, overriding the preset's: without one, times must
-start with a four-digit year, as ISO text and ``20200102`` do, because in ``06/01/2020`` the day
-cannot be told from the month).
+text, default ``utf-8``; Chinese Windows tools often write ``gbk``), ``delimiter`` (the one
+character between fields, default ``","``; ``";"``, ``"|"``, a tab as ``"\\t"`` or
+``"tab"``), ``time_format`` (a strftime format such as ``"%d/%m/%Y %H:%M"``, overriding the
+preset's: without one, times must start with a four-digit year, as ISO text and ``20200102``
+do, because in ``06/01/2020`` the day cannot be told from the month).
 
 Messages give row numbers of the file (1 = the first data row; blank lines are not counted).
+A time in a message is the file's text when the file's clock is not the Beijing start of the
+bar (another ``tz``, a UTC offset, bars labelled by their end), followed by the Beijing start
+it was read as; otherwise (and for xtquant's ms since the epoch) the Beijing start.
 A file that cannot be read as a whole (damaged compression, text not in ``encoding``, a row with
 more or fewer fields than the header, an unparseable number or time, a time outside the years
 1824 to 2115 the store holds, no data rows) is refused with a :class:`~backtest.errors.DataError`
@@ -41,20 +47,31 @@ whatever the policy. Rows the import cannot use are problems like those of
 :mod:`backtest.validate` (refused by default, dropped and counted by skip and repair):
 
 - ``symbol``: in a file holding several symbols (filtered on its symbol column, any spelling of
-  the symbol), an empty or unreadable symbol cell. Rows of other symbols are left out and
-  counted in the report (``150 of 300 rows kept (150 rows of other symbols)``).
+  the symbol), a symbol cell that is empty or names no symbol (``N/A``, ``#REF!``, a number):
+  the row might be the symbol's. A cell names a symbol when it is a spelling
+  :meth:`~backtest.model.Symbol.parse` reads, a bare code (``IF2003``, ``600000``,
+  ``SH600000``, ``m2005-C-2800``), another vendor's code and market (``600000.XSHG``) or a
+  continuous contract (``KQ.m@CFFEX.IF``, ``CFFEX.IF.HOT``). Rows of other symbols are left out
+  and counted in the report (``150 of 300 rows kept (150 rows of other symbols)``).
 - ``unit``: a ``volume_unit`` cell other than ``lots``/``手`` or ``shares``/``股`` (any case).
 - ``auction`` (``xtquant`` intraday bars of SSE, SZSE, BSE and CFFEX): bars starting from 09:15
   to before 09:30 (the opening auction) are folded into the first bar from 09:30 of the same day,
   as :mod:`backtest.xtquant` does (its open, the highest high, the lowest low, volumes and
   amounts added), and counted in the report; an earlier bar, an auction bar without a later bar
   that day, or any bar before 09:30 in a file not in time order is a problem.
+
+A symbol without instrument terms (no default terms for its product, no row in the store's
+``instruments.parquet``) is imported with a warning: nothing says when it trades, so its
+intraday bars are not checked against trading sessions (bars outside them, overlapping bars)
+nor its ticks' books for crossing, and a backtest needs its terms (``Backtest(instruments=…)``).
+Once the store has its terms, ``backtest data verify SYMBOL`` runs the checks.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,7 +87,16 @@ from .csvread import file_bytes, read_columns
 from .csvtimes import parse_times, zone
 from .errors import ConfigError, DataError, UnknownInstrumentError
 from .instrument import InstrumentTable
-from .model import DAY, TICK, ProductClass, Symbol, normalize_symbol, parse_period, period_label
+from .model import (
+    DAY,
+    TICK,
+    Exchange,
+    ProductClass,
+    Symbol,
+    normalize_symbol,
+    parse_period,
+    period_label,
+)
 from .store import KLINE_COLUMNS, TICK_COLUMNS, TICK_LEVEL_COLUMNS, Store, int_times
 from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns
 from .validate import Policy, Problem, Report, apply_policy
@@ -84,6 +110,10 @@ _OTHER_PRICES: Final = frozenset(
 )  # fmt: skip
 
 
+_A_CLASS: Final = {
+    ProductClass.FUTURE: "a future", ProductClass.INDEX: "an index",
+    ProductClass.OPTION: "an option", ProductClass.STOCK: "a stock", ProductClass.FUND: "a fund",
+}  # fmt: skip
 _UNITS: Final = {"lots": True, "手": True, "shares": False, "股": False}
 """``volume_unit`` cells (trimmed, lower case) → whether the row's volume is in lots."""
 
@@ -174,11 +204,16 @@ PRESETS: Final[dict[str, Preset]] = {
 
 @dataclass
 class ImportReport:
-    """What an import did: rows per file and the checks' reports."""
+    """What an import did: rows per file and the checks' reports.
+
+    Attributes:
+        replaced: stored rows the import replaced (rows with the time of an imported row).
+    """
 
     symbol: str
     period: str
     files: list[tuple[str, Report]] = field(default_factory=list)
+    replaced: int = 0
 
     @property
     def rows(self) -> int:
@@ -235,6 +270,8 @@ class _FileRows:
         rejected: problems of rows left out of ``table`` (see the module docstring).
         other_rows: rows of other symbols.
         folded: opening-auction bars folded into the next bar.
+        written: the file's time text of each row of ``table``, when that is not the Beijing
+            start of the row (see the module docstring), else None.
     """
 
     table: pa.Table
@@ -242,11 +279,24 @@ class _FileRows:
     rejected: list[Problem] = field(default_factory=list)
     other_rows: int = 0
     folded: int = 0
+    written: npt.NDArray[np.object_] | None = None
 
     def without(self, positions: npt.NDArray[np.int64]) -> None:
         """Leave the rows at ``positions`` of ``table`` out."""
         keep = np.setdiff1d(np.arange(self.table.num_rows), positions)
         self.table, self.rows = self.table.take(keep), self.rows[keep]
+        if self.written is not None:
+            self.written = self.written[keep]
+
+    def time_problem(self, check: str, position: int, detail: str) -> Problem:
+        """A problem of the time of the row at ``position`` of ``table``, shown as
+        :func:`backtest.validate.apply_policy` shows those it finds."""
+        start = format_ns(int(self.table.column("datetime")[position].as_py()))
+        row = int(self.rows[position])
+        if self.written is None:
+            return Problem(check, row, "datetime", start, detail)
+        read_as = f"{detail} (read as a bar starting {start} Beijing time)"
+        return Problem(check, row, "datetime", self.written[position], read_as)
 
 
 def read_csv(
@@ -260,6 +310,7 @@ def read_csv(
     product_class: ProductClass | None = None,
     decimals: int | None = None,
     encoding: str = "utf-8",
+    delimiter: str = ",",
 ) -> pa.Table:
     """One CSV as a table in the store's columns (``datetime`` int64 ns, the bar's start).
 
@@ -269,7 +320,7 @@ def read_csv(
     """
     found = _read_rows(
         Path(path), symbol, duration_s, spec, tz, label, volume_unit, product_class,
-        _decimals(decimals), _encoding(encoding),
+        _decimals(decimals), _encoding(encoding), _delimiter(delimiter),
     )  # fmt: skip
     if found.rejected:  # refused as an import refuses them
         apply_policy(found.table.slice(0, 0), duration_s, Policy.REFUSE, str(path),
@@ -288,6 +339,7 @@ def _read_rows(
     product_class: ProductClass | None,
     decimals: int | None,
     encoding: str,
+    delimiter: str,
 ) -> _FileRows:
     """:func:`read_csv`, with the file's row numbers and the rows left out."""
     wanted = list(dict.fromkeys([*spec.time, *spec.columns.values(), *spec.lists]))
@@ -305,17 +357,21 @@ def _read_rows(
         )
     required = dict.fromkeys(spec.time, "datetime")
     required.update({spec.columns[name]: name for name in needed})
-    table = read_columns(path, file_bytes(path, encoding), wanted, strings, required)
+    table = read_columns(path, file_bytes(path, encoding), wanted, strings, required, delimiter)
     if table.num_rows == 0:
         raise DataError(f"{path}: the file has no rows, only a header: nothing to import")
     found = _FileRows(table, np.arange(1, table.num_rows + 1, dtype=np.int64))
     if spec.symbol_column and spec.symbol_column in table.column_names:
         _keep_symbol(found, spec.symbol_column, symbol, path)
     times = parse_times(found.table, spec.time, spec.time_format, tz, path, found.rows)
-    if duration_s not in (TICK,) and duration_s < DAY and (label or spec.label) == "end":
-        times = times - duration_s * 1_000_000_000
+    starts = times.ns
+    by_end = TICK < duration_s < DAY and (label or spec.label) == "end"
+    if by_end:
+        starts = starts - duration_s * NS_PER_SECOND
+    if times.text is not None and (times.moved or by_end):
+        found.written = np.array(times.text, dtype=object)
     arrays = _store_columns(found.table, spec, duration_s, path, found.rows)
-    arrays["datetime"] = pa.array(times, pa.int64())
+    arrays["datetime"] = pa.array(starts, pa.int64())
     rounding = spec.round_prices if decimals is None else decimals
     if rounding is not None:
         for name in [n for n in arrays if _is_price(n)]:
@@ -397,8 +453,8 @@ def _keep_symbol(found: _FileRows, column: str, symbol: str, path: Path) -> None
     cells = found.table.column(column)
     wanted = Symbol.parse(symbol)
     values = [v for v in pc.unique(cells).to_pylist() if v is not None]
-    unreadable = [v for v in values if not _readable(v)]
-    matches = [v for v in values if _readable(v) and _same_symbol(v.strip(), wanted)]
+    unreadable = [v for v in values if not _names_symbol(v)]
+    matches = [v for v in values if _names_symbol(v) and _same_symbol(v.strip(), wanted)]
     if not matches:
         raise DataError(
             f"{path}: no rows of {symbol} in column {column!r} (it holds: "
@@ -420,9 +476,27 @@ def _keep_symbol(found: _FileRows, column: str, symbol: str, path: Path) -> None
     found.table, found.rows = found.table.take(keep_at), found.rows[keep_at]
 
 
-def _readable(text: str) -> bool:
-    """A symbol cell that names some symbol: printable, not blank."""
-    return bool(text.strip()) and text.isprintable()
+_CODE_TEXT: Final = r"(?:[A-Za-z]{1,4}\d{3,6}(?:-?[CPcp]-?\d+(?:\.\d+)?)?|\d{6,8})"
+_SYMBOL_CELL: Final = re.compile(
+    rf"(?:{_CODE_TEXT}(?:\.[A-Za-z]{{2,5}})?"  # IF2003, 600000, SH600000, 600000.XSHG
+    rf"|[A-Za-z]{{2,5}}\.{_CODE_TEXT}"  # SH.600000, CZCE.SR405
+    rf"|(?:KQ\.[a-z]@)?(?:{'|'.join(e.value for e in Exchange)})\.[A-Za-z]{{1,4}}"
+    r"(?:\.[A-Za-z0-9]+)?)"  # KQ.m@CFFEX.IF, CFFEX.IF.HOT
+)
+"""Symbol cells of a multi-symbol file that name some symbol, as well as those
+:meth:`Symbol.parse` reads (see ``symbol`` in the module docstring)."""
+
+
+def _names_symbol(text: str) -> bool:
+    """Whether a symbol cell names some symbol (else the row might be anyone's)."""
+    text = text.strip()
+    if _SYMBOL_CELL.fullmatch(text):
+        return True
+    try:
+        Symbol.parse(text)
+    except ConfigError:
+        return False
+    return True
 
 
 def _same_symbol(text: str, wanted: Symbol) -> bool:
@@ -464,9 +538,7 @@ def _fold_auction(found: _FileRows, symbol: str) -> None:
         early = np.flatnonzero(auction_bars(times))
         detail = "a bar before 09:30 in a file not in time order: sort the file to fold it"
         for i in early:
-            found.rejected.append(
-                Problem("auction", int(found.rows[i]), "datetime", format_ns(int(times[i])), detail)
-            )
+            found.rejected.append(found.time_problem("auction", int(i), detail))
         found.without(early)
         return
     plan = plan_auction_fold(times)
@@ -478,9 +550,7 @@ def _fold_auction(found: _FileRows, symbol: str) -> None:
             "a bar before 09:15, when the opening auction starts" if local[i] < _AUCTION_START_NS
             else "an opening-auction bar without a later bar that day to fold into"
         )  # fmt: skip
-        found.rejected.append(
-            Problem("auction", int(found.rows[i]), "datetime", format_ns(int(times[i])), detail)
-        )
+        found.rejected.append(found.time_problem("auction", int(i), detail))
     if len(plan.sources):
         columns = {name: found.table.column(name).to_numpy() for name in found.table.column_names}
         merged = fold_bars(columns, plan.sources, plan.targets)
@@ -506,31 +576,39 @@ def import_csv(
     decimals: int | None = None,
     encoding: str = "utf-8",
     time_format: str | None = None,
+    delimiter: str = ",",
 ) -> ImportReport:
     """Import CSV files of one symbol and period into ``store``, in one transaction.
 
     Every file is read and checked before anything is written; with the default policy a
     problem refuses the whole import (see :mod:`backtest.validate`). Rows whose timestamps are
-    already stored replace them, so importing the same files twice changes nothing.
+    already stored replace them, so importing the same files twice changes nothing; the
+    report counts them (:attr:`ImportReport.replaced`).
 
     Args:
         store: the store to write, e.g. ``Store.create("~/store")``.
         paths: the CSV files, or one file.
         symbol: e.g. ``"IF2003.IF"`` or ``"CFFEX.IF2003"``.
         period: ``"tick"``, ``"1m"``, ``"1d"`` … or seconds.
-        format, columns, tz, label, volume_unit, decimals, encoding, time_format: see the
-            module docstring.
+        format, columns, tz, label, volume_unit, decimals, encoding, delimiter, time_format:
+            see the module docstring.
         policy: :class:`~backtest.validate.Policy` or its name: ``"refuse"``, ``"skip"``,
             ``"repair"``.
+
+    Warns:
+        UserWarning: the symbol has no instrument terms, so some checks were skipped (see the
+            module docstring); ``volume_unit="lots"`` for a symbol that is not a stock or fund
+            (not applied).
 
     Raises:
         ConfigError: an argument of the wrong type or value (the message names it): unknown
             format, column mapping, policy, label, volume unit, time zone, decimals,
-            encoding or time format.
+            encoding, delimiter or time format.
         DataError: a file is missing or unreadable, has problems (policy refuse; see
             :func:`backtest.validate.apply_policy` for skip), or two files hold the same time.
     """
     files = _check_arguments(store, paths, columns, decimals, encoding)
+    delimiter = _delimiter(delimiter)
     policy = Policy.parse(policy)
     canonical = normalize_symbol(symbol)
     duration = parse_period(period)
@@ -548,23 +626,26 @@ def import_csv(
         raise ConfigError(f"volume_unit must be 'shares' or 'lots', was {volume_unit!r}")
     zone(tz)
     table = InstrumentTable(store.instruments(), None, str(store.root))
+    unknown: UnknownInstrumentError | None = None
     try:
         instrument = table.get(canonical)
         sessions, product_class = instrument.sessions, instrument.product_class
-    except UnknownInstrumentError:
+    except UnknownInstrumentError as exc:
         sessions, product_class = None, None  # unknown instrument: sessions are not checked
+        unknown = exc
     stored_calendar = store.calendar()
     report = ImportReport(canonical, period_label(duration))
     cleaned: list[pa.Table] = []
     for path in files:
         found = _read_rows(
             path, canonical, duration, spec, tz, label, volume_unit, product_class, decimals,
-            encoding,
+            encoding, delimiter,
         )  # fmt: skip
         calendar = stored_calendar or _fallback_calendar(found.table)
+        written = None if found.written is None else found.written.tolist()
         good, checked = apply_policy(
             found.table, duration, policy, str(path), sessions, calendar,
-            row_numbers=found.rows, rejected=found.rejected,
+            row_numbers=found.rows, rejected=found.rejected, written=written,
         )  # fmt: skip
         checked.rows_in += found.other_rows + found.folded
         checked.other_rows = found.other_rows
@@ -584,9 +665,49 @@ def import_csv(
                 f"in more than one of them; import them one at a time (an import replaces the "
                 f"stored rows with the times it brings)"
             )
-        with store.transaction() as transaction:
+        with store.transaction() as transaction:  # the write lock: no other writer between
+            report.replaced = _stored_rows_at(store, canonical, duration, times)
             transaction.write(canonical, duration, merged)
+    if unknown is not None:
+        warnings.warn(_unchecked(unknown, canonical, duration), stacklevel=2)
+    if volume_unit == "lots" and product_class not in (ProductClass.STOCK, ProductClass.FUND):
+        what = (
+            "has no instrument terms (its product class is not known)"
+            if product_class is None
+            else f"is not a stock or fund but {_A_CLASS[product_class]}"
+        )
+        warnings.warn(
+            f"volume_unit 'lots' was not applied: it converts stock and fund volumes from lots "
+            f"of 100 to shares, and {canonical} {what}, so its volumes were stored as the files "
+            f"have them (a futures lot, 手, is one contract); leave out --volume-unit",
+            stacklevel=2,
+        )
     return report
+
+
+def _stored_rows_at(store: Store, symbol: str, duration_s: int, times: npt.NDArray[Any]) -> int:
+    """How many stored rows of the serial have one of ``times`` (int ns, ascending)."""
+    if duration_s not in store.durations(symbol):
+        return 0
+    found = 0
+    for batch in store.scan(symbol, duration_s, int(times[0]), int(times[-1]), ()):
+        found += int(np.isin(batch.column(0).to_numpy(), times).sum())
+    return found
+
+
+def _unchecked(unknown: UnknownInstrumentError, symbol: str, duration_s: int) -> str:
+    """The warning of an import of a symbol without instrument terms."""
+    skipped = (
+        "" if duration_s >= DAY
+        else " without the crossed-book check, which needs its trading sessions,"
+        if duration_s == TICK
+        else " without the trading-session checks (bars outside the sessions, overlapping bars),"
+    )  # fmt: skip
+    return (
+        f"{symbol} {period_label(duration_s)} was imported{skipped} but a backtest needs its "
+        f"terms: {unknown}; once the store has them (with its sessions), `backtest data verify "
+        f"{symbol}` checks the stored rows against them"
+    )
 
 
 def _fallback_calendar(table: pa.Table) -> TradingCalendar | None:
@@ -632,6 +753,22 @@ def _check_arguments(
     if not paths:
         raise ConfigError("paths is empty: give at least one CSV file")
     return [Path(p) for p in paths]
+
+
+def _delimiter(delimiter: object) -> str:
+    """``delimiter``, checked; ``"tab"`` is ``"\\t"``.
+
+    Raises:
+        ConfigError: not one character that can separate fields.
+    """
+    if delimiter == "tab":
+        return "\t"
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise ConfigError(
+            f"delimiter must be the one character between fields, such as ',', ';', '|' or "
+            f"'tab', was {delimiter!r}"
+        )
+    return delimiter
 
 
 def _encoding(encoding: object) -> str:

@@ -4,7 +4,7 @@ Times are ms since the epoch (xtquant), ISO text, dates, or text of a strftime f
 without a UTC offset is wall-clock time of the file's zone (Beijing names are the fixed +08:00
 the store uses); a file writes every time with an offset or none. The store holds the years
 1824 to 2115. Whatever goes wrong is a :class:`~backtest.errors.DataError` naming the file, the
-row and the value.
+row and the value as the file writes it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from .errors import ConfigError, DataError
 from .store import FAR_NS
+from .times import UTC_OFFSET_NS
 
 _TIME_RANGE: Final = "the years 1824 to 2115 the store holds"
 
@@ -42,6 +43,16 @@ def zone(tz: str) -> str:
     return zone
 
 
+class FileTimes(NamedTuple):
+    """A file's times: ``ns`` since the epoch; ``text`` as the file writes them (None for ms
+    since the epoch); ``moved``: whether some time's wall clock is not Beijing's (another
+    zone, or an offset other than +08:00), so that Beijing time would not find it in the file."""
+
+    ns: npt.NDArray[np.int64]
+    text: list[str] | None
+    moved: bool
+
+
 def parse_times(
     table: pa.Table,
     columns: Sequence[str],
@@ -49,11 +60,11 @@ def parse_times(
     tz: str,
     path: Path,
     rows: npt.NDArray[np.int64],
-) -> npt.NDArray[np.int64]:
-    """The times in ``columns`` of ``table`` (a date and a time column, or one) as int64 ns
-    since the epoch. ``time_format``: ``"ms"`` (ms since the epoch), ``"iso"``, ``"date"`` or a
-    strftime format; ``tz`` is the zone of times written without a UTC offset; ``rows`` are the
-    file's row numbers.
+) -> FileTimes:
+    """The times in ``columns`` of ``table`` (a date and a time column, or one).
+    ``time_format``: ``"ms"`` (ms since the epoch), ``"iso"``, ``"date"`` or a strftime
+    format; ``tz`` is the zone of times written without a UTC offset; ``rows`` are the file's
+    row numbers.
 
     Raises:
         DataError: an empty time, a value that is not a time, a mix of times with and without
@@ -78,10 +89,11 @@ def parse_times(
                 f"{path}: row {rows[outside[0]]}, {where}: value {value!r} (ms since 1970) is "
                 f"outside {_TIME_RANGE}"
             )
-        return ms.astype(np.int64) * 1_000_000
+        return FileTimes(ms.astype(np.int64) * 1_000_000, None, False)
     parsed = _parse_times(text, time_format, path, rows, where)
     if time_format in ("iso", "date"):
         _check_year_first(text, path, rows, where)
+    wall = parsed if parsed.dt.tz is None else parsed.dt.tz_localize(None)
     if parsed.dt.tz is None:  # wall-clock times of ``tz``; times with an offset keep it
         parsed = parsed.dt.tz_localize(zone(tz), ambiguous="NaT", nonexistent="NaT")
         if parsed.isna().any():  # skipped or repeated by a daylight-saving change
@@ -99,7 +111,10 @@ def parse_times(
             f"{path}: row {rows[row]}, {where}: value {text.iloc[row]!r} is outside {_TIME_RANGE}"
         )
     # pandas may parse at µs resolution: ask for ns before taking the integers.
-    return np.asarray(utc.dt.as_unit("ns").astype("int64"), dtype=np.int64)
+    ns = np.asarray(utc.dt.as_unit("ns").astype("int64"), dtype=np.int64)
+    wall_ns = np.asarray(wall.dt.as_unit("ns").astype("int64"), dtype=np.int64)
+    moved = bool((wall_ns != ns + UTC_OFFSET_NS).any())
+    return FileTimes(ns, [str(value) for value in text.tolist()], moved)
 
 
 def _check_year_first(

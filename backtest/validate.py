@@ -11,7 +11,8 @@ Real data is dirty. Each check names the row, the column and the value it object
 - ``duplicate``: a timestamp seen before;
 - ``order``: a timestamp earlier than the one before it;
 - ``session``: a bar outside the instrument's trading sessions (a daily bar not on a trading
-  day, or not labelled 00:00 of its day: intraday bars given the daily period). Ticks are not
+  day, or not labelled 00:00 of its day: intraday bars given the daily period; the label is
+  checked even without a calendar). Ticks are not
   checked: exchanges publish legitimate ticks outside the sessions (the opening-auction print,
   post-close updates carrying the settlement price);
 - ``period``: an intraday bar starting less than the period after the bar before it, in the
@@ -19,6 +20,19 @@ Real data is dirty. Each check names the row, the column and the value it object
   bars imported as 5-minute ones) or the bars are off their grid. A bar cut short by a
   session break (the SHFE 10:00 hourly bar ending at 10:15, the next one starting at 10:30) is
   not one. Checked with the sessions and the calendar, like ``session``;
+- ``grid``: an intraday bar whose start (bars are labelled by their start) is off its
+  period's grid, in Beijing time. A period that divides 15 minutes (1s … 30s, 1m, 3m, 5m,
+  15m) starts on a whole multiple of the period, counted from midnight: 1m bars at 14:21:00,
+  never 14:21:59 or 14:21:00.000000001; 5m bars at 09:30, 09:35 … (every session of the Chinese
+  exchanges starts on a quarter hour, so this is also the grid counted from the session's
+  start that resampling uses). Longer periods (30m, 1h …) follow their sessions (A-share hourly
+  bars start at 09:30, 10:30, 13:00 and 14:00), so they start on a whole minute, and other
+  periods of whole seconds on a whole second. Checked without sessions or calendar. Times are
+  never rounded to the grid: a time off it is a clock, conversion or labelling error to fix in
+  the source. A bar off the grid between two bars on it is the wrong one of any overlap it
+  makes: it is a ``grid`` problem only (skip and repair drop it), and the bars around it are
+  checked for ``period`` against each other. Bars off the grid next to each other that overlap
+  (1-minute bars given the 5m period) are ``period`` problems only;
 - ``volume``: a bar's volume or a tick's cumulative volume that is NaN, infinite or negative,
   or a tick's cumulative volume lower than the tick before it in the same trading day;
 - ``book``: a tick whose book levels are out of order (``bid_price2`` not below ``bid_price1``,
@@ -64,7 +78,7 @@ import pyarrow.compute as pc
 
 from .calendar import TradingCalendar
 from .errors import ConfigError, DataError
-from .model import DAY, TICK
+from .model import DAY, TICK, period_label
 from .session import TradingSessions
 from .store import int_times
 from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns, local_date
@@ -237,8 +251,15 @@ def find_problems(
             )
             for r in repeats
         )
+    if duration_s != TICK:
+        problems.extend(_label_problems(times, duration_s))
     if calendar is not None and duration_s != TICK:
-        problems.extend(_session_problems(times, duration_s, sessions, calendar))
+        off = _off_grid(times, duration_s)
+        # a bar off the grid between bars on it is the wrong one of an overlap it makes
+        alone = off & ~np.concatenate([[False], off[:-1]]) & ~np.concatenate([off[1:], [False]])
+        problems.extend(_session_problems(times, duration_s, sessions, calendar, alone))
+        overlapping = {p.row for p in problems if p.check == "period"}
+        problems = [p for p in problems if p.check != "grid" or p.row not in overlapping]
     if duration_s == TICK and "volume" in table.column_names:
         problems.extend(_volume_problems(times, _float(table, "volume"), calendar))
     if duration_s == TICK:
@@ -246,13 +267,77 @@ def find_problems(
     return sorted(problems, key=lambda p: (p.row, p.check))
 
 
+_GRID_S: Final = 900  # intraday periods dividing 15 minutes start on multiples of themselves
+
+
+def _grid_step_s(duration_s: int) -> int:
+    # the grid bars of this period start on, in seconds since Beijing midnight (``grid``)
+    if _GRID_S % duration_s == 0:
+        return duration_s
+    return 60 if duration_s % 60 == 0 else 1
+
+
+def _off_grid(times: npt.NDArray[np.int64], duration_s: int) -> npt.NDArray[np.bool_]:
+    """Whether each intraday bar starts off its period's grid (all False for daily bars)."""
+    if duration_s >= DAY:
+        return np.zeros(len(times), dtype=bool)
+    step = _grid_step_s(duration_s) * NS_PER_SECOND
+    return np.asarray((times + UTC_OFFSET_NS) % step != 0)
+
+
+def _label_problems(times: npt.NDArray[np.int64], duration_s: int) -> list[Problem]:
+    """Bars labelled off their period's grid: ``grid`` problems of intraday bars, ``session``
+    problems of daily bars not labelled 00:00 (module docstring)."""
+    local = times + UTC_OFFSET_NS
+    if duration_s >= DAY:
+        detail = (
+            "a daily bar is labelled 00:00 of its trading day: are these daily bars (the period)?"
+        )
+        return [
+            Problem("session", int(r) + 1, "datetime", format_ns(int(times[r])), detail)
+            for r in np.flatnonzero(local % NS_PER_DAY)
+        ]
+    step_s = _grid_step_s(duration_s)
+    step = step_s * NS_PER_SECOND
+    label = period_label(duration_s)
+    if step_s == 60:
+        rule = f"{label} bars start on a whole minute"
+    elif step_s == 1:
+        rule = f"{label} bars start on a whole second"
+    else:
+        rule = f"{label} bars start on whole multiples of {label} in Beijing time"
+    problems = []
+    for row in np.flatnonzero(_off_grid(times, duration_s)).tolist():
+        ts = int(times[row])
+        below = ts - int(local[row] % step)
+        detail = (
+            f"off the {label} grid: {rule}, and this one is between {_clock(below)} and "
+            f"{_clock(below + step)}; times are not rounded: correct them in the source"
+        )
+        problems.append(Problem("grid", row + 1, "datetime", _shown_ns(ts), detail))
+    return problems
+
+
+def _clock(ts_ns: int) -> str:
+    """``HH:MM:SS`` of a Beijing time."""
+    return format_ns(ts_ns)[11:19]
+
+
+def _shown_ns(ts_ns: int) -> str:
+    # format_ns with the nanoseconds it leaves out, if any: 2024-01-02 10:00:00.123456789
+    rest = ts_ns % 1000
+    return format_ns(ts_ns) + (f"{rest:03d}" if rest else "")
+
+
 def _session_problems(
     times: npt.NDArray[np.int64],
     duration_s: int,
     sessions: TradingSessions | None,
     calendar: TradingCalendar,
+    alone_off_grid: npt.NDArray[np.bool_],
 ) -> list[Problem]:
-    """``session`` problems, and for intraday bars ``period`` problems (module docstring)."""
+    """``session`` problems, and for intraday bars ``period`` problems (module docstring).
+    ``alone_off_grid``: bars off the grid between bars on it, left out of the period check."""
     problems = []
     covered = calendar.covers(times).tolist()
     outside = (
@@ -265,10 +350,8 @@ def _session_problems(
             if not covered[row]:
                 if not calendar.unknown_outside:
                     problems.append(Problem("session", row + 1, "datetime", str(day), outside))
-            elif (ts + UTC_OFFSET_NS) % NS_PER_DAY:  # an intraday time: the period is wrong
-                problems.append(Problem("session", row + 1, "datetime", format_ns(ts),
-                                        "a daily bar is labelled 00:00 of its trading day: are "
-                                        "these daily bars (the period)?"))  # fmt: skip
+            elif (ts + UTC_OFFSET_NS) % NS_PER_DAY:
+                continue  # an intraday time: the period is wrong (_label_problems says so)
             elif not calendar.is_trading_day(day):
                 problems.append(Problem("session", row + 1, "datetime", str(day),
                                         "not a trading day"))  # fmt: skip
@@ -292,6 +375,8 @@ def _session_problems(
                 before = None
                 continue
             window = found
+        if alone_off_grid[row]:
+            continue  # a ``grid`` problem; the bars around it are compared with each other
         if before is not None and 0 < ts - before[0] < period_ns and ts < before[1]:
             detail = (
                 f"starts {_seconds(ts - before[0])} after the bar before it in the same "
@@ -374,6 +459,7 @@ def apply_policy(
     calendar: TradingCalendar | None = None,
     row_numbers: npt.NDArray[np.int64] | None = None,
     rejected: Sequence[Problem] = (),
+    written: Sequence[str] | None = None,
 ) -> tuple[pa.Table, Report]:
     """Check ``table`` and return it (possibly cleaned) with a report, or raise.
 
@@ -386,6 +472,9 @@ def apply_policy(
             could not use them (their ``row`` is the input row number), e.g. a CSV row whose
             symbol cell is empty. They are refused like the problems of ``table``; skip and
             repair count their rows as dropped.
+        written: each row's time as the input writes it, when that is not the Beijing time
+            of the row's start (a file in another zone, bars labelled by their end): messages
+            show it as the value and add the Beijing time it was read as.
 
     Raises:
         ConfigError: ``policy`` is not a policy.
@@ -396,8 +485,16 @@ def apply_policy(
     policy = Policy.parse(policy)
     found = find_problems(table, duration_s, sessions, calendar)  # rows of ``table``
     problems = found
+    if written is not None:
+        read_as = "a bar starting " if duration_s != TICK else ""
+        problems = [
+            replace(p, value=written[p.row - 1],
+                    detail=f"{p.detail} (read as {read_as}{p.value} Beijing time)")
+            if p.column == "datetime" else p
+            for p in problems
+        ]  # fmt: skip
     if row_numbers is not None:
-        problems = [replace(p, row=int(row_numbers[p.row - 1])) for p in found]
+        problems = [replace(p, row=int(row_numbers[p.row - 1])) for p in problems]
     problems = sorted([*problems, *rejected], key=lambda p: (p.row, p.check))
     first_rejection: dict[int, str] = {}  # each rejected row, under its first check by name
     for problem in sorted(rejected, key=lambda p: (p.row, p.check)):

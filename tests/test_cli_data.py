@@ -528,7 +528,7 @@ def test_verify_of_a_store_without_a_calendar_checks_this_year_and_overlaps(
     write_bars(
         store,
         "IF2612.IF",
-        300,
+        3600,
         [
             ("2026-12-01 09:30", 4000.0, 4001.0, 3999.0, 4000.0, 10),
             ("2026-12-01 09:31", 4000.0, 4001.0, 3999.0, 4000.0, 10),  # a minute later
@@ -536,12 +536,12 @@ def test_verify_of_a_store_without_a_calendar_checks_this_year_and_overlaps(
         ],
     )
     status, out, err = run("data", "verify", "--store", store.root)
-    path = store.root / "klines" / "5m" / "IF2612.IF" / "2026.parquet"
+    path = store.root / "klines" / "1h" / "IF2612.IF" / "2026.parquet"
     assert status == 1
     assert out.splitlines() == [
-        "IF2612.IF 5m: 2 problem(s): period, session (3 rows, 1 file)",
+        "IF2612.IF 1h: 2 problem(s): period, session (3 rows, 1 file)",
         f"  {path}: row 2, column datetime, value '2026-12-01 09:31:00.000000': starts 60 s "
-        "after the bar before it in the same session, less than the period (300 s): the bars "
+        "after the bar before it in the same session, less than the period (3600 s): the bars "
         "would overlap",
         f"  {path}: row 3, column datetime, value '2026-12-01 12:00:00.000000': outside the "
         "trading sessions 09:30-11:30,13:00-15:00",

@@ -632,8 +632,7 @@ def test_label_start_overrides_the_wondertrader_bar_preset(store: Store, tmp_pat
     [
         ("600000.SH", "lots", 1200.0),  # stock
         ("510300.SH", "lots", 1200.0),  # fund
-        ("IF2401.IF", "lots", 12.0),  # futures count contracts
-        ("000001.SH", "lots", 12.0),  # an index keeps the source's number
+        # futures and indexes keep the file's number, with a warning: test_csv_checks.py
         ("600000.SH", "shares", 12.0),
         ("600000.SH", None, 12.0),  # tqsdk's default: shares
     ],

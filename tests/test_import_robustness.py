@@ -375,17 +375,6 @@ def test_a_broken_instrument_row_stops_the_import_instead_of_the_checks(
     )
 
 
-def test_an_unknown_instrument_imports_without_the_session_check(
-    store: Store, tmp_path: Path
-) -> None:
-    # ZZ has no default terms and no store row: nothing says when it trades
-    path = write_csv(
-        tmp_path / "zz.csv", "datetime,open,high,low,close,volume", "2024-01-02 03:00:00,1,2,1,2,5"
-    )
-    report = import_csv(store, [path], "ZZ2401.IF", "1m", format="tqsdk")
-    assert report.summary() == f"{path}: 1 of 1 rows kept"
-
-
 # --- files that cannot be read as a whole ---------------------------------------------------------
 
 

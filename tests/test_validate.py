@@ -925,12 +925,13 @@ def test_an_overlap_is_found_in_the_session_after_a_break_and_on_the_next_day() 
 
 
 def test_a_bar_outside_the_sessions_is_a_session_problem_not_an_overlap() -> None:
-    table = bars(good("2024-01-02 11:29"), good("2024-01-02 11:31"), good("2024-01-02 13:00"))
-    problems = find_problems(table, 300, IF_SESSIONS, CALENDAR)
+    # hourly bars (on whole minutes: their grid); 11:31 is 31 minutes after 11:00
+    table = bars(good("2024-01-02 11:00"), good("2024-01-02 11:31"), good("2024-01-02 13:00"))
+    problems = find_problems(table, 3600, IF_SESSIONS, CALENDAR)
     assert [(p.check, p.row) for p in problems] == [("session", 2)]
 
 
 def test_periods_are_not_checked_without_sessions_or_a_calendar() -> None:
     table = bars(good("2024-01-02 09:30"), good("2024-01-02 09:31"))
-    assert find_problems(table, 300, None, CALENDAR) == []
-    assert find_problems(table, 300, IF_SESSIONS, None) == []
+    assert find_problems(table, 3600, None, CALENDAR) == []
+    assert find_problems(table, 3600, IF_SESSIONS, None) == []

@@ -29,6 +29,7 @@ import fnmatch
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from enum import Enum
@@ -123,6 +124,11 @@ def add_parser(commands: Any) -> None:
         default="utf-8",
         help="the files' text encoding, e.g. gbk (default: utf-8)",
     )
+    imp.add_argument(
+        "--delimiter",
+        default=",",
+        help="the character between fields, e.g. ';', '|' or tab (default: ',')",
+    )
     bad = imp.add_mutually_exclusive_group()
     bad.add_argument(
         "--repair",
@@ -198,11 +204,16 @@ def _command(sub: Any, name: str, text: str, run: Command) -> argparse.ArgumentP
 
 
 def _mapping(text: str) -> dict[str, str]:
-    pairs = {}
+    pairs: dict[str, str] = {}
     for item in text.split(","):
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise argparse.ArgumentTypeError(f"expected store=source pairs, got {item!r}")
+        if key.strip() in pairs:
+            raise argparse.ArgumentTypeError(
+                f"{key.strip()} is mapped twice ({pairs[key.strip()]!r} and {value.strip()!r}): "
+                f"map each store column to one column of the file"
+            )
         pairs[key.strip()] = value.strip()
     return pairs
 
@@ -449,23 +460,32 @@ def _stored_size(store: Store, symbol: str, duration_s: int) -> str:
 def _import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     policy = Policy.REPAIR if args.repair else Policy.SKIP if args.skip_bad_rows else Policy.REFUSE
     store = writing_store(args, create=True)
-    report = import_csv(
-        store,
-        args.files,
-        args.symbol,
-        args.period,
-        format=args.format,
-        columns=args.columns,
-        policy=policy,
-        tz=args.tz,
-        label=args.label,
-        volume_unit=args.volume_unit,
-        decimals=args.decimals,
-        encoding=args.encoding,
-        time_format=args.time_format,
-    )
+    with warnings.catch_warnings(record=True) as noticed:
+        warnings.simplefilter("always", UserWarning)  # the import's own, printed below
+        report = import_csv(
+            store,
+            args.files,
+            args.symbol,
+            args.period,
+            format=args.format,
+            columns=args.columns,
+            policy=policy,
+            tz=args.tz,
+            label=args.label,
+            volume_unit=args.volume_unit,
+            decimals=args.decimals,
+            encoding=args.encoding,
+            time_format=args.time_format,
+            delimiter=args.delimiter,
+        )
     print(report.summary(), file=out)
-    print(f"{report.symbol} {report.period}: {report.rows:,} rows into {store.root}", file=out)
+    replaced = f" ({report.replaced:,} of them replaced stored rows)" if report.replaced else ""
+    print(
+        f"{report.symbol} {report.period}: {report.rows:,} rows into {store.root}{replaced}",
+        file=out,
+    )
+    for notice in noticed:
+        print(f"backtest: warning: {notice.message}", file=err)
     if args.resample:
         _build_periods(store, report.symbol, parse_period(report.period), args.resample, out)
     return 0
