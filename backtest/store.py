@@ -30,8 +30,9 @@ Writes go to a temporary file in the same directory and are renamed over the tar
 interrupted write leaves each file either as it was or complete. Market data writes are grouped
 in transactions (:meth:`Store.transaction`): they are staged under ``.staging/``, listed in a
 journal under ``.journal/`` and renamed into place together; a store opened after a crash
-finishes or discards them. Writers hold an OS file lock on ``.lock`` (released when the process
-exits, even by a crash), so two imports into one store run one after the other.
+finishes or discards them. Every write, the replacement of a metadata file too, holds an OS file
+lock on ``.lock`` (released when the process exits, even by a crash), so two imports into one
+store run one after the other, and a download's metadata waits for an import to finish.
 
 Every file the store reads is checked as far as is cheap: a file pyarrow cannot read, a market
 data file without a required column (``datetime, open, high, low, close, volume`` for klines;
@@ -56,9 +57,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -70,7 +73,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .calendar import TradingCalendar
-from .errors import ConfigError, DataError
+from .errors import ApiUsageError, ConfigError, DataError
 from .instrument import check_field
 from .model import TICK, Symbol, normalize_symbol, parse_period, period_label
 from .storefile import check_increasing, manifest_version, open_parquet
@@ -78,6 +81,7 @@ from .storelayout import (
     FAR_NS,
     JOURNAL_DIR,
     KLINE_COLUMNS,
+    LOCK_FILE,
     STAGING_DIR,
     TICK_COLUMNS,
     TICK_LEVEL_COLUMNS,
@@ -95,7 +99,7 @@ from .storelayout import (
     serial_files,
     tick_directory,
 )
-from .storewrite import Transaction, not_writable, open_transaction, recover_if_idle
+from .storewrite import Transaction, not_writable, open_transaction, recover_if_idle, write_lock
 from .times import BEIJING
 
 # with the names of backtest.storelayout and backtest.storewrite that other modules import from
@@ -109,6 +113,7 @@ __all__ = [
     "TICK_COLUMNS",
     "TICK_LEVEL_COLUMNS",
     "TIMESTAMP_TYPE",
+    "OnMisnamed",
     "SerialInfo",
     "Store",
     "Transaction",
@@ -144,6 +149,11 @@ _METADATA_HINTS: Final = {
 }
 
 
+OnMisnamed = Callable[[Path, DataError], object]
+"""What :meth:`Store.symbols` and :meth:`Store.durations` call for a directory named outside the
+layout: with its path and the error that names it and says what to do."""
+
+
 def default_store_path() -> Path:
     """The sample store shipped with the package (``data/store`` in the repository)."""
     packaged = Path(__file__).with_name("_sample_store")
@@ -172,6 +182,7 @@ class Store:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._writer: int | None = None  # the thread in a transaction() of this object
         manifest = self.root / "store.json"
         if not manifest.is_file():
             hint = (
@@ -182,6 +193,12 @@ class Store:
                 raise DataError(f"data store {self.root} is a file, not a directory; {hint}")
             if not self.root.is_dir():
                 raise DataError(f"data store {self.root} does not exist; {hint}")
+            if manifest.exists():
+                raise DataError(
+                    f"{self.root} is not a data store: {manifest} is a directory, not the "
+                    f"store's manifest (a file); move it out of the way, or pass data= the "
+                    f"directory that holds the store's store.json"
+                )
             raise DataError(f"{self.root} is not a data store (no store.json); {hint}")
         version = manifest_version(manifest, SCHEMA_VERSION)
         if version > SCHEMA_VERSION:
@@ -194,21 +211,74 @@ class Store:
 
     @classmethod
     def create(cls, root: str | os.PathLike[str]) -> Store:
-        """Open the store at ``root``, creating an empty one if there is none."""
+        """Open the store at ``root``, creating an empty one if there is none (the directory,
+        and those above it, are made as needed).
+
+        Raises:
+            DataError: ``root`` cannot hold a store: it or a directory above it is a file, its
+                ``store.json`` is a directory, or it cannot be written (read-only, not yours).
+                The message names the path and what to do; nothing is left behind.
+        """
         path = Path(root)
         manifest = path / "store.json"
+        if manifest.is_dir():
+            raise DataError(
+                f"cannot create a data store at {path}: {manifest} is a directory, where the "
+                f"store's manifest (a file) must go; move it out of the way or pass another "
+                f"directory"
+            )
         if not manifest.exists():
+            made = _first_missing(path)
             try:
                 path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                what = "is a file" if path.exists() else f"cannot be made ({exc.strerror})"
+                if path.exists():
+                    what = "is a file"
+                elif path.is_symlink():
+                    what = f"is a symbolic link to {os.readlink(path)}, which does not exist"
+                else:
+                    what = f"cannot be made ({exc.strerror})"
                 raise DataError(
                     f"cannot create a data store at {path}: it {what}; pass a directory that "
                     "is new or holds store.json"
                 ) from None
             text = json.dumps({"schema_version": SCHEMA_VERSION}) + "\n"
-            atomic_write(manifest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+            try:
+                atomic_write(manifest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+            except OSError as exc:
+                if made is not None:
+                    _remove_empty_directories(path, made)
+                raise DataError(
+                    f"cannot create a data store at {path}: cannot write {manifest} "
+                    f"({exc.strerror}); make {path} writable by you or pass another directory"
+                ) from None
         return cls(path)
+
+    @classmethod
+    @contextmanager
+    def creating(cls, root: str | os.PathLike[str]) -> Iterator[Store]:
+        """:meth:`create` for a write that may fail before it writes anything: if the store is
+        new and the ``with`` block raises while the store still holds nothing, the store is
+        removed again (``store.json``, and the directories made for it), so a refused download
+        leaves no empty store behind. A store that existed, that the block wrote into, or that
+        another process is writing, is kept::
+
+            with Store.creating("data/mystore") as store:
+                download(store, ["000001.SZ"], "1d", "20240101").raise_for_failures()
+
+        Raises:
+            DataError: as :meth:`create`.
+        """
+        path = Path(root)
+        new = not (path / "store.json").exists()
+        made = _first_missing(path)
+        store = cls.create(path)
+        try:
+            yield store
+        except BaseException:
+            if new and _discard_if_empty(path) and made is not None:
+                _remove_empty_directories(path, made)
+            raise
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
@@ -299,17 +369,51 @@ class Store:
         return {symbol: sorted(rows) for symbol, rows in actions.items()}
 
     def write_dividends(self, rows: Iterable[tuple[str, date, float, float]]) -> None:
-        """Replace ``dividends.parquet`` with (symbol, ex_date, cash, share_ratio) rows."""
-        ordered = sorted((normalize_symbol(r[0]), *r[1:]) for r in rows)
+        """Replace ``dividends.parquet`` with these corporate actions, one (symbol, ex_date,
+        cash, share_ratio) tuple each, in any order: ``("600000.SH", date(2020, 6, 9), 0.76,
+        0.0)``.
+
+        ``symbol`` is a stock or fund in any spelling (stored under the canonical one);
+        ``ex_date`` a ``datetime.date``; ``cash`` the dividend in CNY per share before tax and
+        ``share_ratio`` the bonus and transferred shares per share held, numbers from 0 up (0
+        for none). A backtest applies each row on its ex-date, so a symbol has one row per
+        ex-date, holding both its cash and its shares.
+
+        Like the other metadata writes it holds the store's write lock (waiting for an import
+        to finish) and replaces the file atomically.
+
+        Raises:
+            ConfigError: a row is not such a tuple; its symbol is not understood or is a
+                futures contract; its ex_date is not a date (text, a ``datetime``); its cash or
+                share_ratio is not a finite number from 0 up (None, NaN, text, -0.1); or two
+                rows give the same symbol and ex-date (in two spellings, say). The message names
+                the row's position, the field and the value; nothing is written.
+            DataError: another process kept the store's write lock longer than
+                :data:`LOCK_TIMEOUT_S`, or the store is not writable (nothing is changed).
+        """
+        seen: dict[tuple[str, date], tuple[int, object]] = {}  # → position, row as given
+        ordered: list[tuple[str, date, float, float]] = []
+        for position, row in enumerate([rows] if isinstance(rows, str) else rows):
+            action = _check_dividend_row(position, row)
+            if action[:2] in seen:
+                first, given = seen[action[:2]]
+                raise ConfigError(
+                    f"write_dividends: the rows at positions {first} and {position} are both "
+                    f"corporate actions of {action[0]} on {action[1]} ({given!r} and {row!r}); "
+                    f"give one row per symbol and ex-date, with the cash and the shares of both"
+                )
+            seen[action[:2]] = (position, row)
+            ordered.append(action)
+        ordered.sort()
         table = pa.table(
             {
                 "symbol": pa.array([r[0] for r in ordered], pa.string()),
                 "ex_date": pa.array([r[1] for r in ordered], pa.date32()),
-                "cash": pa.array([float(r[2]) for r in ordered], pa.float64()),
-                "share_ratio": pa.array([float(r[3]) for r in ordered], pa.float64()),
+                "cash": pa.array([r[2] for r in ordered], pa.float64()),
+                "share_ratio": pa.array([r[3] for r in ordered], pa.float64()),
             }
         )
-        self._write_table(self.root / "dividends.parquet", table)
+        self._write_table("dividends.parquet", table)
 
     def write_instruments(self, rows: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace ``instruments.parquet`` with these rows (symbol → fields), sorted by symbol.
@@ -322,7 +426,8 @@ class Store:
 
         Raises:
             DataError: two keys are spellings of the same symbol (``IF2003.IF`` and
-                ``CFFEX.IF2003``).
+                ``CFFEX.IF2003``); another process kept the store's write lock longer than
+                :data:`LOCK_TIMEOUT_S`, or the store is not writable (nothing is changed).
             ConfigError: a row is not a mapping, names an unknown field or holds a value the
                 field does not take (a ``price_tick`` of -1): the message names the symbol, the
                 field and the value.
@@ -343,7 +448,7 @@ class Store:
             for symbol in sorted(rows)
         ]
         table = pa.Table.from_pylist(records, schema=_instrument_schema(names, records))
-        self._write_table(self.root / "instruments.parquet", table)
+        self._write_table("instruments.parquet", table)
 
     def write_calendar(self, days: Iterable[date]) -> None:
         """Replace ``calendar.parquet`` with these trading days, ``datetime.date`` values in any
@@ -357,6 +462,8 @@ class Store:
             ConfigError: a value is not a date (text, a ``datetime``, whose time of day a
                 calendar of days cannot hold), or there are none: an empty calendar would refuse
                 all data (to use exchange_calendars' trading days, write no calendar).
+            DataError: another process kept the store's write lock longer than
+                :data:`LOCK_TIMEOUT_S`, or the store is not writable (nothing is changed).
         """
         listed = [days] if isinstance(days, str) else list(days)  # one text is one value
         for position, day in enumerate(listed):
@@ -373,12 +480,17 @@ class Store:
                 "to use exchange_calendars' trading days"
             )
         table = pa.table({"trading_day": pa.array(sorted(set(listed)), pa.date32())})
-        self._write_table(self.root / "calendar.parquet", table)
+        self._write_table("calendar.parquet", table)
 
     # --- what is stored ------------------------------------------------------------------
 
-    def symbols(self) -> list[str]:
+    def symbols(self, on_misnamed: OnMisnamed | None = None) -> list[str]:
         """Every symbol with stored klines or ticks.
+
+        Args:
+            on_misnamed: called with the path and the error of each serial directory named
+                outside the layout, which is then left out (as ``os.walk``'s ``onerror``: so
+                ``backtest data ls`` lists the rest); None raises the error.
 
         Raises:
             DataError: a serial's directory is not named by a canonical symbol (data written
@@ -386,12 +498,25 @@ class Store:
         """
         directories = [p for p in (self.root / "ticks").glob("*") if p.is_dir()]
         directories += [p for p in (self.root / "klines").glob("*/*") if p.is_dir()]
-        for directory in directories:
-            _check_symbol_directory(directory)
-        return sorted({directory.name for directory in directories})
+        found = set()
+        for directory in sorted(directories):
+            try:
+                _check_symbol_directory(directory)
+            except DataError as exc:
+                if on_misnamed is None:
+                    raise
+                on_misnamed(directory, exc)
+            else:
+                found.add(directory.name)
+        return sorted(found)
 
-    def durations(self, symbol: str) -> list[int]:
+    def durations(self, symbol: str, on_misnamed: OnMisnamed | None = None) -> list[int]:
         """Stored durations of a symbol in seconds (0 = ticks), ascending.
+
+        Args:
+            on_misnamed: called with the path and the error of each ``klines/`` directory
+                holding the symbol that is not named by a period label, which is then left out
+                (as in :meth:`symbols`); None raises the error.
 
         Raises:
             DataError: a ``klines/`` directory holding the symbol is not named by a period
@@ -399,9 +524,14 @@ class Store:
         """
         symbol = normalize_symbol(symbol)
         found = [TICK] if any(tick_directory(self.root, symbol).glob("*/*.parquet")) else []
-        for directory in (self.root / "klines").glob(f"*/{symbol}"):
+        for directory in sorted((self.root / "klines").glob(f"*/{symbol}")):
             if any(directory.glob("*.parquet")):
-                found.append(_period_of(directory.parent))
+                try:
+                    found.append(_period_of(directory.parent))
+                except DataError as exc:
+                    if on_misnamed is None:
+                        raise
+                    on_misnamed(directory.parent, exc)
         return sorted(found)
 
     def has(self, symbol: str, duration_s: int | str) -> bool:
@@ -629,25 +759,50 @@ class Store:
         discarded. Either way the store holds all of the write or none of it.
 
         Transactions hold the store's write lock from start to end: a second process writing to
-        the same store waits for the first (up to :data:`LOCK_TIMEOUT_S`). Readers are not
-        blocked; a backtest reading while a transaction commits sees each file either old or
-        new.
+        the same store waits for the first (up to :data:`LOCK_TIMEOUT_S`), and so do its
+        metadata writes (:meth:`write_calendar` …). Readers are not blocked; a backtest reading
+        while a transaction commits sees each file either old or new. Inside the block, this
+        Store's metadata writes go ahead (each replaces its file at once, not at the commit),
+        and so do its reads, which see the store without the staged files.
 
         Raises:
             DataError: another process kept the store locked longer than the timeout; the store
                 is not writable (its lock file or staging directory cannot be written: nothing
                 is changed); or a file could not be renamed into place (the write is journalled
                 and the message says how to complete or abandon it).
+            ApiUsageError: the thread is inside a transaction of this Store already (directly,
+                or through :meth:`write` or :meth:`remove`): stage the rows with
+                ``transaction.write`` instead.
         """
+        if self._writer == threading.get_ident():
+            raise ApiUsageError(
+                f"a transaction of data store {self.root} is open in this thread already, and "
+                f"a store has one writer at a time: inside `with store.transaction() as "
+                f"transaction:` stage rows with transaction.write(...) (not store.write or "
+                f"store.remove), or write after the block"
+            )
         with open_transaction(self.root, LOCK_TIMEOUT_S) as transaction:
-            yield transaction
+            self._writer = threading.get_ident()
+            try:
+                yield transaction
+            finally:
+                self._writer = None
 
-    def _write_table(self, path: Path, table: pa.Table) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-        except OSError as exc:
-            raise not_writable(self.root, exc) from None
+    def _write_table(self, name: str, table: pa.Table) -> None:
+        """Replace the metadata file ``name`` atomically, holding the write lock (which a
+        transaction of this Store in this thread holds already)."""
+        held = self._writer == threading.get_ident()
+        lock: AbstractContextManager[None] = (
+            nullcontext() if held else write_lock(self.root, LOCK_TIMEOUT_S)
+        )
+        with lock:
+            try:
+                atomic_write(
+                    self.root / name,
+                    lambda tmp: pq.write_table(table, tmp, compression="zstd"),
+                )
+            except OSError as exc:
+                raise not_writable(self.root, exc) from None
 
     # --- layout --------------------------------------------------------------------------
 
@@ -825,4 +980,83 @@ def _stored_value(value: Any) -> Any:
 
 
 def _at_least_zero(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    """True for a finite number from 0 up (numpy's too; not a bool, None, NaN or text)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    return math.isfinite(value) and float(value) >= 0
+
+
+def _check_dividend_row(position: int, row: object) -> tuple[str, date, float, float]:
+    """Row ``position`` (0-based) of :meth:`Store.write_dividends`, checked: (canonical
+    symbol, ex_date, cash, share_ratio)."""
+    where = f"write_dividends: the row at position {position} ({row!r})"
+    if isinstance(row, str) or not isinstance(row, Sequence) or len(row) != 4:
+        raise ConfigError(
+            f"{where} must be a (symbol, ex_date, cash, share_ratio) tuple, such as "
+            f"('600000.SH', date(2020, 6, 9), 0.76, 0.0)"
+        )
+    given, day, cash, ratio = row
+    try:
+        symbol = normalize_symbol(given)  # a non-str (None) is refused there too
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if Symbol.parse(symbol).exchange.is_futures:
+        raise ConfigError(
+            f"{where}: {symbol} is a futures contract, and corporate actions are for stocks "
+            f"and funds (.SH, .SZ, .BJ)"
+        )
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise ConfigError(
+            f"{where}: ex_date must be a datetime.date, was {day!r}; pass e.g. date(2020, 6, "
+            f"9) (date.fromisoformat('2020-06-09') converts text, .date() a datetime)"
+        )
+    for name, value, unit in (
+        ("cash", cash, "CNY per share"),
+        ("share_ratio", ratio, "shares per share held"),
+    ):
+        if not _at_least_zero(value):
+            raise ConfigError(
+                f"{where}: {name} must be a finite number from 0 up ({unit}, 0 for none), was "
+                f"{value!r}"
+            )
+    return symbol, day, float(cash), float(ratio)
+
+
+_EMPTY_STORE: Final = ("store.json", LOCK_FILE)
+"""What a store that holds nothing holds."""
+
+
+def _discard_if_empty(root: Path) -> bool:
+    """Delete the files of the store at ``root`` if it holds nothing and no other process is
+    writing it; True if it did."""
+    try:
+        with write_lock(root, 0):
+            if not set(os.listdir(root)) <= set(_EMPTY_STORE):
+                return False
+            for name in _EMPTY_STORE:
+                (root / name).unlink(missing_ok=True)
+    except (DataError, OSError):  # being written, or not ours to delete
+        return False
+    return True
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The highest of ``path`` and the directories above it that does not exist (where
+    ``mkdir(parents=True)`` starts making them); None if ``path`` exists."""
+    missing = None
+    for candidate in (path, *path.parents):
+        if candidate.exists() or candidate.is_symlink():
+            break
+        missing = candidate
+    return missing
+
+
+def _remove_empty_directories(path: Path, upto: Path) -> None:
+    """Remove ``path`` and the directories above it, up to ``upto``, while they are empty."""
+    for directory in (path, *path.parents):
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        if directory == upto:
+            return

@@ -2,10 +2,11 @@
 
 :meth:`Store.write <backtest.store.Store.write>` and :meth:`Store.transaction
 <backtest.store.Store.transaction>` (which document what a user can rely on) delegate here.
-:func:`open_transaction` takes the store's write lock and yields a :class:`Transaction`, which
-stages each new file under ``.staging/<id>/`` and on commit lists them in a journal under
-``.journal/``, renames them into place and deletes the journal; :func:`recover` completes or
-discards what a writer that died left behind (:func:`recover_if_idle` when a store is opened).
+:func:`open_transaction` takes the store's write lock (:func:`write_lock`, which the writes of
+metadata files take too) and yields a :class:`Transaction`, which stages each new file under
+``.staging/<id>/`` and on commit lists them in a journal under ``.journal/``, renames them into
+place and deletes the journal; :func:`recover` completes or discards what a writer that died
+left behind (:func:`recover_if_idle` when a store is opened).
 An OS error on the way (a store that is not writable, a path in the way of a rename) becomes a
 :class:`~backtest.errors.DataError` naming the store, the path and what to do. Incoming rows are
 checked and cast to the stored form, then merged into each stored file they touch (on equal
@@ -56,6 +57,27 @@ def open_transaction(root: Path, lock_timeout_s: float) -> Iterator[Transaction]
     """What :meth:`Store.transaction <backtest.store.Store.transaction>` does (it documents
     it) for the store at ``root``; ``lock_timeout_s`` is how long to wait for another writer's
     lock."""
+    with write_lock(root, lock_timeout_s):
+        transaction = Transaction(root)
+        try:
+            yield transaction
+        except BaseException:
+            transaction.discard()
+            raise
+        transaction.commit()
+
+
+@contextmanager
+def write_lock(root: Path, lock_timeout_s: float) -> Iterator[None]:
+    """Hold the write lock of the store at ``root`` (waiting up to ``lock_timeout_s`` for
+    another process's), having completed or discarded what a writer that died left behind: what
+    every write does, a transaction or the replacement of a metadata file.
+
+    Raises:
+        DataError: another process kept the lock longer than the timeout; the lock file cannot
+            be opened (a store this process cannot write: nothing is changed); or an earlier
+            process's journalled write cannot be completed.
+    """
     lock = FileLock(root / LOCK_FILE, timeout=lock_timeout_s)
     try:
         lock.acquire()
@@ -68,13 +90,7 @@ def open_transaction(root: Path, lock_timeout_s: float) -> Iterator[Transaction]
         raise not_writable(root, exc) from None
     try:
         recover(root)
-        transaction = Transaction(root)
-        try:
-            yield transaction
-        except BaseException:
-            transaction.discard()
-            raise
-        transaction.commit()
+        yield
     finally:
         lock.release()
 

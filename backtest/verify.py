@@ -6,14 +6,17 @@ tick volume and books), across file boundaries too (each file is checked togethe
 row of the file before it), and against the layout: a file must be readable, have a
 ``datetime`` column, be named as the layout names files and hold only rows of its own
 partition (its year, or its date for ticks). A file that fails one of these is a finding, and
-the other files are still checked, so one pass lists every problem. Memory stays bounded by the
-largest file (a year of bars, a day of ticks).
+the other files are still checked, so one pass lists every problem. A directory named outside
+the layout (``klines/7x``, ``klines/1m/CFFEX.IF2003``) is a finding too, of its own
+(:class:`DirectoryCheck`): nothing under it is read, and the rest of the store is checked.
+Memory stays bounded by the largest file (a year of bars, a day of ticks).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -24,7 +27,7 @@ import pyarrow as pa
 from .calendar import TradingCalendar
 from .errors import BacktestError, ConfigError, DataError
 from .instrument import InstrumentTable
-from .model import TICK, normalize_symbol, period_label
+from .model import TICK, normalize_symbol, parse_period, period_label
 from .session import TradingSessions
 from .store import (
     Store,
@@ -37,6 +40,9 @@ from .store import (
 from .storefile import open_parquet
 from .times import date_of_day_number, format_ns, local_midnight_ns
 from .validate import Problem, find_problems
+
+DAMAGED_FILE_HINT = "delete it and import its period again"
+"""What to do about a file verify finds damaged (the store's readers say to run verify)."""
 
 
 @dataclass(frozen=True)
@@ -80,12 +86,38 @@ class SerialCheck:
         return f"{what}: {len(self.findings)} problem(s): {', '.join(kinds)} ({size})"
 
 
+@dataclass
+class DirectoryCheck:
+    """A directory of the store named outside its layout: a period directory that is not a
+    period label (``klines/7x``), a serial directory not named by a canonical symbol
+    (``klines/1m/CFFEX.IF2003``). Nothing under it is read, by a backtest or by verify: its one
+    finding says what to rename."""
+
+    name: str
+    """The directory, relative to the store (``klines/7x``)."""
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        """True if nothing was found (never, for a directory verify reports)."""
+        return not self.findings
+
+    def summary(self) -> str:
+        """``klines/7x: 1 problem(s): layout (not read)``."""
+        return f"{self.name}: {len(self.findings)} problem(s): layout (not read)"
+
+
 def verify_store(
     store: Store | str | os.PathLike[str],
     symbols: str | Iterable[str] | None = None,
     durations: int | str | Iterable[int | str] | None = None,
-) -> Iterator[SerialCheck]:
+) -> Iterator[SerialCheck | DirectoryCheck]:
     """Check every stored serial, or those of ``symbols`` and ``durations``, one at a time.
+
+    First comes a :class:`DirectoryCheck` for each directory named outside the layout that
+    the listing meets: every one without ``symbols`` (those of other periods than
+    ``durations`` excepted), else the period directories holding a symbol asked for. Then a
+    :class:`SerialCheck` for each serial; a store with no market data gives none.
 
     Args:
         store: the store, or its directory.
@@ -97,7 +129,8 @@ def verify_store(
     Raises:
         DataError: a symbol asked for has nothing stored of the periods asked for, or no symbol
             has them (checked when called, before any file is read: asking to check what is not
-            there is a mistake, not a pass).
+            there is a mistake, not a pass), and no directory named outside the layout may hold
+            them (that is reported instead).
         ConfigError: a symbol or period is not understood, or ``symbols`` or ``durations`` is
             empty.
     """
@@ -111,22 +144,55 @@ def verify_store(
         if given is not None and not given:
             raise ConfigError(f"{argument} is empty; pass None to check every stored one")
     serials: list[tuple[str, int]] = []
+    misnamed: dict[Path, DataError] = {}  # the directories to report
+    met: list[Path] = []  # those met listing one symbol's periods
+
+    def note(directory: Path, error: DataError) -> None:
+        met.append(directory)
+        if _chosen_directory(store.root, directory, wanted):
+            misnamed.setdefault(directory, error)
+
     if names is None:
-        for symbol in store.symbols():
-            serials += [(symbol, d) for d in store.durations(symbol) if _chosen(d, wanted)]
-        if wanted and not serials:
+        for symbol in store.symbols(on_misnamed=note):
+            stored = store.durations(symbol, on_misnamed=note)
+            serials += [(symbol, d) for d in stored if _chosen(d, wanted)]
+        if wanted and not serials and not misnamed:
             what = " or ".join(_what(d) for d in sorted(wanted))
             raise DataError(f"data store {store.root} has no {what} of any symbol")
     else:
         for symbol in dict.fromkeys(names):
-            chosen = [d for d in store.durations(symbol) if _chosen(d, wanted)]
-            if not chosen:  # raises: says what is stored
+            met.clear()
+            chosen = [d for d in store.durations(symbol, on_misnamed=note) if _chosen(d, wanted)]
+            if not chosen and not met:  # raises: says what is stored
                 store.info(symbol, TICK if wanted is None else min(wanted))
             serials += [(symbol, d) for d in chosen]
-    return _checks(store, serials)
+    directories = [
+        DirectoryCheck(
+            path.relative_to(store.root).as_posix(),
+            [Finding(path, Problem("layout", 0, "", "", str(error)))],
+        )
+        for path, error in sorted(misnamed.items())
+    ]
+    return _checks(store, directories, serials)
 
 
-def _checks(store: Store, serials: list[tuple[str, int]]) -> Iterator[SerialCheck]:
+def _chosen_directory(root: Path, directory: Path, wanted: set[int] | None) -> bool:
+    """Whether a directory named outside the layout may hold a period of ``wanted``."""
+    if wanted is None:
+        return True
+    parts = directory.relative_to(root).parts
+    if parts[0] == "ticks":  # ticks/<symbol>
+        return TICK in wanted
+    if len(parts) == 3:  # klines/<period>/<symbol>
+        with suppress(ConfigError):
+            return parse_period(parts[1]) in wanted
+    return True  # klines/<period>, or a symbol under it: the period is not known
+
+
+def _checks(
+    store: Store, directories: list[DirectoryCheck], serials: list[tuple[str, int]]
+) -> Iterator[SerialCheck | DirectoryCheck]:
+    yield from directories
     table = InstrumentTable(store.instruments(), None, str(store.root))
     calendar = store.calendar()
     for symbol, duration in serials:
@@ -176,7 +242,7 @@ def verify_serial(
     for path in paths:
         check.files += 1
         try:
-            table = open_parquet(path).read()
+            table = open_parquet(path, DAMAGED_FILE_HINT).read()
         except DataError as exc:
             check.findings.append(Finding(path, Problem("unreadable", 0, "", "", str(exc))))
             previous = None

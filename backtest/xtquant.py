@@ -323,7 +323,9 @@ def download(
     """Download ``symbols`` from xtquant into ``store`` (see the module docs for conversions).
 
     Args:
-        store: the store to write (``Store.create(path)`` makes one).
+        store: the store to write (``Store.create(path)`` makes one; ``with
+            Store.creating(path) as store:`` removes it again if the download fails before
+            writing anything).
         symbols: ``"000001.SZ"``, ``"rb2405.SF"``; tqsdk's ``"SHFE.rb2405"`` is accepted.
         period: ``"tick"``, ``"1m"``, ``"5m"``, ``"15m"``, ``"30m"``, ``"1h"`` or ``"1d"``.
         start: first time wanted, Beijing time, ``YYYYMMDD[HHMM[SS]]`` (``-``, ``:``, spaces
@@ -963,9 +965,10 @@ def _update_calendar(store: Store, days: list[date]) -> None:
     """Replace the stored calendar inside the received range; keep stored days outside it."""
     if not days:
         return
-    stored = store.calendar()
-    kept = [] if stored is None else [d for d in stored.days() if d < days[0] or d > days[-1]]
-    store.write_calendar([*kept, *days])
+    with store.transaction():  # the write lock: no other writer between reading and writing
+        stored = store.calendar()
+        kept = [] if stored is None else [d for d in stored.days() if d < days[0] or d > days[-1]]
+        store.write_calendar([*kept, *days])
 
 
 def _collect_metadata(
@@ -1096,13 +1099,14 @@ def _update_instruments(store: Store, details: Mapping[str, Mapping[str, Any]]) 
     """Merge rows into ``instruments.parquet``: new fields win, other stored fields stay."""
     if not details:
         return 0
-    rows = {
-        symbol: {k: v for k, v in row.items() if not _missing(v)}
-        for symbol, row in store.instruments().items()
-    }
-    for symbol, row in details.items():
-        rows[symbol] = {**rows.get(symbol, {}), **row}
-    store.write_instruments(rows)
+    with store.transaction():  # the write lock: no other writer between reading and writing
+        rows = {
+            symbol: {k: v for k, v in row.items() if not _missing(v)}
+            for symbol, row in store.instruments().items()
+        }
+        for symbol, row in details.items():
+            rows[symbol] = {**rows.get(symbol, {}), **row}
+        store.write_instruments(rows)
     return len(details)
 
 
@@ -1112,14 +1116,15 @@ def _update_dividends(
     """Replace the dividend rows of the fetched symbols; keep the other symbols' rows."""
     if not actions:
         return 0
-    kept = [
-        (symbol, day, cash, ratio)
-        for symbol, rows in store.dividends().items()
-        if symbol not in actions
-        for day, cash, ratio in rows
-    ]
     fresh = [row for rows in actions.values() for row in rows]
-    store.write_dividends([*kept, *fresh])
+    with store.transaction():  # the write lock: no other writer between reading and writing
+        kept = [
+            (symbol, day, cash, ratio)
+            for symbol, rows in store.dividends().items()
+            if symbol not in actions
+            for day, cash, ratio in rows
+        ]
+        store.write_dividends([*kept, *fresh])
     return len(fresh)
 
 

@@ -147,7 +147,7 @@ def test_verify_lists_every_stray_name_and_still_checks_the_other_files(two_symb
         "IF2003.IF 1m: 3 problem(s): layout, unreadable (1 rows, 4 files)",
         f"  {directory / '2019b.parquet'} {layout}",
         f"  {directory / 'latest.parquet'} {layout}",
-        f"  {unreadable} is damaged ({NOT_PARQUET}); {DAMAGED_DATA_HINT}",
+        f"  {unreadable} is damaged ({NOT_PARQUET}); delete it and import its period again",
         "rb2001.SF 1m: ok (1 rows, 1 file)",
     ]
     assert err == f"3 problem(s) in {two_symbols.root}: {REMEDY}\n"

@@ -400,9 +400,13 @@ def test_instrument_rows_are_keyed_by_the_canonical_symbol(store: Store) -> None
 @pytest.mark.parametrize(("cash", "shown"), [(-1.0, "-1.0"), (float("nan"), "nan")])
 def test_an_invalid_corporate_action_is_named_by_row(store: Store, cash: float, shown: str) -> None:
     path = store.root / "dividends.parquet"
-    store.write_dividends(
-        [("600000.SH", date(2005, 1, 4), 0.1, 0.0), ("600000.SH", date(2005, 2, 1), cash, 0.0)]
-    )
+    table: dict[str, Any] = {  # written by another tool: write_dividends refuses such a row
+        "symbol": ["600000.SH", "600000.SH"],
+        "ex_date": pa.array([date(2005, 1, 4), date(2005, 2, 1)], pa.date32()),
+        "cash": [0.1, cash],
+        "share_ratio": [0.0, 0.0],
+    }
+    pq.write_table(pa.table(table), path)
     row = (
         f"{{'symbol': '600000.SH', 'ex_date': datetime.date(2005, 2, 1), 'cash': {shown}, "
         "'share_ratio': 0.0}"

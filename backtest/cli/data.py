@@ -4,7 +4,8 @@ Which store: ``--store DIR``, else the ``BACKTEST_STORE`` environment variable. 
 only read (``ls``, ``info``, ``verify``) fall back to the sample store shipped with the
 package; commands that write (``import``, ``download``, ``resample``, ``rm``) need one of the
 two, so that nothing is ever written into the package by accident. ``import`` and
-``download`` create the store if the directory does not exist yet.
+``download`` create the store if the directory does not exist yet (a download refused before it
+writes anything removes it again).
 
 Examples::
 
@@ -45,7 +46,7 @@ from ..model import DAY, TICK, Symbol, normalize_symbol, parse_period, period_la
 from ..store import SerialInfo, Store, default_store_path
 from ..times import format_ns
 from ..validate import Policy
-from ..verify import verify_store
+from ..verify import DirectoryCheck, verify_store
 
 STORE_VARIABLE = "BACKTEST_STORE"
 SHOWN_FINDINGS = 10
@@ -237,15 +238,20 @@ def reading_store(args: argparse.Namespace) -> Store:
     return Store(chosen if chosen else default_store_path())
 
 
-def writing_store(args: argparse.Namespace, create: bool) -> Store:
-    """``--store`` or ``$BACKTEST_STORE``; never the bundled sample store by default."""
-    chosen = args.store or os.environ.get(STORE_VARIABLE)
+def writing_store(args: argparse.Namespace) -> Store:
+    """The existing store at ``--store`` or ``$BACKTEST_STORE``; never the bundled sample store
+    by default."""
+    return Store(_writing_root(args))
+
+
+def _writing_root(args: argparse.Namespace) -> str | Path:
+    chosen: str | Path | None = args.store or os.environ.get(STORE_VARIABLE)
     if not chosen:
         raise ConfigError(
             f"say which store to write: --store DIR or {STORE_VARIABLE}=DIR (the sample store "
             f"shipped with backtest is not written to by default)"
         )
-    return Store.create(chosen) if create else Store(chosen)
+    return chosen
 
 
 # --- ls / info -----------------------------------------------------------------------------
@@ -253,8 +259,24 @@ def writing_store(args: argparse.Namespace, create: bool) -> Store:
 
 def _ls(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = reading_store(args)
-    symbols = [s for s in store.symbols() if _matches(s, args.patterns)]
+    misnamed = 0
+
+    def report(directory: Path, error: DataError) -> None:  # the others are still listed
+        nonlocal misnamed
+        try:
+            wanted = _matches(normalize_symbol(directory.name), args.patterns)
+        except ConfigError:  # a name that is no symbol is matched as it is
+            name = directory.name.lower()
+            wanted = not args.patterns or any(
+                fnmatch.fnmatchcase(name, pattern.lower()) for pattern in args.patterns
+            )
+        if wanted:
+            print(f"backtest: error: {error}", file=err)
+            misnamed += 1
+
+    symbols = [s for s in store.symbols(on_misnamed=report) if _matches(s, args.patterns)]
     infos, damaged = _serial_infos(store, symbols, err)
+    damaged += misnamed
     status = 1 if damaged else 0
     if args.json:
         json.dump([_info_json(info) for info in infos], out, indent=2)
@@ -274,17 +296,18 @@ def _ls(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _serial_infos(
     store: Store, symbols: Sequence[str], err: TextIO
 ) -> tuple[list[SerialInfo], int]:
-    """What is stored of ``symbols``, serial by serial; a damaged serial is reported on ``err``
-    (the message names the file and what to do) and counted, and the others are still listed."""
+    """What is stored of ``symbols``, serial by serial; a damaged serial, or a period directory
+    named outside the layout, is reported on ``err`` (the message names the file or directory
+    and what to do) and counted, and the others are still listed."""
     infos: list[SerialInfo] = []
     damaged = 0
+    misnamed: list[DataError] = []
     for symbol in symbols:
-        try:
-            durations = store.durations(symbol)
-        except DataError as exc:  # a kline directory named outside the layout
-            print(f"backtest: error: {symbol}: {exc}", file=err)
+        misnamed.clear()
+        durations = store.durations(symbol, on_misnamed=lambda _, error: misnamed.append(error))
+        for error in misnamed:
+            print(f"backtest: error: {symbol}: {error}", file=err)
             damaged += 1
-            continue
         for duration in durations:
             try:
                 infos.append(store.info(symbol, duration))
@@ -394,17 +417,24 @@ def _info_json(info: SerialInfo) -> dict[str, Any]:
 def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = reading_store(args)
     durations = [parse_period(args.period)] if args.period else None
-    bad = 0
+    bad = 0  # problems in serials' files
+    misnamed = 0  # directories named outside the layout
+    checks = 0
     overlapping = False
     # a symbol or period that is not stored raises DataError (exit 1) before anything is read
     for check in verify_store(store, args.symbols or None, durations):
+        checks += 1
         print(check.summary(), file=out)
         for finding in check.findings[:SHOWN_FINDINGS]:
             print(f"  {finding}", file=out)
         if len(check.findings) > SHOWN_FINDINGS:
             print(f"  … and {len(check.findings) - SHOWN_FINDINGS} more", file=out)
+        if isinstance(check, DirectoryCheck):
+            misnamed += len(check.findings)
+            continue
         bad += len(check.findings)
         overlapping |= any(finding.problem.check == "period" for finding in check.findings)
+    remedies = []
     if bad:
         periods = (
             " (bars that overlap, a period problem, need the source re-imported with the "
@@ -412,17 +442,25 @@ def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if overlapping
             else ""
         )
-        print(
-            f"{bad} problem(s) in {store.root}: re-import the source with --repair or "
-            f"--skip-bad-rows, or remove the series with `backtest data rm`{periods}",
-            file=err,
+        remedies.append(
+            "re-import the source with --repair or --skip-bad-rows, or remove the series with "
+            f"`backtest data rm`{periods}"
         )
+    if misnamed:
+        remedies.append(
+            "rename each directory named outside the layout as its problem says, or move it "
+            "out of the store"
+        )
+    if remedies:
+        print(f"{bad + misnamed} problem(s) in {store.root}: {'; '.join(remedies)}", file=err)
         return 1
+    if not checks:  # nothing to check is no failure (`verify SYMBOL` of an absent one is)
+        print(f"{store.root}: no data to verify", file=out)
     return 0
 
 
 def _rm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    store = writing_store(args, create=False)
+    store = writing_store(args)
     symbol = normalize_symbol(args.symbol)
     durations = [parse_period(args.period)] if args.period else store.durations(symbol)
     if not durations:
@@ -459,8 +497,11 @@ def _stored_size(store: Store, symbol: str, duration_s: int) -> str:
 
 def _import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     policy = Policy.REPAIR if args.repair else Policy.SKIP if args.skip_bad_rows else Policy.REFUSE
-    store = writing_store(args, create=True)
-    with warnings.catch_warnings(record=True) as noticed:
+    # a refused import (bad rows, a missing file) leaves no new store behind
+    with (
+        Store.creating(_writing_root(args)) as store,
+        warnings.catch_warnings(record=True) as noticed,
+    ):
         warnings.simplefilter("always", UserWarning)  # the import's own, printed below
         report = import_csv(
             store,
@@ -494,8 +535,11 @@ def _import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..xtquant import Progress, download
 
-    store = writing_store(args, create=True)
-    with tqdm(total=len(args.symbols), unit="symbol", file=err, disable=None) as bar:
+    # a download refused before it writes anything (no xtquant, a bad symbol) leaves no store
+    with (
+        Store.creating(_writing_root(args)) as store,
+        tqdm(total=len(args.symbols), unit="symbol", file=err, disable=None) as bar,
+    ):
 
         def progress(event: Progress) -> None:
             bar.set_postfix_str(f"{event.symbol} {event.stage}".strip(), refresh=False)
@@ -512,13 +556,14 @@ def _download(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress=progress,
             metadata=not args.no_metadata,
         )
-    print(report.summary(), file=out)
-    report.raise_for_failures()
+        bar.close()
+        print(report.summary(), file=out)
+        report.raise_for_failures()
     return 0
 
 
 def _resample(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    store = writing_store(args, create=False)
+    store = writing_store(args)
     _build_periods(
         store, normalize_symbol(args.symbol), parse_period(args.source), args.targets, out
     )
