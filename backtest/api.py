@@ -99,7 +99,9 @@ class Api:
             days = (
                 " (klines of several days, which tqsdk builds for multiples of 86400, are not "
                 "built here: subscribe daily klines, 86400, and group their rows)"
-                if isinstance(duration_seconds, int) and duration_seconds > 86_400
+                if isinstance(duration_seconds, int)
+                and duration_seconds > 86_400
+                and duration_seconds % 86_400 == 0
                 else ""
             )
             raise ApiUsageError(

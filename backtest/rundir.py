@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import warnings
 from contextlib import suppress
 from importlib import metadata
@@ -76,14 +77,21 @@ def save_run(
         ) from None
 
 
-def check_target(directory: Path, store: object) -> None:
-    """Refuse to save a run into a file or into the data store at ``store`` (its root)."""
+def check_target(directory: Path, store: str | os.PathLike[str] | None) -> None:
+    """Refuse to save a run into a file, under a file, or into the data store at ``store`` (its
+    root), before anything is written (``backtest run`` checks before running)."""
     if directory.exists() and not directory.is_dir():
         raise ConfigError(
             f"cannot save the run into {directory}: it is a file, not a directory; save it into "
             f"a directory (it is created if missing)"
         )
-    if isinstance(store, str) and directory.resolve().is_relative_to(Path(store).resolve()):
+    above = next((p for p in directory.absolute().parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise ConfigError(
+            f"cannot save the run into {directory}: {above} is a file, not a directory; save "
+            f"it into a directory (it is created if missing)"
+        )
+    if store is not None and directory.resolve().is_relative_to(Path(store).resolve()):
         raise ConfigError(
             f"cannot save the run into {directory}: it is inside the data store {store}, whose "
             f"files are market data; save it into a directory outside the store"

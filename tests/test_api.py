@@ -210,6 +210,8 @@ def test_orders_trades_and_positions_are_found_by_id_and_symbol(store: Store) ->
          "advanced must be None, 'FAK' or 'FOK', was 'IOC'"),
         (lambda api: api.get_kline_serial(SYMBOL, 0, 10),
          "duration_seconds must be whole seconds from 1 to 86400, was 0"),
+        (lambda api: api.get_kline_serial(SYMBOL, 90_000, 10),
+         "duration_seconds must be whole seconds from 1 to 86400, was 90000"),
         (lambda api: api.get_kline_serial(SYMBOL, 7 * 86400, 10),
          "duration_seconds must be whole seconds from 1 to 86400, was 604800 (klines of several "
          "days, which tqsdk builds for multiples of 86400, are not built here: subscribe daily "

@@ -375,8 +375,14 @@ def test_out_pointing_at_a_file_is_refused_before_running(tmp_path: Path) -> Non
     (tmp_path / "f").write_text("x")
     status, _, err = run("run", DOUBLE_MA, *WEEK, "--out", tmp_path / "f")
     assert (status, err) == (
-        1, f"backtest: error: --out {tmp_path / 'f'} is a file, not a directory; choose "
-        "another path\n",
+        1, f"backtest: error: --out: cannot save the run into {tmp_path / 'f'}: it is a file, "
+        "not a directory; save it into a directory (it is created if missing)\n",
+    )  # fmt: skip
+    status, _, err = run("run", DOUBLE_MA, *WEEK, "--out", tmp_path / "f" / "run")
+    assert (status, err) == (
+        1, f"backtest: error: --out: cannot save the run into {tmp_path / 'f' / 'run'}: "
+        f"{tmp_path / 'f'} is a file, not a directory; save it into a directory (it is created "
+        "if missing)\n",
     )  # fmt: skip
 
 

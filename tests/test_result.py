@@ -116,8 +116,8 @@ def test_saving_where_a_run_cannot_go_says_where_and_what_to_do(tmp_path: Path) 
     cases = [
         (result({}), tmp_path / "file", "it is a file, not a directory; save it into a "
          "directory (it is created if missing)"),
-        (result({}), tmp_path / "file" / "run", f"cannot write {tmp_path / 'file' / 'run'} "
-         "(Not a directory); save it into a directory you can write to"),
+        (result({}), tmp_path / "file" / "run", f"{tmp_path / 'file'} is a file, not a "
+         "directory; save it into a directory (it is created if missing)"),
         (result({}), tmp_path / "taken", f"cannot write {tmp_path / 'taken' / 'report.html'} "
          "(Is a directory); save it into a directory you can write to"),
         (in_store, store / "runs" / "r", f"it is inside the data store {store}, whose files are "

@@ -177,7 +177,7 @@ def _execute(
         return None, STRATEGY_FAILED
     if out is not None:
         try:
-            check_target(out, str(backtest.config.data or default_store_path()))
+            check_target(out, backtest.config.data or default_store_path())
         except ConfigError as exc:
             raise ConfigError(f"--out: {exc}") from None
     result: BacktestResult | None
@@ -219,10 +219,8 @@ def _print_traceback(exc: BaseException, err: TextIO) -> None:
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise ConfigError(f"--out {args.out} is a file, not a directory; choose another path")
     progress = False if args.quiet or args.json else None
-    result, status = _execute(args, err, progress, args.out)
+    result, status = _execute(args, err, progress, args.out or Path("runs"))
     if result is None:
         return status
     name = Path(result.config["strategy"]["path"]).stem
