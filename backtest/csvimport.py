@@ -47,12 +47,15 @@ whatever the policy. Rows the import cannot use are problems like those of
 :mod:`backtest.validate` (refused by default, dropped and counted by skip and repair):
 
 - ``symbol``: in a file holding several symbols (filtered on its symbol column, any spelling of
-  the symbol), a symbol cell that is empty or names no symbol (``N/A``, ``#REF!``, a number):
-  the row might be the symbol's. A cell names a symbol when it is a spelling
-  :meth:`~backtest.model.Symbol.parse` reads, a bare code (``IF2003``, ``600000``,
-  ``SH600000``, ``m2005-C-2800``), another vendor's code and market (``600000.XSHG``) or a
-  continuous contract (``KQ.m@CFFEX.IF``, ``CFFEX.IF.HOT``). Rows of other symbols are left out
-  and counted in the report (``150 of 300 rows kept (150 rows of other symbols)``).
+  the symbol), a symbol cell that names no symbol: the row might be the symbol's. A cell names
+  no symbol when, stripped, it is empty, not printable, a placeholder (``N/A``, ``NA``,
+  ``NaN``, ``None``, ``null``, ``-``, ``--``, ``#N/A``, ``#REF!``, ``#VALUE!``, ``#NAME?``,
+  ``?``, any case) or a plain number (``12.5``, ``42``; six digits or more are a bare code,
+  ``600000``). Any other cell names some symbol: the rows are the symbol's when
+  :meth:`~backtest.model.Symbol.parse` reads it as the symbol (or it is the bare code,
+  ``IF2003``), else another symbol's (``IF2005``, ``600000.XSHG``, continuous contracts such as
+  ``KQ.m@CFFEX.IF``, ``IFL8``, ``SHFE.rb.HOT+``). Rows of other symbols are left out and
+  counted in the report (``150 of 300 rows kept (150 rows of other symbols)``).
 - ``unit``: a ``volume_unit`` cell other than ``lots``/``手`` or ``shares``/``股`` (any case).
 - ``auction`` (``xtquant`` intraday bars of SSE, SZSE, BSE and CFFEX): bars starting from 09:15
   to before 09:30 (the opening auction) are folded into the first bar from 09:30 of the same day,
@@ -90,7 +93,6 @@ from .instrument import InstrumentTable
 from .model import (
     DAY,
     TICK,
-    Exchange,
     ProductClass,
     Symbol,
     normalize_symbol,
@@ -476,27 +478,26 @@ def _keep_symbol(found: _FileRows, column: str, symbol: str, path: Path) -> None
     found.table, found.rows = found.table.take(keep_at), found.rows[keep_at]
 
 
-_CODE_TEXT: Final = r"(?:[A-Za-z]{1,4}\d{3,6}(?:-?[CPcp]-?\d+(?:\.\d+)?)?|\d{6,8})"
-_SYMBOL_CELL: Final = re.compile(
-    rf"(?:{_CODE_TEXT}(?:\.[A-Za-z]{{2,5}})?"  # IF2003, 600000, SH600000, 600000.XSHG
-    rf"|[A-Za-z]{{2,5}}\.{_CODE_TEXT}"  # SH.600000, CZCE.SR405
-    rf"|(?:KQ\.[a-z]@)?(?:{'|'.join(e.value for e in Exchange)})\.[A-Za-z]{{1,4}}"
-    r"(?:\.[A-Za-z0-9]+)?)"  # KQ.m@CFFEX.IF, CFFEX.IF.HOT
+_NO_SYMBOL: Final = frozenset(
+    {"n/a", "na", "nan", "none", "null", "-", "--", "#n/a", "#ref!", "#value!", "#name?", "?"}
 )
-"""Symbol cells of a multi-symbol file that name some symbol, as well as those
-:meth:`Symbol.parse` reads (see ``symbol`` in the module docstring)."""
+"""Placeholder cells of spreadsheets and dataframes (lower case), which name no symbol."""
 
 
 def _names_symbol(text: str) -> bool:
-    """Whether a symbol cell names some symbol (else the row might be anyone's)."""
+    """Whether a symbol cell names some symbol (else the row might be anyone's): anything but
+    an empty, unprintable, placeholder (``N/A``, ``#REF!``) or numeric (``12.5``) cell. Six
+    digits or more are a bare code (``600000``, the option ``10002134``), not a number."""
     text = text.strip()
-    if _SYMBOL_CELL.fullmatch(text):
+    if not text or not text.isprintable() or text.lower() in _NO_SYMBOL:
+        return False
+    if text.isascii() and text.isdigit() and len(text) >= 6:
         return True
     try:
-        Symbol.parse(text)
-    except ConfigError:
-        return False
-    return True
+        float(text)
+    except ValueError:
+        return True
+    return False
 
 
 def _same_symbol(text: str, wanted: Symbol) -> bool:
@@ -666,8 +667,7 @@ def import_csv(
                 f"stored rows with the times it brings)"
             )
         with store.transaction() as transaction:  # the write lock: no other writer between
-            report.replaced = _stored_rows_at(store, canonical, duration, times)
-            transaction.write(canonical, duration, merged)
+            report.replaced = transaction.write(canonical, duration, merged)
     if unknown is not None:
         warnings.warn(_unchecked(unknown, canonical, duration), stacklevel=2)
     if volume_unit == "lots" and product_class not in (ProductClass.STOCK, ProductClass.FUND):
@@ -683,16 +683,6 @@ def import_csv(
             stacklevel=2,
         )
     return report
-
-
-def _stored_rows_at(store: Store, symbol: str, duration_s: int, times: npt.NDArray[Any]) -> int:
-    """How many stored rows of the serial have one of ``times`` (int ns, ascending)."""
-    if duration_s not in store.durations(symbol):
-        return 0
-    found = 0
-    for batch in store.scan(symbol, duration_s, int(times[0]), int(times[-1]), ()):
-        found += int(np.isin(batch.column(0).to_numpy(), times).sum())
-    return found
 
 
 def _unchecked(unknown: UnknownInstrumentError, symbol: str, duration_s: int) -> str:

@@ -18,7 +18,7 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any, Final, TypeVar
 
 from .errors import ConfigError, DataError, UnknownInstrumentError, did_you_mean
@@ -200,12 +200,18 @@ _TYPED_FIELDS: Final = _FLOAT_FIELDS | {
 }  # fmt: skip
 
 
-def check_field(name: str, value: Any, where: str) -> None:
+def check_field(name: str, value: Any, where: str) -> float | bool | str:
     """Refuse what an instrument row of the store may not hold, as reading it would: a name
-    that is not an :class:`Instrument` field, or a value its field does not take.
+    that is not an :class:`Instrument` field, or a value its field does not take; text fields
+    (``name``, ``board``, ``product``) take only text.
 
     Args:
         where: starts the message (``"instrument row rb2001.SF"``).
+
+    Returns:
+        The value as ``instruments.parquet`` holds it, one type per field: a number field's
+        as a float, ``is_st`` as a bool, the others as text (sessions, enums and the ISO date
+        in the form reading parses).
 
     Raises:
         ConfigError: the message names ``where``, the field and the value.
@@ -217,13 +223,16 @@ def check_field(name: str, value: Any, where: str) -> None:
             f"{', '.join(sorted(FIELD_NAMES))}"
         )
     if name not in _TYPED_FIELDS:
-        return
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: {name} must be text, was {value!r}")
+        return value
     try:
-        _typed(name, value, where)
+        typed = _typed(name, value, where)
     except ConfigError as exc:
         if name != "sessions":
             raise
         raise ConfigError(f"{where}: sessions: {exc}") from None  # the parser names neither
+    return typed if isinstance(typed, float | bool) else str(typed)
 
 
 def _typed(name: str, value: Any, where: str, shown: str | None = None) -> Any:
@@ -295,6 +304,12 @@ def _build(symbol: Symbol, values: Mapping[str, Any], where: str) -> Instrument:
 
 
 def _iso_date(value: Any, name: str, where: str) -> str:
+    if isinstance(value, datetime):  # pandas' Timestamp too: its day, if it has no time of day
+        if value.time() != time() or getattr(value, "nanosecond", 0) != 0:
+            raise ConfigError(
+                f"{where}: {name} must be a date YYYY-MM-DD, was {value!r}, which has a time of day"
+            )
+        return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     text = str(value).strip()

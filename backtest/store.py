@@ -74,7 +74,7 @@ import pyarrow.parquet as pq
 
 from .calendar import TradingCalendar
 from .errors import ApiUsageError, ConfigError, DataError
-from .instrument import check_field
+from .instrument import FIELD_NAMES, check_field
 from .model import TICK, Symbol, normalize_symbol, parse_period, period_label
 from .storefile import check_increasing, manifest_version, open_parquet
 from .storelayout import (
@@ -422,15 +422,19 @@ class Store:
         ``volume_multiple``, ``sessions``, ``product_class``, ``margin_ratio_long`` …), e.g.
         ``{"IF2003.IF": {"price_tick": 0.2, "volume_multiple": 300.0}}``. Each value is checked
         as an ``instruments=`` override is, so a row that reading would refuse is refused here;
-        None (or NaN) leaves a field to the built-in defaults.
+        None (or NaN, ``pd.NA``, ``pd.NaT``) leaves a field to the built-in defaults. Each
+        field is stored in one type: numbers as floats, ``is_st`` as a bool, dates as ISO text
+        (a ``datetime`` at midnight as its day), the rest as text; an ``exchange`` the symbol
+        gives is left out.
 
         Raises:
             DataError: two keys are spellings of the same symbol (``IF2003.IF`` and
                 ``CFFEX.IF2003``); another process kept the store's write lock longer than
                 :data:`LOCK_TIMEOUT_S`, or the store is not writable (nothing is changed).
-            ConfigError: a row is not a mapping, names an unknown field or holds a value the
-                field does not take (a ``price_tick`` of -1): the message names the symbol, the
-                field and the value.
+            ConfigError: a row is not a mapping, names an unknown field, holds a value the
+                field does not take (a ``price_tick`` of -1, a ``name`` that is not text, a
+                ``list_date`` with a time of day) or an ``exchange`` the symbol contradicts:
+                the message names the symbol, the field and the value.
         """
         canonical: dict[str, Mapping[str, Any]] = {}
         for key, row in rows.items():
@@ -439,14 +443,9 @@ class Store:
                 raise DataError(
                     f"instrument rows name {symbol} twice (one of them as {key!r}); keep one"
                 )
-            _check_instrument_row(symbol, row)
-            canonical[symbol] = row
-        rows = canonical
-        names = sorted({name for row in rows.values() for name in row})
-        records = [
-            {"symbol": symbol, **{k: _stored_value(v) for k, v in rows[symbol].items()}}
-            for symbol in sorted(rows)
-        ]
+            canonical[symbol] = _check_instrument_row(symbol, row)
+        names = sorted({name for row in canonical.values() for name in row})
+        records = [{"symbol": symbol, **canonical[symbol]} for symbol in sorted(canonical)]
         table = pa.Table.from_pylist(records, schema=_instrument_schema(names, records))
         self._write_table("instruments.parquet", table)
 
@@ -465,6 +464,11 @@ class Store:
             DataError: another process kept the store's write lock longer than
                 :data:`LOCK_TIMEOUT_S`, or the store is not writable (nothing is changed).
         """
+        if isinstance(days, date) or not isinstance(days, Iterable):
+            raise ConfigError(
+                f"write_calendar: trading days must be an iterable of datetime.date values, was "
+                f"{days!r}; pass e.g. [date(2020, 1, 2)]"
+            )
         listed = [days] if isinstance(days, str) else list(days)  # one text is one value
         for position, day in enumerate(listed):
             if not isinstance(day, date) or isinstance(day, datetime):
@@ -918,13 +922,15 @@ def _empty(columns: Sequence[str]) -> pa.Table:
 
 
 def _instrument_schema(names: list[str], records: list[dict[str, Any]]) -> pa.Schema:
+    """The columns of ``instruments.parquet``; each field's values have one type (see
+    :func:`_check_instrument_row`), a column of None cells only is text."""
     fields: list[pa.Field[Any]] = [pa.field("symbol", pa.string())]
     for name in names:
         values = [r[name] for r in records if r.get(name) is not None]
         kind: pa.DataType = pa.string()
-        if values and all(isinstance(v, bool) for v in values):
+        if values and isinstance(values[0], bool):
             kind = pa.bool_()
-        elif values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        elif values and isinstance(values[0], float):
             kind = pa.float64()
         fields.append(pa.field(name, kind))
     return pa.schema(fields)
@@ -958,25 +964,41 @@ def _row_symbol(path: Path, number: int, value: Any) -> str:
         raise DataError(f"{path}: row {number}: {exc}; {_METADATA_HINTS[path.name]}") from None
 
 
-def _check_instrument_row(symbol: str, row: Mapping[str, Any]) -> None:
-    """Refuse a row of :meth:`Store.write_instruments` that the instrument table would refuse
-    when reading it: a field that is not an instrument field, a value its field does not take
-    (checked as an ``instruments=`` override is). None and NaN mean "not set"."""
+def _check_instrument_row(symbol: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of :meth:`Store.write_instruments` as ``instruments.parquet`` holds it, refused
+    if the instrument table would refuse it when reading it: a field that is not an instrument
+    field, a value its field does not take (checked as an ``instruments=`` override is), an
+    exchange other than the symbol's. Missing values (None, NaN, ``pd.NA``) are None cells
+    ("not set"); an exchange the symbol gives is left out."""
     where = f"instrument row {symbol}"
     if not isinstance(row, Mapping):
         raise ConfigError(f"{where} must map field names to values, was {row!r}")
     exchange = Symbol.parse(symbol).exchange
+    stored: dict[str, Any] = {}
     for name, value in row.items():
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            continue
-        if name == "exchange" and str(value).upper() in (exchange.value, exchange.market):
-            continue  # redundant with the symbol, and consistent with it (as reading allows)
-        check_field(name, value, where)
+        if name != "exchange":
+            stored[name] = _stored_value(name, value, where)
+        elif not _is_missing(value) and str(value).upper() not in (exchange.value, exchange.market):
+            raise ConfigError(
+                f"{where}: exchange {value!r} contradicts the symbol's exchange "
+                f"{exchange.value}; leave exchange out (the symbol gives it)"
+            )
+    return stored
 
 
-def _stored_value(value: Any) -> Any:
-    """An instrument field's value as ``instruments.parquet`` holds it: dates as ISO text."""
-    return value.isoformat() if isinstance(value, date) else value
+def _stored_value(name: str, value: Any, where: str) -> float | bool | str | None:
+    """An instrument field's value as ``instruments.parquet`` holds it (see
+    :func:`~backtest.instrument.check_field`), None for a missing value."""
+    if _is_missing(value):
+        if name not in FIELD_NAMES:
+            check_field(name, value, where)  # names the unknown field
+        return None
+    return check_field(name, value, where)
+
+
+def _is_missing(value: Any) -> bool:
+    """True for None and pandas' and numpy's missing scalars (NaN of any float, pd.NA, NaT)."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
 
 
 def _at_least_zero(value: object) -> bool:

@@ -178,14 +178,18 @@ class Transaction:
         self.stage = root / STAGING_DIR / self.id
         self.files: list[str] = []  # paths relative to the store root, in staging order
 
-    def write(self, symbol: str, duration_s: int | str, table: pa.Table) -> None:
+    def write(self, symbol: str, duration_s: int | str, table: pa.Table) -> int:
         """Stage the merge of ``table`` into the files of this symbol and period
-        (``duration_s`` as :meth:`Store.write <backtest.store.Store.write>` takes it)."""
+        (``duration_s`` as :meth:`Store.write <backtest.store.Store.write>` takes it).
+
+        Returns how many rows already there (stored, or staged earlier in this transaction)
+        the rows of ``table`` replace, by having their datetime."""
         symbol = normalize_symbol(symbol)
         duration_s = check_duration(duration_s)
         table = _normalize_for_write(table, duration_s, symbol)
         if table.num_rows == 0:
-            return
+            return 0
+        replaced = 0
         times = int_times(table.column("datetime"))
         keys = partition_keys(times, duration_s)
         boundaries = np.flatnonzero(np.diff(keys)) + 1
@@ -198,7 +202,8 @@ class Transaction:
             incoming = table.slice(lo, hi - lo)
             base = staged if staged.exists() else path
             if base.exists():
-                incoming = _merge(_stored_for_merge(base, duration_s), incoming, duration_s)
+                incoming, count = _merge(_stored_for_merge(base, duration_s), incoming, duration_s)
+                replaced += count
             try:
                 staged.parent.mkdir(parents=True, exist_ok=True)
                 pq.write_table(incoming, staged, compression="zstd")
@@ -207,6 +212,7 @@ class Transaction:
                 raise not_writable(self.root, exc) from None
             if name not in self.files:
                 self.files.append(name)
+        return replaced
 
     def commit(self) -> None:
         """Apply the staged files: journal, rename each into place, remove the journal."""
@@ -279,12 +285,14 @@ def _stored_for_merge(path: Path, duration_s: int) -> pa.Table:
     return _stored_form(table, times, duration_s)
 
 
-def _merge(stored: pa.Table, incoming: pa.Table, duration_s: int) -> pa.Table:
-    """Stored rows plus incoming rows, sorted. On equal datetime the incoming row wins, but
-    keeps the stored values of the columns ``incoming`` lacks."""
+def _merge(stored: pa.Table, incoming: pa.Table, duration_s: int) -> tuple[pa.Table, int]:
+    """Stored rows plus incoming rows, sorted, and how many stored rows incoming ones replace.
+    On equal datetime the incoming row wins, but keeps the stored values of the columns
+    ``incoming`` lacks."""
     present = {*stored.column_names, *incoming.column_names}
     names = [name for name in columns_for(duration_s) if name in present]
     replaced = pc.index_in(incoming.column("datetime"), value_set=stored.column("datetime"))
+    count = len(replaced) - replaced.null_count  # stored datetimes are unique
     kept = {
         name: stored.column(name).take(replaced)  # null (NaN) where nothing is replaced
         for name in stored.column_names
@@ -294,7 +302,7 @@ def _merge(stored: pa.Table, incoming: pa.Table, duration_s: int) -> pa.Table:
     stored = _with_columns(stored, names, {})
     keep = pc.invert(pc.is_in(stored.column("datetime"), value_set=incoming.column("datetime")))
     merged = pa.concat_tables([stored.filter(keep), incoming])
-    return merged.sort_by("datetime")
+    return merged.sort_by("datetime"), count
 
 
 def _with_columns(

@@ -263,24 +263,27 @@ def test_a_symbol_cell_naming_no_symbol_is_refused_and_other_spellings_are_other
     store: Store, tmp_path: Path
 ) -> None:
     others = ["SHFE.au1912", "au1912", "600000.XSHG", "SH.600000", "KQ.m@SHFE.au",
-              "CFFEX.IF.HOT", "m2005-C-2800", "10002134"]  # fmt: skip
-    garbage = ["@@garbage", "#REF!", "3981.2", "garbage"]
+              "CFFEX.IF.HOT", "m2005-C-2800", "10002134", "600000",
+              # vendors' continuous contracts and other markets' codes
+              "IFL8", "IF00", "rbL9", "RB.SHF", "SHFE.rb.HOT+", "SHFE.rb.HOT-",
+              "KQD.m@CFFEX.IF", "HSI", "00700.HK", "@@garbage"]  # fmt: skip
+    garbage = ["N/A", "#REF!", "12.5", "--", "?"]
     rows = [IF2003_ROWS[0]]
     for minute, cell in enumerate([*others, *garbage], start=22):
         rows.append(IF2003_ROWS[0].replace("CFFEX.IF2003", cell).replace(":21:", f":{minute}:"))
     path = write_lines(tmp_path / "mixed.csv", TQ_HEADER, *rows)
-    lines = [
-        f"  row {row}, column symbol, value {cell!r}: not a symbol: cannot tell whether the row "
-        "is IF2003.IF's"
-        for row, cell in enumerate(garbage, start=2 + len(others))
+    lines = [  # the CSV reader reads N/A as an empty cell
+        f"  row {row}, column symbol, value {cell!r}: {'not a' if cell else 'no'} symbol: cannot "
+        "tell whether the row is IF2003.IF's"
+        for row, cell in enumerate(["", *garbage[1:]], start=2 + len(others))
     ]
     assert refusal(store, path) == (
-        f"{path}: 4 problem(s) (4 symbol):\n" + "\n".join(lines) + "\n" + ADVICE
+        f"{path}: 5 problem(s) (5 symbol):\n" + "\n".join(lines) + "\n" + ADVICE
     )
     report = import_csv(store, [path], "IF2003.IF", "1m", format="tqsdk", policy=Policy.SKIP)
     assert (
         report.summary()
-        == f"{path}: 1 of 13 rows kept (8 rows of other symbols, 4 bad rows dropped)"
+        == f"{path}: 1 of 25 rows kept (19 rows of other symbols, 5 bad rows dropped)"
     )
 
 
@@ -451,3 +454,22 @@ def test_an_import_counts_the_stored_rows_it_replaces(tmp_path: Path) -> None:
     )
     report = import_csv(Store(store), [first], "IF2003.IF", "1m", format="tqsdk")
     assert report.replaced == 2
+
+
+def test_the_replaced_count_adds_up_the_stored_rows_of_every_year_file(
+    store: Store, tmp_path: Path
+) -> None:
+    # 1m bars are stored one file per Beijing year: 2019.parquet and 2020.parquet
+    def row(time: str) -> str:
+        return f"{time},CFFEX.IF2003,3981.2,3982.0,3980.8,3981.4,35,28792,28796,23961"
+
+    old = ["2019-12-31 14:21:00", "2019-12-31 14:22:00", "2020-01-02 09:31:00",
+           "2020-01-02 09:32:00"]  # fmt: skip
+    new = ["2019-12-31 14:22:00", "2019-12-31 14:23:00", "2020-01-02 09:31:00",
+           "2020-01-02 09:32:00", "2020-01-02 09:33:00"]  # fmt: skip
+    first = write_lines(tmp_path / "a.csv", TQ_HEADER, *map(row, old))
+    second = write_lines(tmp_path / "b.csv", TQ_HEADER, *map(row, new))
+    assert import_csv(store, [first], "IF2003.IF", "1m", format="tqsdk").replaced == 0
+    assert import_csv(store, [second], "IF2003.IF", "1m", format="tqsdk").replaced == 3
+    assert import_csv(store, [second], "IF2003.IF", "1m", format="tqsdk").replaced == 5
+    assert len(stored(store, "IF2003.IF", "1m", ["volume"])) == 6

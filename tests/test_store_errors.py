@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from backtest.errors import ConfigError, DataError
@@ -151,6 +152,17 @@ def test_write_calendar_refuses_what_is_not_a_date_and_keeps_the_calendar(
     assert files(store.root) == before
 
 
+@pytest.mark.parametrize("days", [None, date(2020, 1, 2), 20200102], ids=["None", "a date", "int"])
+def test_write_calendar_refuses_what_is_not_an_iterable_of_days(store: Store, days: Any) -> None:
+    message = (
+        f"write_calendar: trading days must be an iterable of datetime.date values, was "
+        f"{days!r}; pass e.g. [date(2020, 1, 2)]"
+    )
+    with pytest.raises(ConfigError, match=exactly(message)):
+        store.write_calendar(days)
+    assert store.calendar() is None
+
+
 def test_write_calendar_refuses_an_empty_calendar(store: Store) -> None:
     message = (
         "write_calendar: no trading days were given, and an empty calendar would refuse all "
@@ -198,7 +210,20 @@ FIELDS = (
         ),
         (
             {"exchange": "DCE"},
-            f"'exchange' is not an instrument field; instrument rows hold {FIELDS}",
+            "exchange 'DCE' contradicts the symbol's exchange SHFE; leave exchange out (the "
+            "symbol gives it)",
+        ),
+        ({"name": 5}, "name must be text, was 5"),
+        ({"board": None, "product": b"rb"}, "product must be text, was b'rb'"),
+        (
+            {"list_date": datetime(1999, 11, 10, 9, 30)},
+            "list_date must be a date YYYY-MM-DD, was datetime.datetime(1999, 11, 10, 9, 30), "
+            "which has a time of day",
+        ),
+        (
+            {"price_tik": None},
+            f"'price_tik' is not an instrument field (did you mean 'price_tick'?); instrument "
+            f"rows hold {FIELDS}",
         ),
     ],
     ids=lambda value: str(value)[:30] if isinstance(value, dict) else "",
@@ -232,6 +257,42 @@ def test_write_instruments_keeps_rows_reading_accepts(store: Store) -> None:
     table = InstrumentTable(store.instruments())
     assert (table.get(SYMBOL).price_tick, table.get(SYMBOL).margin_ratio_long) == (1.0, 0.1)
     assert (table.get("600000.SH").is_st, table.get("600000.SH").list_date) == (False, "1999-11-10")
+
+
+@pytest.mark.parametrize(
+    "day",
+    [datetime(1999, 11, 10), pd.Timestamp("1999-11-10"), np.datetime64("1999-11-10")],
+    ids=["datetime", "Timestamp", "datetime64"],
+)
+def test_write_instruments_stores_a_midnight_datetime_as_its_day(store: Store, day: Any) -> None:
+    store.write_instruments({"600000.SH": {"list_date": day}})
+    assert store.instruments() == {"600000.SH": {"list_date": "1999-11-10"}}
+    assert InstrumentTable(store.instruments(), None).get("600000.SH").list_date == "1999-11-10"
+
+
+def test_write_instruments_stores_each_field_in_one_type(store: Store) -> None:
+    store.write_instruments(
+        {
+            SYMBOL: {"price_tick": 1, "is_st": np.bool_(False), "product_class": "future"},
+            "600000.SH": {"price_tick": "0.01", "is_st": np.bool_(True), "name": "浦发银行"},
+            "600004.SH": {"price_tick": np.float32(0.01), "is_st": "yes", "sessions": None},
+        }
+    )
+    stored = store.instruments()
+    assert [stored[s]["price_tick"] for s in sorted(stored)] == [0.01, 0.009999999776482582, 1.0]
+    assert [stored[s]["is_st"] for s in sorted(stored)] == [True, True, False]
+    table = InstrumentTable(stored, None)
+    assert (table.get(SYMBOL).price_tick, table.get("600000.SH").is_st) == (1.0, True)
+    assert table.get("600000.SH").name == "浦发银行"
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, np.float32("nan"), pd.NA, pd.NaT], ids=str)
+def test_write_instruments_takes_any_missing_value_as_not_set(store: Store, missing: Any) -> None:
+    store.write_instruments(
+        {SYMBOL: {"price_tick": missing, "name": missing, "list_date": missing, "is_st": missing}}
+    )
+    assert set(store.instruments()[SYMBOL].values()) == {None}
+    assert InstrumentTable(store.instruments(), None).get(SYMBOL).price_tick == 1.0
 
 
 # --- verify_store --------------------------------------------------------------------------
