@@ -43,27 +43,27 @@ and file boundaries), a metadata file without its key column, a damaged journal:
 verify`` checks every row of every file.
 
 This module documents the layout above and holds :class:`Store` (metadata, what is stored,
-reading) and the checks on what is read. The code that knows the layout, which reading and
-writing share (the columns, the stored ``datetime`` type, the columns a file must have,
-partition keys and file names, replacing a file atomically), is in :mod:`backtest.storelayout`;
-the write path that :meth:`Store.write` and :meth:`Store.transaction` delegate to (staging, the
-journal, recovery, merging rows into stored files) is in :mod:`backtest.storewrite`; reading one
-file so that damage is named is in :mod:`backtest.storefile`. Other modules import the public
-names of the first two from here.
+reading) and the checks on what is read; the metadata files themselves (reading them, checking
+rows before they are written) are in :mod:`backtest.storemeta`. The code that knows the
+layout, which reading and writing share (the columns, the stored ``datetime`` type, the columns
+a file must have, partition keys and file names, replacing a file atomically), is in
+:mod:`backtest.storelayout`; the write path that :meth:`Store.write` and
+:meth:`Store.transaction` delegate to (staging, the journal, recovery, merging rows into stored
+files) is in :mod:`backtest.storewrite`; reading one file so that damage is named is in
+:mod:`backtest.storefile`. Other modules import the public names of storelayout and storewrite
+from here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import numbers
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -74,9 +74,8 @@ import pyarrow.parquet as pq
 
 from .calendar import TradingCalendar
 from .errors import ApiUsageError, ConfigError, DataError
-from .instrument import FIELD_NAMES, check_field
-from .model import TICK, Symbol, normalize_symbol, parse_period, period_label
-from .storefile import check_increasing, manifest_version, open_parquet
+from .model import TICK, normalize_symbol, parse_period, period_label
+from .storefile import check_increasing, manifest_version
 from .storelayout import (
     FAR_NS,
     JOURNAL_DIR,
@@ -98,6 +97,17 @@ from .storelayout import (
     read_key,
     serial_files,
     tick_directory,
+)
+from .storemeta import (
+    CALENDAR,
+    DIVIDENDS,
+    INSTRUMENTS,
+    calendar_table,
+    dividends_table,
+    instruments_table,
+    read_calendar,
+    read_dividends,
+    read_instruments,
 )
 from .storewrite import Transaction, not_writable, open_transaction, recover_if_idle, write_lock
 from .times import BEIJING
@@ -133,20 +143,6 @@ IMPORT_HINT: Final = "import it with `backtest data import` or point data= at a 
 """How to supply a symbol a store has no data for (the end of every such message)."""
 SCHEMA_VERSION: Final = 1
 """Version of the layout above; a store written with a newer version is refused."""
-_METADATA_HINTS: Final = {
-    "instruments.parquet": (
-        "write it again (`backtest data download`, or Store.write_instruments) or delete it "
-        "to use the built-in instrument terms"
-    ),
-    "calendar.parquet": (
-        "write it again (`backtest data download`, or Store.write_calendar) or delete it to "
-        "use exchange_calendars' trading days"
-    ),
-    "dividends.parquet": (
-        "write it again (`backtest data download`, or Store.write_dividends) or delete it if "
-        "the store's symbols have no corporate actions"
-    ),
-}
 
 
 OnMisnamed = Callable[[Path, DataError], object]
@@ -311,20 +307,7 @@ class Store:
             DataError: the file is damaged, has no ``symbol`` column, or a row's symbol is
                 empty, not understood or a second spelling of an earlier row's.
         """
-        path = self.root / "instruments.parquet"
-        if not path.exists():
-            return {}
-        table = _read_metadata(path, ("symbol",))
-        found: dict[str, dict[str, Any]] = {}
-        for number, row in enumerate(table.to_pylist(), start=1):
-            symbol = _row_symbol(path, number, row.pop("symbol"))
-            if symbol in found:
-                raise DataError(
-                    f"{path}: row {number} names {symbol} again; keep one row per symbol "
-                    f"({_METADATA_HINTS[path.name]})"
-                )
-            found[symbol] = row
-        return found
+        return read_instruments(self.root / INSTRUMENTS)
 
     def calendar(self) -> TradingCalendar | None:
         """The stored trading calendar, or None if the store has none.
@@ -333,14 +316,7 @@ class Store:
             DataError: the file is damaged, has no ``trading_day`` column, or holds something
                 other than dates in it.
         """
-        path = self.root / "calendar.parquet"
-        if not path.exists():
-            return None
-        values = _read_metadata(path, ("trading_day",), ["trading_day"]).column(0).to_pylist()
-        days = [day for day in values if isinstance(day, date)]
-        if len(days) != len(values):
-            raise DataError(f"{path}: trading_day must hold dates, without empty cells")
-        return TradingCalendar(days, source=str(path))
+        return read_calendar(self.root / CALENDAR)
 
     def dividends(self) -> dict[str, list[tuple[date, float, float]]]:
         """Corporate actions by canonical symbol: (ex_date, cash per share, share ratio), by
@@ -351,22 +327,7 @@ class Store:
         Raises:
             DataError: the file is damaged, lacks a column, or holds an invalid row.
         """
-        path = self.root / "dividends.parquet"
-        if not path.exists():
-            return {}
-        table = _read_metadata(path, ("symbol", "ex_date", "cash", "share_ratio"))
-        actions: dict[str, list[tuple[date, float, float]]] = {}
-        for number, row in enumerate(table.to_pylist(), start=1):
-            day, cash, ratio = row["ex_date"], row["cash"] or 0.0, row["share_ratio"] or 0.0
-            if not (isinstance(day, date) and _at_least_zero(cash) and _at_least_zero(ratio)):
-                raise DataError(
-                    f"{path}: row {number} is not a valid corporate action ({row}): ex_date "
-                    f"must be a date, cash and share_ratio numbers from 0 up; "
-                    f"{_METADATA_HINTS[path.name]}"
-                )
-            symbol = _row_symbol(path, number, row["symbol"])
-            actions.setdefault(symbol, []).append((day, float(cash), float(ratio)))
-        return {symbol: sorted(rows) for symbol, rows in actions.items()}
+        return read_dividends(self.root / DIVIDENDS)
 
     def write_dividends(self, rows: Iterable[tuple[str, date, float, float]]) -> None:
         """Replace ``dividends.parquet`` with these corporate actions, one (symbol, ex_date,
@@ -391,29 +352,7 @@ class Store:
             DataError: another process kept the store's write lock longer than
                 :data:`LOCK_TIMEOUT_S`, or the store is not writable (nothing is changed).
         """
-        seen: dict[tuple[str, date], tuple[int, object]] = {}  # → position, row as given
-        ordered: list[tuple[str, date, float, float]] = []
-        for position, row in enumerate([rows] if isinstance(rows, str) else rows):
-            action = _check_dividend_row(position, row)
-            if action[:2] in seen:
-                first, given = seen[action[:2]]
-                raise ConfigError(
-                    f"write_dividends: the rows at positions {first} and {position} are both "
-                    f"corporate actions of {action[0]} on {action[1]} ({given!r} and {row!r}); "
-                    f"give one row per symbol and ex-date, with the cash and the shares of both"
-                )
-            seen[action[:2]] = (position, row)
-            ordered.append(action)
-        ordered.sort()
-        table = pa.table(
-            {
-                "symbol": pa.array([r[0] for r in ordered], pa.string()),
-                "ex_date": pa.array([r[1] for r in ordered], pa.date32()),
-                "cash": pa.array([r[2] for r in ordered], pa.float64()),
-                "share_ratio": pa.array([r[3] for r in ordered], pa.float64()),
-            }
-        )
-        self._write_table("dividends.parquet", table)
+        self._write_table(DIVIDENDS, dividends_table(rows))
 
     def write_instruments(self, rows: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace ``instruments.parquet`` with these rows (symbol → fields), sorted by symbol.
@@ -436,18 +375,7 @@ class Store:
                 ``list_date`` with a time of day) or an ``exchange`` the symbol contradicts:
                 the message names the symbol, the field and the value.
         """
-        canonical: dict[str, Mapping[str, Any]] = {}
-        for key, row in rows.items():
-            symbol = normalize_symbol(key)
-            if symbol in canonical:
-                raise DataError(
-                    f"instrument rows name {symbol} twice (one of them as {key!r}); keep one"
-                )
-            canonical[symbol] = _check_instrument_row(symbol, row)
-        names = sorted({name for row in canonical.values() for name in row})
-        records = [{"symbol": symbol, **canonical[symbol]} for symbol in sorted(canonical)]
-        table = pa.Table.from_pylist(records, schema=_instrument_schema(names, records))
-        self._write_table("instruments.parquet", table)
+        self._write_table(INSTRUMENTS, instruments_table(rows))
 
     def write_calendar(self, days: Iterable[date]) -> None:
         """Replace ``calendar.parquet`` with these trading days, ``datetime.date`` values in any
@@ -464,27 +392,7 @@ class Store:
             DataError: another process kept the store's write lock longer than
                 :data:`LOCK_TIMEOUT_S`, or the store is not writable (nothing is changed).
         """
-        if isinstance(days, date) or not isinstance(days, Iterable):
-            raise ConfigError(
-                f"write_calendar: trading days must be an iterable of datetime.date values, was "
-                f"{days!r}; pass e.g. [date(2020, 1, 2)]"
-            )
-        listed = [days] if isinstance(days, str) else list(days)  # one text is one value
-        for position, day in enumerate(listed):
-            if not isinstance(day, date) or isinstance(day, datetime):
-                raise ConfigError(
-                    f"write_calendar: trading days must be datetime.date values, was {day!r} "
-                    f"at position {position}; pass e.g. date(2020, 1, 2) "
-                    f"(date.fromisoformat('2020-01-02') converts text, .date() a datetime)"
-                )
-        if not listed:
-            raise ConfigError(
-                "write_calendar: no trading days were given, and an empty calendar would refuse "
-                "all data; pass every trading day the store's data covers, or write no calendar "
-                "to use exchange_calendars' trading days"
-            )
-        table = pa.table({"trading_day": pa.array(sorted(set(listed)), pa.date32())})
-        self._write_table("calendar.parquet", table)
+        self._write_table(CALENDAR, calendar_table(days))
 
     # --- what is stored ------------------------------------------------------------------
 
@@ -921,21 +829,6 @@ def _empty(columns: Sequence[str]) -> pa.Table:
     return pa.schema(fields).empty_table()
 
 
-def _instrument_schema(names: list[str], records: list[dict[str, Any]]) -> pa.Schema:
-    """The columns of ``instruments.parquet``; each field's values have one type (see
-    :func:`_check_instrument_row`), a column of None cells only is text."""
-    fields: list[pa.Field[Any]] = [pa.field("symbol", pa.string())]
-    for name in names:
-        values = [r[name] for r in records if r.get(name) is not None]
-        kind: pa.DataType = pa.string()
-        if values and isinstance(values[0], bool):
-            kind = pa.bool_()
-        elif values and isinstance(values[0], float):
-            kind = pa.float64()
-        fields.append(pa.field(name, kind))
-    return pa.schema(fields)
-
-
 # --- reading stored files, and checking what is read -----------------------------------------
 
 
@@ -944,104 +837,6 @@ def _stored_times(path: Path, duration_s: int) -> np.ndarray[Any, Any]:
     times = int_times(open_market_file(path, duration_s).read(["datetime"]).column(0))
     check_increasing(path, times, 0, None)
     return times
-
-
-def _read_metadata(path: Path, key: Sequence[str], columns: list[str] | None = None) -> pa.Table:
-    """A metadata file (``instruments.parquet`` …), checked to have the ``key`` columns."""
-    parquet = open_parquet(path, _METADATA_HINTS[path.name])
-    missing = [name for name in key if name not in parquet.names]
-    if missing:
-        present = ", ".join(parquet.names) or "none"
-        raise parquet.damaged(f"missing column(s) {', '.join(missing)}; it has {present}")
-    return parquet.read(columns)
-
-
-def _row_symbol(path: Path, number: int, value: Any) -> str:
-    """The canonical symbol in row ``number`` (1-based) of a metadata file."""
-    try:
-        return normalize_symbol(value)  # a non-str (None) is refused there too
-    except ConfigError as exc:
-        raise DataError(f"{path}: row {number}: {exc}; {_METADATA_HINTS[path.name]}") from None
-
-
-def _check_instrument_row(symbol: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row of :meth:`Store.write_instruments` as ``instruments.parquet`` holds it, refused
-    if the instrument table would refuse it when reading it: a field that is not an instrument
-    field, a value its field does not take (checked as an ``instruments=`` override is), an
-    exchange other than the symbol's. Missing values (None, NaN, ``pd.NA``) are None cells
-    ("not set"); an exchange the symbol gives is left out."""
-    where = f"instrument row {symbol}"
-    if not isinstance(row, Mapping):
-        raise ConfigError(f"{where} must map field names to values, was {row!r}")
-    exchange = Symbol.parse(symbol).exchange
-    stored: dict[str, Any] = {}
-    for name, value in row.items():
-        if name != "exchange":
-            stored[name] = _stored_value(name, value, where)
-        elif not _is_missing(value) and str(value).upper() not in (exchange.value, exchange.market):
-            raise ConfigError(
-                f"{where}: exchange {value!r} contradicts the symbol's exchange "
-                f"{exchange.value}; leave exchange out (the symbol gives it)"
-            )
-    return stored
-
-
-def _stored_value(name: str, value: Any, where: str) -> float | bool | str | None:
-    """An instrument field's value as ``instruments.parquet`` holds it (see
-    :func:`~backtest.instrument.check_field`), None for a missing value."""
-    if _is_missing(value):
-        if name not in FIELD_NAMES:
-            check_field(name, value, where)  # names the unknown field
-        return None
-    return check_field(name, value, where)
-
-
-def _is_missing(value: Any) -> bool:
-    """True for None and pandas' and numpy's missing scalars (NaN of any float, pd.NA, NaT)."""
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
-
-
-def _at_least_zero(value: object) -> bool:
-    """True for a finite number from 0 up (numpy's too; not a bool, None, NaN or text)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        return False
-    return math.isfinite(value) and float(value) >= 0
-
-
-def _check_dividend_row(position: int, row: object) -> tuple[str, date, float, float]:
-    """Row ``position`` (0-based) of :meth:`Store.write_dividends`, checked: (canonical
-    symbol, ex_date, cash, share_ratio)."""
-    where = f"write_dividends: the row at position {position} ({row!r})"
-    if isinstance(row, str) or not isinstance(row, Sequence) or len(row) != 4:
-        raise ConfigError(
-            f"{where} must be a (symbol, ex_date, cash, share_ratio) tuple, such as "
-            f"('600000.SH', date(2020, 6, 9), 0.76, 0.0)"
-        )
-    given, day, cash, ratio = row
-    try:
-        symbol = normalize_symbol(given)  # a non-str (None) is refused there too
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    if Symbol.parse(symbol).exchange.is_futures:
-        raise ConfigError(
-            f"{where}: {symbol} is a futures contract, and corporate actions are for stocks "
-            f"and funds (.SH, .SZ, .BJ)"
-        )
-    if not isinstance(day, date) or isinstance(day, datetime):
-        raise ConfigError(
-            f"{where}: ex_date must be a datetime.date, was {day!r}; pass e.g. date(2020, 6, "
-            f"9) (date.fromisoformat('2020-06-09') converts text, .date() a datetime)"
-        )
-    for name, value, unit in (
-        ("cash", cash, "CNY per share"),
-        ("share_ratio", ratio, "shares per share held"),
-    ):
-        if not _at_least_zero(value):
-            raise ConfigError(
-                f"{where}: {name} must be a finite number from 0 up ({unit}, 0 for none), was "
-                f"{value!r}"
-            )
-    return symbol, day, float(cash), float(ratio)
 
 
 _EMPTY_STORE: Final = ("store.json", LOCK_FILE)
