@@ -20,6 +20,7 @@ Expected trading outcomes are values, not exceptions: a rejected order is a fini
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,12 @@ def unwritable(exc: OSError) -> str:
     if exc.filename is not None:
         return f"cannot write {exc.filename} ({exc.strerror})"
     return str(exc)
+
+
+def disk_full(exc: OSError) -> bool:
+    """True for an OS error that says the disk (or the user's quota) is full: the advice is
+    then to free space, not to change permissions."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class BacktestError(Exception):

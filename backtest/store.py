@@ -73,7 +73,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .calendar import TradingCalendar
-from .errors import ApiUsageError, ConfigError, DataError
+from .errors import ApiUsageError, ConfigError, DataError, disk_full
 from .model import TICK, normalize_symbol, parse_period, period_label
 from .storefile import check_increasing, manifest_version
 from .storelayout import (
@@ -244,9 +244,10 @@ class Store:
             except OSError as exc:
                 if made is not None:
                     _remove_empty_directories(path, made)
+                fix = "free space on its disk" if disk_full(exc) else f"make {path} writable by you"
                 raise DataError(
                     f"cannot create a data store at {path}: cannot write {manifest} "
-                    f"({exc.strerror}); make {path} writable by you or pass another directory"
+                    f"({exc.strerror}); {fix} or pass another directory"
                 ) from None
         return cls(path)
 

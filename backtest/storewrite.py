@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from .errors import DataError, unwritable
+from .errors import DataError, disk_full, unwritable
 from .model import normalize_symbol
 from .storefile import check_increasing, journal_files
 from .storelayout import (
@@ -149,6 +149,11 @@ def _apply(root: Path, stage: Path, names: list[str]) -> None:
 
 def not_writable(root: Path, exc: OSError) -> DataError:
     """The error for an OS error met before anything in the store was changed."""
+    if disk_full(exc):
+        return DataError(
+            f"data store {root} cannot be written: {unwritable(exc)}; nothing was changed. Free "
+            f"space on its disk, or write to another store"
+        )
     return DataError(
         f"data store {root} is not writable: {unwritable(exc)}; nothing was changed. Make {root} "
         f"and everything in it writable by you (the permissions, or what is in the way), or "

@@ -405,11 +405,30 @@ def test_create_that_cannot_write_its_manifest_removes_the_directories_it_made(
     root = tmp_path / "new" / "store"
     message = (
         f"cannot create a data store at {root}: cannot write {root / 'store.json'} (No space "
-        f"left on device); make {root} writable by you or pass another directory"
+        f"left on device); free space on its disk or pass another directory"
     )
     with pytest.raises(DataError, match=exactly(message)):
         Store.create(root)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_to_a_full_disk_says_to_free_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store.create(tmp_path / "store")
+
+    def full(table: Any, path: Any, **options: Any) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr("backtest.storewrite.pq.write_table", full)
+    with pytest.raises(DataError) as caught:
+        store.write("IF2003.IF", 60, bars([beijing_ns(2020, 1, 2, 9, 30)]))
+    staged = str(caught.value).split("cannot write ", 1)[1].split(" (", 1)[0]
+    assert str(caught.value) == (
+        f"data store {store.root} cannot be written: cannot write {staged} (No space left on "
+        f"device); nothing was changed. Free space on its disk, or write to another store"
+    )
+    assert store.symbols() == []
 
 
 # --- Store.creating: nothing written, no store left ------------------------------------------
