@@ -111,8 +111,14 @@ def recover_if_idle(root: Path) -> None:
         return
     except OSError as exc:  # the lock file cannot be opened: a store this process cannot write
         journals = sorted((root / JOURNAL_DIR).glob("*.json"))
-        if journals:
-            raise unfinished_write(root, journals[0], unwritable(exc), earlier=True) from None
+        if journals:  # without the lock, the write may be another user's, under way now
+            raise DataError(
+                f"data store {root} has an unfinished write (journal {journals[0]}) that this "
+                f"process cannot complete, as it cannot take the store's lock: "
+                f"{unwritable(exc)}. Another user may be writing the store right now: wait for "
+                f"them and retry; otherwise open the store once as a user who can write it, "
+                f"which completes the write"
+            ) from None
 
 
 def recover(root: Path) -> None:
