@@ -101,7 +101,7 @@ from .model import (
 )
 from .store import KLINE_COLUMNS, TICK_COLUMNS, TICK_LEVEL_COLUMNS, Store, int_times
 from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns
-from .validate import Policy, Problem, Report, apply_policy
+from .validate import Policy, Problem, Report, apply_policy, as_written
 from .xtquant import AUCTION_EXCHANGES, auction_bars, fold_bars, plan_auction_fold
 
 _AUCTION_START_NS: Final = (9 * 3600 + 15 * 60) * NS_PER_SECOND
@@ -290,15 +290,14 @@ class _FileRows:
         if self.written is not None:
             self.written = self.written[keep]
 
-    def time_problem(self, check: str, position: int, detail: str) -> Problem:
-        """A problem of the time of the row at ``position`` of ``table``, shown as
+    def bar_time_problem(self, check: str, position: int, detail: str) -> Problem:
+        """A problem of the time of the bar at ``position`` of ``table``, shown as
         :func:`backtest.validate.apply_policy` shows those it finds."""
         start = format_ns(int(self.table.column("datetime")[position].as_py()))
-        row = int(self.rows[position])
+        problem = Problem(check, int(self.rows[position]), "datetime", start, detail)
         if self.written is None:
-            return Problem(check, row, "datetime", start, detail)
-        read_as = f"{detail} (read as a bar starting {start} Beijing time)"
-        return Problem(check, row, "datetime", self.written[position], read_as)
+            return problem
+        return as_written(problem, self.written[position], bar=True)
 
 
 def read_csv(
@@ -539,7 +538,7 @@ def _fold_auction(found: _FileRows, symbol: str) -> None:
         early = np.flatnonzero(auction_bars(times))
         detail = "a bar before 09:30 in a file not in time order: sort the file to fold it"
         for i in early:
-            found.rejected.append(found.time_problem("auction", int(i), detail))
+            found.rejected.append(found.bar_time_problem("auction", int(i), detail))
         found.without(early)
         return
     plan = plan_auction_fold(times)
@@ -551,7 +550,7 @@ def _fold_auction(found: _FileRows, symbol: str) -> None:
             "a bar before 09:15, when the opening auction starts" if local[i] < _AUCTION_START_NS
             else "an opening-auction bar without a later bar that day to fold into"
         )  # fmt: skip
-        found.rejected.append(found.time_problem("auction", int(i), detail))
+        found.rejected.append(found.bar_time_problem("auction", int(i), detail))
     if len(plan.sources):
         columns = {name: found.table.column(name).to_numpy() for name in found.table.column_names}
         merged = fold_bars(columns, plan.sources, plan.targets)

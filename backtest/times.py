@@ -13,6 +13,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
 SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
 """The display and parsing time zone: Asia/Shanghai as the fixed UTC+8 (see the module
 docstring)."""
@@ -44,6 +47,18 @@ def to_datetime(ts_ns: int) -> datetime:
 def format_ns(ts_ns: int) -> str:
     """Beijing time as ``YYYY-MM-DD HH:MM:SS.ffffff``, the string tqsdk quotes carry."""
     return to_datetime(ts_ns).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def format_ns_array(times: npt.NDArray[np.int64], *, nanoseconds: bool = False) -> list[str]:
+    """:func:`format_ns` of each of ``times`` (int ns), vectorized; with ``nanoseconds``, the
+    nanoseconds it leaves out are added where there are any (``… 10:00:00.123456789``)."""
+    local = (times + UTC_OFFSET_NS).astype("datetime64[ns]")
+    texts = np.datetime_as_string(local, unit="ns").tolist()
+    more = (times % 1000 != 0).tolist() if nanoseconds else [False] * len(texts)
+    return [
+        f"{text[:10]} {text[11:-3]}{text[-3:] if extra else ''}"
+        for text, extra in zip(texts, more, strict=True)
+    ]
 
 
 def local_day_number(ts_ns: int) -> int:

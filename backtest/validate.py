@@ -80,7 +80,7 @@ from .errors import ConfigError, DataError
 from .model import DAY, TICK, period_label
 from .session import TradingSessions
 from .store import int_times
-from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns, local_date
+from .times import NS_PER_DAY, NS_PER_SECOND, UTC_OFFSET_NS, format_ns, format_ns_array, local_date
 
 SHOWN: Final = 5
 """How many problems an error message lists."""
@@ -233,7 +233,7 @@ def find_problems(
             _add(problems, "ohlc", bad, name, values, f"{name} is outside [low, high]")
     if len(times) > 1:
         earlier = np.flatnonzero(np.diff(times) < 0) + 1
-        shown = np.array([format_ns(int(t)) for t in times[earlier]], dtype=object)
+        shown = np.array(format_ns_array(times[earlier]), dtype=object)
         problems.extend(
             Problem("order", int(r) + 1, "datetime", v, "earlier than the row before it")
             for r, v in zip(earlier, shown, strict=True)
@@ -300,7 +300,7 @@ def _label_problems(
         rows = np.flatnonzero(local % NS_PER_DAY)
         return [
             Problem("session", r + 1, "datetime", shown, detail)
-            for r, shown in zip(rows.tolist(), _formatted(times[rows]), strict=True)
+            for r, shown in zip(rows.tolist(), format_ns_array(times[rows]), strict=True)
         ]
     step_s = _grid_step_s(duration_s)
     step = step_s * NS_PER_SECOND
@@ -324,13 +324,10 @@ def _label_problems(
     seconds = (below + UTC_OFFSET_NS) // NS_PER_SECOND % 86_400
     lines, line_of = np.unique(seconds, return_inverse=True)
     details = [explain(_day_clock(int(s)), _day_clock(int(s) + step_s)) for s in lines.tolist()]
-    shown_details = [details[i] for i in line_of.tolist()]
-    for i in np.flatnonzero(below < _FIXED_FROM_NS).tolist():  # the zone's own offset then
-        shown_details[i] = explain(_clock(int(below[i])), _clock(int(below[i]) + step))
-    shown = _formatted(times[rows], nanoseconds=True)
+    shown = format_ns_array(times[rows], nanoseconds=True)
     return [
-        Problem("grid", r + 1, "datetime", value, text)
-        for r, value, text in zip(rows.tolist(), shown, shown_details, strict=True)
+        Problem("grid", r + 1, "datetime", value, details[line])
+        for r, value, line in zip(rows.tolist(), shown, line_of.tolist(), strict=True)
     ]
 
 
@@ -338,36 +335,6 @@ def _day_clock(seconds: int) -> str:
     """``HH:MM:SS`` of a number of seconds after midnight (a day later wraps)."""
     seconds %= 86_400
     return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-_FIXED_FROM_NS: Final = 694_195_200 * NS_PER_SECOND
-"""1992-01-01 Beijing: from then on Asia/Shanghai is UTC+8 (it had summer time until 1991)."""
-
-
-def _formatted(times: npt.NDArray[np.int64], *, nanoseconds: bool = False) -> list[str]:
-    """:func:`format_ns` of each of ``times``, vectorized (with ``nanoseconds``, as
-    :func:`_shown_ns`)."""
-    local = (times + UTC_OFFSET_NS).astype("datetime64[ns]")
-    texts = np.datetime_as_string(local, unit="ns").tolist()
-    rest = (times % 1000 != 0).tolist() if nanoseconds else [False] * len(texts)
-    shown = [
-        f"{text[:10]} {text[11:-3]}{text[-3:] if more else ''}"
-        for text, more in zip(texts, rest, strict=True)
-    ]
-    for i in np.flatnonzero(times < _FIXED_FROM_NS).tolist():  # the zone's own offset then
-        shown[i] = _shown_ns(int(times[i])) if nanoseconds else format_ns(int(times[i]))
-    return shown
-
-
-def _clock(ts_ns: int) -> str:
-    """``HH:MM:SS`` of a Beijing time."""
-    return format_ns(ts_ns)[11:19]
-
-
-def _shown_ns(ts_ns: int) -> str:
-    # format_ns with the nanoseconds it leaves out, if any: 2024-01-02 10:00:00.123456789
-    rest = ts_ns % 1000
-    return format_ns(ts_ns) + (f"{rest:03d}" if rest else "")
 
 
 def _session_problems(
@@ -491,6 +458,15 @@ def _book_problems(
     return problems
 
 
+def as_written(problem: Problem, text: str, bar: bool) -> Problem:
+    """``problem`` of a row's time showing ``text``, the time as the input writes it, as its
+    value, and the Beijing time it was read as (the problem's value; a ``bar``'s start) in its
+    detail."""
+    read_as = "a bar starting " if bar else ""
+    detail = f"{problem.detail} (read as {read_as}{problem.value} Beijing time)"
+    return replace(problem, value=text, detail=detail)
+
+
 def apply_policy(
     table: pa.Table,
     duration_s: int,
@@ -527,13 +503,10 @@ def apply_policy(
     found = find_problems(table, duration_s, sessions, calendar)  # rows of ``table``
     problems = found
     if written is not None:
-        read_as = "a bar starting " if duration_s != TICK else ""
         problems = [
-            replace(p, value=written[p.row - 1],
-                    detail=f"{p.detail} (read as {read_as}{p.value} Beijing time)")
-            if p.column == "datetime" else p
+            as_written(p, written[p.row - 1], duration_s != TICK) if p.column == "datetime" else p
             for p in problems
-        ]  # fmt: skip
+        ]
     if row_numbers is not None:
         problems = [replace(p, row=int(row_numbers[p.row - 1])) for p in problems]
     problems = sorted([*problems, *rejected], key=lambda p: (p.row, p.check))
