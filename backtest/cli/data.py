@@ -263,14 +263,7 @@ def _ls(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     def report(directory: Path, error: DataError) -> None:  # the others are still listed
         nonlocal misnamed
-        try:
-            wanted = _matches(normalize_symbol(directory.name), args.patterns)
-        except ConfigError:  # a name that is no symbol is matched as it is
-            name = directory.name.lower()
-            wanted = not args.patterns or any(
-                fnmatch.fnmatchcase(name, pattern.lower()) for pattern in args.patterns
-            )
-        if wanted:
+        if _matches(directory.name, args.patterns):
             print(f"backtest: error: {error}", file=err)
             misnamed += 1
 
@@ -332,16 +325,23 @@ def _serial_cells(info: SerialInfo) -> list[str]:
     ]
 
 
-def _matches(symbol: str, patterns: Sequence[str]) -> bool:
-    """True if a pattern names ``symbol`` in any spelling (``CFFEX.IF2003``, ``if2003.if``) or
-    matches its canonical or tqsdk spelling as a shell pattern (``IF*``, ``CFFEX.IF*``), in any
-    case."""
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    """True if a pattern names the symbol ``name`` in any spelling (``CFFEX.IF2003``,
+    ``if2003.if``) or matches its canonical or tqsdk spelling as a shell pattern (``IF*``,
+    ``CFFEX.IF*``), in any case; a ``name`` that is no symbol (a misnamed directory) is matched
+    as it is."""
     if not patterns:
         return True
-    spellings = (symbol.lower(), Symbol.parse(symbol).tq.lower())
+    try:
+        symbol: str | None = normalize_symbol(name)
+    except ConfigError:
+        symbol = None
+    spellings = (
+        (name.lower(),) if symbol is None else (symbol.lower(), Symbol.parse(symbol).tq.lower())
+    )
     for pattern in patterns:
         with suppress(ConfigError):  # a glob is no symbol
-            if normalize_symbol(pattern) == symbol:
+            if symbol is not None and normalize_symbol(pattern) == symbol:
                 return True
         if any(fnmatch.fnmatchcase(spelling, pattern.lower()) for spelling in spellings):
             return True
