@@ -8,7 +8,6 @@ checks the rest, and prints a problem of a whole file without row, column and va
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -16,11 +15,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from backtest.cli import main
 from backtest.errors import DataError
 from backtest.store import Store
 
 from .conftest import ns, write_bars
+from .test_cli_data import run
 
 DAMAGED_DATA_HINT = (
     "run `backtest data verify` to list the damaged files, delete them and re-import their period"
@@ -30,12 +29,6 @@ REMEDY = (
     "`backtest data rm`"
 )
 NOT_PARQUET = "Parquet magic bytes not found in footer"
-
-
-def run(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main([str(a) for a in argv], stdout=out, stderr=err)
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(autouse=True)

@@ -12,14 +12,13 @@ from __future__ import annotations
 import codecs
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from backtest.calendar import TradingCalendar
 from backtest.csvimport import import_csv
-from backtest.errors import ConfigError, DataError
+from backtest.errors import DataError
 from backtest.model import DAY
 from backtest.session import TradingSessions
 from backtest.store import Store
@@ -28,8 +27,9 @@ from backtest.verify import verify_store
 
 from .conftest import write_bars
 from .test_cli_data import run
-from .test_csvimport import BUILD, IF2003_ROWS, IF2003_STORED, TQ_HEADER, at, snapshot, stored
+from .test_csvimport import BUILD, IF2003_ROWS, IF2003_STORED, TQ_HEADER, at, stored
 from .test_csvimport import write_csv as write_lines
+from .test_import_robustness import refusal
 
 ADVICE = (
     "fix the data, or use --repair (sort, drop duplicates, drop or clip bad rows) or "
@@ -49,15 +49,10 @@ def store(empty_store: Store) -> Store:
     return empty_store
 
 
-def refusal(store: Store, path: Path, **options: Any) -> str:
-    """The message of the error an import of ``path`` as IF2003.IF 1m bars raises; the store
-    is left as it was."""
-    options.setdefault("format", "tqsdk")
-    before = snapshot(store)
-    with pytest.raises((DataError, ConfigError)) as caught:
-        import_csv(store, [path], "IF2003.IF", "1m", **options)
-    assert snapshot(store) == before
-    return str(caught.value)
+def second_bar_at_14_22_30(tmp_path: Path) -> Path:
+    """IF2003's first three bars, the second moved off the 1m grid to 14:22:30."""
+    second = IF2003_ROWS[1].replace("14:22:00", "14:22:30")
+    return write_lines(tmp_path / "if.csv", TQ_HEADER, IF2003_ROWS[0], second, IF2003_ROWS[2])
 
 
 def bars_at(*times: str) -> pa.Table:
@@ -111,13 +106,7 @@ def test_a_bar_nanoseconds_past_the_minute_is_refused_showing_the_nanoseconds(
 def test_repair_drops_off_grid_bars_and_counts_them_without_rounding(
     store: Store, tmp_path: Path
 ) -> None:
-    path = write_lines(
-        tmp_path / "if.csv",
-        TQ_HEADER,
-        IF2003_ROWS[0],
-        IF2003_ROWS[1].replace("14:22:00", "14:22:30"),
-        IF2003_ROWS[2],
-    )
+    path = second_bar_at_14_22_30(tmp_path)
     report = import_csv(store, [path], "IF2003.IF", "1m", format="tqsdk", policy=Policy.REPAIR)
     assert report.summary() == f"{path}: 2 of 3 rows kept (1 rows dropped (grid))"
     assert stored(store, "IF2003.IF", "1m") == [IF2003_STORED[0], IF2003_STORED[2]]
@@ -166,13 +155,7 @@ def test_a_lone_bar_off_the_grid_is_the_wrong_one_of_its_overlap(
 ) -> None:
     # 14:22:30 overlaps the 14:23 bar after it: it is the one off the grid, so it is a grid
     # problem (repair drops it), not an overlap refused under every policy
-    path = write_lines(
-        tmp_path / "if.csv",
-        TQ_HEADER,
-        IF2003_ROWS[0],
-        IF2003_ROWS[1].replace("14:22:00", "14:22:30"),
-        IF2003_ROWS[2],
-    )
+    path = second_bar_at_14_22_30(tmp_path)
     assert refusal(store, path).splitlines()[:2] == [
         f"{path}: 1 problem(s) (1 grid):",
         "  row 2, column datetime, value '2019-12-16 14:22:30.000000': off the 1m grid: 1m bars "

@@ -12,7 +12,6 @@ read-only directory is then made with ``chattr +i`` where the file system allows
 from __future__ import annotations
 
 import importlib
-import io
 import os
 import re
 import shutil
@@ -28,11 +27,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backtest.cli import main
 from backtest.errors import ApiUsageError, ConfigError, DataError
 from backtest.store import Store
 from backtest.verify import DirectoryCheck, verify_store
 from tests.conftest import write_bars
+from tests.test_cli_data import run
 from tests.test_store import bars, beijing_ns
 
 SYMBOL = "rb2001.SF"
@@ -59,12 +58,6 @@ SERIAL_CFFEX = (
 
 def exactly(message: str) -> str:
     return f"^{re.escape(message)}$"
-
-
-def run(*argv: str | Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main([str(a) for a in argv], stdout=out, stderr=err)
-    return status, out.getvalue(), err.getvalue()
 
 
 def files(root: Path) -> dict[str, bytes]:
